@@ -1,0 +1,133 @@
+class AuctionError extends Error {
+  constructor(msg, code, fn = AuctionError) {
+    super(`${code}: ${msg}`)
+    this.code = code
+
+    if (Error.captureStackTrace) Error.captureStackTrace(this, fn)
+  }
+
+  get name() {
+    return 'AuctionError'
+  }
+
+  // Over RPC the original error arrives as err.cause with only message and code
+  static from(err) {
+    if (err instanceof AuctionError) return err
+    const cause = err && err.cause
+    if (cause && typeof cause.code === 'string' && CODES.has(cause.code)) {
+      const msg = String(cause.message).replace(cause.code + ': ', '')
+      return new AuctionError(msg, cause.code, AuctionError.from)
+    }
+    return null
+  }
+
+  static BID_TOO_LOW(msg = 'Bid is not above the current highest bid') {
+    return new AuctionError(msg, 'BID_TOO_LOW', AuctionError.BID_TOO_LOW)
+  }
+
+  static AUCTION_CLOSED(msg = 'Auction is closed') {
+    return new AuctionError(msg, 'AUCTION_CLOSED', AuctionError.AUCTION_CLOSED)
+  }
+
+  static AUCTION_ENDED(msg = 'Auction has passed its end time') {
+    return new AuctionError(msg, 'AUCTION_ENDED', AuctionError.AUCTION_ENDED)
+  }
+
+  static AUCTION_NOT_FOUND(msg = 'No such auction') {
+    return new AuctionError(msg, 'AUCTION_NOT_FOUND', AuctionError.AUCTION_NOT_FOUND)
+  }
+
+  static OWN_AUCTION(msg = 'A seller cannot bid on its own auction') {
+    return new AuctionError(msg, 'OWN_AUCTION', AuctionError.OWN_AUCTION)
+  }
+
+  static NOT_SELLER(msg = 'Only the seller can do this') {
+    return new AuctionError(msg, 'NOT_SELLER', AuctionError.NOT_SELLER)
+  }
+
+  static INVALID_AMOUNT(msg = 'Invalid amount') {
+    return new AuctionError(msg, 'INVALID_AMOUNT', AuctionError.INVALID_AMOUNT)
+  }
+
+  static INVALID_ITEM(msg = 'Invalid item') {
+    return new AuctionError(msg, 'INVALID_ITEM', AuctionError.INVALID_ITEM)
+  }
+
+  static INVALID_CURRENCY(msg = 'Invalid currency') {
+    return new AuctionError(msg, 'INVALID_CURRENCY', AuctionError.INVALID_CURRENCY)
+  }
+
+  static INVALID_DURATION(msg = 'Invalid duration or end time') {
+    return new AuctionError(msg, 'INVALID_DURATION', AuctionError.INVALID_DURATION)
+  }
+
+  static INVALID_ID(msg = 'Invalid auction id') {
+    return new AuctionError(msg, 'INVALID_ID', AuctionError.INVALID_ID)
+  }
+
+  static INVALID_SIGNATURE(msg = 'Signature does not verify') {
+    return new AuctionError(msg, 'INVALID_SIGNATURE', AuctionError.INVALID_SIGNATURE)
+  }
+
+  static INVALID_EVENT(msg = 'Event breaks the auction rules') {
+    return new AuctionError(msg, 'INVALID_EVENT', AuctionError.INVALID_EVENT)
+  }
+
+  static BIDDER_MISMATCH(msg = 'Bid must be sent by its bidder') {
+    return new AuctionError(msg, 'BIDDER_MISMATCH', AuctionError.BIDDER_MISMATCH)
+  }
+
+  static BAD_REQUEST(msg = 'Malformed request') {
+    return new AuctionError(msg, 'BAD_REQUEST', AuctionError.BAD_REQUEST)
+  }
+
+  static PAYLOAD_TOO_LARGE(msg = 'Payload too large') {
+    return new AuctionError(msg, 'PAYLOAD_TOO_LARGE', AuctionError.PAYLOAD_TOO_LARGE)
+  }
+
+  static BUSY(msg = 'Too many requests in flight from this peer') {
+    return new AuctionError(msg, 'BUSY', AuctionError.BUSY)
+  }
+
+  static SELLER_UNREACHABLE(msg = 'The seller could not be reached') {
+    return new AuctionError(msg, 'SELLER_UNREACHABLE', AuctionError.SELLER_UNREACHABLE)
+  }
+
+  static PEER_UNREACHABLE(msg = 'The peer could not be reached') {
+    return new AuctionError(msg, 'PEER_UNREACHABLE', AuctionError.PEER_UNREACHABLE)
+  }
+
+  static REQUEST_TIMEOUT(msg = 'Request timed out') {
+    return new AuctionError(msg, 'REQUEST_TIMEOUT', AuctionError.REQUEST_TIMEOUT)
+  }
+
+  static PEER_CLOSED(msg = 'Peer is closed') {
+    return new AuctionError(msg, 'PEER_CLOSED', AuctionError.PEER_CLOSED)
+  }
+
+  static INTERNAL(msg = 'Internal error') {
+    return new AuctionError(msg, 'INTERNAL', AuctionError.INTERNAL)
+  }
+
+  static PEER_NOT_RUNNING(msg = 'No peer is running on this storage folder') {
+    return new AuctionError(msg, 'PEER_NOT_RUNNING', AuctionError.PEER_NOT_RUNNING)
+  }
+
+  static PEER_ALREADY_RUNNING(msg = 'A peer is already running on this storage folder') {
+    return new AuctionError(msg, 'PEER_ALREADY_RUNNING', AuctionError.PEER_ALREADY_RUNNING)
+  }
+
+  static UNKNOWN_COMMAND(msg = 'Unknown command') {
+    return new AuctionError(msg, 'UNKNOWN_COMMAND', AuctionError.UNKNOWN_COMMAND)
+  }
+
+  static INVALID_ARGUMENT(msg = 'Invalid argument') {
+    return new AuctionError(msg, 'INVALID_ARGUMENT', AuctionError.INVALID_ARGUMENT)
+  }
+}
+
+const CODES = new Set(Object.getOwnPropertyNames(AuctionError).filter((n) => /^[A-Z_]+$/.test(n)))
+
+AuctionError.CODES = CODES
+
+module.exports = AuctionError

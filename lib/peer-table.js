@@ -1,0 +1,83 @@
+const b4a = require('b4a')
+
+const BACKOFF_MIN = 1000
+const BACKOFF_MAX = 60 * 1000
+const DROP_AFTER_FAILURES = 5
+
+// Known peers with their failure backoff. A peer that keeps failing is dropped;
+// discovery may bring it back later.
+class PeerTable {
+  constructor(opts = {}) {
+    this.peers = new Map()
+    this.backoffMin = opts.backoffMin || BACKOFF_MIN
+    this.backoffMax = opts.backoffMax || BACKOFF_MAX
+    this.dropAfter = opts.dropAfter || DROP_AFTER_FAILURES
+  }
+
+  get size() {
+    return this.peers.size
+  }
+
+  has(hex) {
+    return this.peers.has(hex)
+  }
+
+  get(hex) {
+    return this.peers.get(hex) || null
+  }
+
+  // Returns the new entry, or null if the peer was known (its name is refreshed)
+  add(publicKey, name, now) {
+    const hex = b4a.toString(publicKey, 'hex')
+    const known = this.peers.get(hex)
+    if (known) {
+      if (name) known.name = name
+      return null
+    }
+    const info = { publicKey, hex, name: name || '', failures: 0, retryAt: 0, lastSeen: now }
+    this.peers.set(hex, info)
+    return info
+  }
+
+  remove(hex) {
+    const info = this.peers.get(hex) || null
+    this.peers.delete(hex)
+    return info
+  }
+
+  // Peers not backed off at time now
+  available(now) {
+    const out = []
+    for (const info of this.peers.values()) if (info.retryAt <= now) out.push(info)
+    return out
+  }
+
+  random(now) {
+    const list = this.available(now)
+    return list.length === 0 ? null : list[Math.floor(Math.random() * list.length)]
+  }
+
+  succeed(hex, now) {
+    const info = this.peers.get(hex)
+    if (!info) return
+    info.failures = 0
+    info.retryAt = 0
+    info.lastSeen = now
+  }
+
+  // Returns true when the peer failed often enough in a row to be dropped
+  fail(hex, now) {
+    const info = this.peers.get(hex)
+    if (!info) return false
+    info.failures++
+    const backoff = Math.min(this.backoffMax, this.backoffMin * 2 ** (info.failures - 1))
+    info.retryAt = now + backoff
+    return info.failures >= this.dropAfter
+  }
+
+  keys() {
+    return [...this.peers.values()].map((info) => info.publicKey)
+  }
+}
+
+module.exports = PeerTable
