@@ -24,8 +24,9 @@ function parseAmount(str) {
 function checkUnits(units) {
   if (typeof units !== 'bigint') throw AuctionError.INVALID_AMOUNT('Amount must be a bigint')
   if (units <= 0n) throw AuctionError.INVALID_AMOUNT('Amount must be greater than zero')
-  if (units > MAX_AMOUNT)
+  if (units > MAX_AMOUNT) {
     throw AuctionError.INVALID_AMOUNT(`Amount is above the maximum of ${formatAmount(MAX_AMOUNT)}`)
+  }
   return units
 }
 

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+const { createCli } = require('../lib/cli')
+
+createCli().parse()

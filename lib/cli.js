@@ -1,0 +1,252 @@
+const { command, flag, arg, summary, description, footer, bail } = require('paparam')
+const os = require('os')
+const path = require('path')
+const format = require('./format')
+const { ControlClient } = require('./control')
+const { parseDuration, parseBootstrap, parsePort } = require('./cli-args')
+
+const DEFAULT_STORAGE = path.join(os.homedir(), '.hyperauction')
+
+function storageOf(flags, env) {
+  return flags.storage || env.HYPERAUCTION_STORAGE || DEFAULT_STORAGE
+}
+
+const storageFlag = () =>
+  flag('--storage|-s <dir>', 'peer folder (default $HYPERAUCTION_STORAGE, else ~/.hyperauction)')
+const jsonFlag = () => flag('--json', 'print one JSON value')
+
+// The commands that drive a running peer. send(cmd, args, flags) reaches the peer: over the
+// control socket from the shell, or directly from the console of `start`.
+function peerCommands(send, io) {
+  const run = (name, toArgs) => async (cmd) => {
+    const res = await send(name, toArgs(cmd), cmd.flags)
+    io.print(cmd.flags.json ? JSON.stringify(res, null, 2) : format.result(name, res, io.nameOf))
+  }
+
+  return [
+    command(
+      'id',
+      summary('Print this peer’s public key'),
+      footer('Example: hyperauction id --json'),
+      storageFlag(),
+      jsonFlag(),
+      run('id', () => ({}))
+    ),
+    command(
+      'open',
+      summary('Open an auction: sell ITEM from PRICE'),
+      description('Every peer of the network is told. Prints the auction id.'),
+      arg('<item>', 'what is sold, up to 256 bytes (quote it if it has spaces)'),
+      arg('<price>', 'start price, a decimal like 75 or 75.5'),
+      flag('--currency|-c <code>', 'currency (default USDt)'),
+      flag('--duration|-d <time>', 'close by itself after 90s, 10m, 1h30m, 2d...'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction open "Pic#1" 75 --currency USDt --duration 10m'),
+      run('open', (cmd) => ({
+        item: cmd.args.item,
+        price: cmd.args.price,
+        currency: cmd.flags.currency,
+        duration: cmd.flags.duration === undefined ? undefined : parseDuration(cmd.flags.duration)
+      }))
+    ),
+    command(
+      'bid',
+      summary('Bid AMOUNT on an auction'),
+      description('The seller decides; success means it accepted and stored the bid.'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      arg('<amount>', 'a decimal like 80 or 75.5'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction bid 3fa2c1 80'),
+      run('bid', (cmd) => ({ id: cmd.args.auction, amount: cmd.args.amount }))
+    ),
+    command(
+      'close',
+      summary('Close one of your auctions and announce the sale'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction close 3fa2c1'),
+      run('close', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'list',
+      summary('List every auction this peer knows'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction list --json'),
+      run('list', () => ({}))
+    ),
+    command(
+      'show',
+      summary('Show one auction with its bids'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction show 3fa2c1 --json'),
+      run('show', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'peers',
+      summary('List the peers this peer knows'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction peers'),
+      run('peers', () => ({}))
+    ),
+    command(
+      'status',
+      summary('Show the peer’s key, peers, auctions and state digest'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction status'),
+      run('status', () => ({}))
+    )
+  ]
+}
+
+function createCli(io = {}) {
+  const env = io.env || process.env
+  const print = io.print || ((line) => process.stdout.write(line + '\n'))
+  const printErr = io.printErr || ((line) => process.stderr.write(line + '\n'))
+  const out = { print, nameOf: format.short }
+
+  const send = async (name, args, flags) => {
+    const client = new ControlClient(storageOf(flags, env))
+    const res = await client.request(name, args)
+    if (name !== 'id') out.nameOf = await namesFrom(client)
+    return res
+  }
+
+  const watch = command(
+    'watch',
+    summary('Print every notification of the running peer as it happens'),
+    storageFlag(),
+    flag('--json', 'one JSON object per line'),
+    footer('Example: hyperauction watch --json'),
+    async (cmd) => {
+      const client = new ControlClient(storageOf(cmd.flags, env))
+      let nameOf = await namesFrom(client)
+      for await (const { event, data } of client.watch()) {
+        if (event === 'peer-add') nameOf = await namesFrom(client)
+        print(
+          cmd.flags.json
+            ? JSON.stringify({ event, data })
+            : `[${format.time(Date.now())}] ${format.notification(event, data, nameOf)}`
+        )
+      }
+    }
+  )
+
+  const start = command(
+    'start',
+    summary('Run a peer in the foreground (with a console on a terminal)'),
+    description(
+      'Runs the peer of the storage folder: a DHT node, an RPC server and client, a Hyperbee.\n' +
+        'Prints one line per notification. Other commands drive it through its control socket.'
+    ),
+    storageFlag(),
+    flag(
+      '--bootstrap|-b <list>',
+      'DHT bootstrap nodes, host:port[,host:port] (default: public DHT)'
+    ),
+    flag('--host <addr>', 'address to bind, e.g. 127.0.0.1 (the peer is then not firewalled)'),
+    flag('--port|-p <port>', 'UDP port to bind (default: any free port)'),
+    flag('--network|-n <name>', 'auction network to join (default main)'),
+    flag('--name <label>', 'a name other peers see next to your key'),
+    flag('--secret <secret>', 'private network: only peers with the same secret may connect'),
+    footer(
+      'Example: hyperauction start --storage ./alice --bootstrap 127.0.0.1:30001 --host 127.0.0.1 --name Alice'
+    ),
+    async (cmd) => {
+      const startPeer = require('./daemon')
+      const f = cmd.flags
+      await startPeer({
+        storage: storageOf(f, env),
+        bootstrap: f.bootstrap === undefined ? undefined : parseBootstrap(f.bootstrap),
+        host: f.host,
+        port: f.port === undefined ? undefined : parsePort(f.port),
+        network: f.network,
+        name: f.name,
+        secret: f.secret,
+        print,
+        printErr
+      })
+    }
+  )
+
+  const bootstrap = command(
+    'bootstrap',
+    summary('Run a private DHT bootstrap node'),
+    flag('--host <addr>', 'address to bind (default 127.0.0.1)'),
+    flag('--port|-p <port>', 'UDP port (default 30001)'),
+    footer('Example: hyperauction bootstrap --host 127.0.0.1 --port 30001'),
+    async (cmd) => {
+      const { runBootstrap } = require('./daemon')
+      await runBootstrap({
+        host: cmd.flags.host || '127.0.0.1',
+        port: cmd.flags.port === undefined ? 30001 : parsePort(cmd.flags.port),
+        print
+      })
+    }
+  )
+
+  const demo = command(
+    'demo',
+    summary('Run the reference scenario on an embedded private DHT, then exit'),
+    footer('Example: hyperauction demo'),
+    async () => {
+      const runDemo = require('./demo')
+      await runDemo({ print })
+    }
+  )
+
+  return command(
+    'hyperauction',
+    summary('Peer-to-peer auctions over Hyperswarm RPC'),
+    description(
+      'Run one peer per identity with `start`; drive it from another shell with the other\n' +
+        'commands, which talk to it through the control socket in its storage folder.'
+    ),
+    footer(
+      'Quick start:\n' +
+        '  hyperauction demo\n' +
+        '  hyperauction start --storage ./alice --bootstrap 127.0.0.1:30001 --host 127.0.0.1\n' +
+        '  hyperauction open "Pic#1" 75 --storage ./alice'
+    ),
+    start,
+    bootstrap,
+    ...peerCommands(send, out),
+    watch,
+    demo,
+    bail((b) => {
+      process.exitCode = 1
+      if (b.err) return printErr(format.errorLine(b.err))
+      printErr(`error: USAGE: ${usageText(b)} (see --help)`)
+    })
+  )
+}
+
+function usageText(b) {
+  const what = b.flag ? ` --${b.flag.name}` : b.arg ? ` ${b.arg.value}` : ''
+  const reason = typeof b.reason === 'string' ? b.reason.toLowerCase().replace(/_/g, ' ') : 'error'
+  const where =
+    b.command && b.command.name !== 'hyperauction' ? `hyperauction ${b.command.name}: ` : ''
+  return where + reason + what
+}
+
+// Names of the peers, for readable output
+async function namesFrom(client) {
+  const names = new Map()
+  try {
+    const self = await client.request('id')
+    names.set(self.publicKey, self.name ? `${self.name} (you)` : 'you')
+    for (const p of await client.request('peers')) if (p.name) names.set(p.publicKey, p.name)
+  } catch {
+    return format.short
+  }
+  return (hex) => names.get(hex) || format.short(hex)
+}
+
+module.exports = { createCli, peerCommands, DEFAULT_STORAGE }

@@ -1,0 +1,84 @@
+const AuctionError = require('./errors')
+
+// The commands a running peer answers, for the control socket and the console alike.
+// args is untrusted JSON: every field is checked here.
+const COMMANDS = {
+  id(peer) {
+    return { publicKey: peer.id, name: peer.name }
+  },
+
+  open(peer, args) {
+    return peer.openAuction({
+      item: args.item,
+      price: args.price,
+      currency: args.currency === undefined ? undefined : args.currency,
+      duration: args.duration === undefined ? undefined : args.duration
+    })
+  },
+
+  bid(peer, args) {
+    return peer.placeBid(resolveId(peer, args.id), args.amount)
+  },
+
+  close(peer, args) {
+    return peer.closeAuction(resolveId(peer, args.id))
+  },
+
+  list(peer) {
+    return peer.listAuctions({ bids: true })
+  },
+
+  show(peer, args) {
+    return peer.getAuction(resolveId(peer, args.id))
+  },
+
+  peers(peer) {
+    return peer.peers()
+  },
+
+  async status(peer, args, ctx) {
+    let open = 0
+    let events = 0
+    for (const view of peer.views.values()) if (!view.closed) open++
+    for (const length of peer.heads.values()) events += length
+    return {
+      publicKey: peer.id,
+      name: peer.name,
+      network: peer.network,
+      storage: ctx.storage,
+      peers: peer.peerTable.size,
+      auctions: peer.views.size,
+      open,
+      events,
+      digest: await peer.digest(),
+      uptime: Date.now() - ctx.startedAt
+    }
+  }
+}
+
+// A unique prefix of an auction id is enough, as with git hashes
+function resolveId(peer, id) {
+  if (typeof id !== 'string' || !/^[0-9a-f]{1,32}$/i.test(id)) {
+    throw AuctionError.INVALID_ID('An auction id is up to 32 hex characters')
+  }
+  const prefix = id.toLowerCase()
+  if (prefix.length === 32) return prefix
+  const found = [...peer.views.keys()].filter((key) => key.startsWith(prefix))
+  if (found.length === 0) throw AuctionError.AUCTION_NOT_FOUND(`No auction starts with ${prefix}`)
+  if (found.length > 1) throw AuctionError.INVALID_ID(`${prefix} matches ${found.length} auctions`)
+  return found[0]
+}
+
+function runCommand(peer, cmd, args, ctx) {
+  if (typeof cmd !== 'string' || !Object.hasOwn(COMMANDS, cmd)) {
+    throw AuctionError.UNKNOWN_COMMAND(
+      `Unknown command ${JSON.stringify(String(cmd).slice(0, 32))}`
+    )
+  }
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw AuctionError.BAD_REQUEST('Command arguments must be an object')
+  }
+  return COMMANDS[cmd](peer, args, ctx)
+}
+
+module.exports = { runCommand, resolveId, NAMES: Object.keys(COMMANDS) }

@@ -1,0 +1,215 @@
+const net = require('net')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const crypto = require('hypercore-crypto')
+const b4a = require('b4a')
+const safetyCatch = require('safety-catch')
+const AuctionError = require('./errors')
+const { runCommand } = require('./commands')
+
+const MAX_LINE = 64 * 1024
+const WATCHED = ['auction-opened', 'bid-accepted', 'auction-closed', 'peer-add', 'peer-remove']
+// Unix socket paths are limited to about 104 bytes
+const MAX_SOCKET_PATH = 100
+
+function socketPath(storage) {
+  const dir = path.resolve(storage)
+  const inside = path.join(dir, 'control.sock')
+  if (inside.length <= MAX_SOCKET_PATH) return inside
+  const id = b4a.toString(crypto.hash(b4a.from(dir)), 'hex').slice(0, 16)
+  return path.join(os.tmpdir(), `hyperauction-${id}.sock`)
+}
+
+// Line-delimited JSON over a Unix socket that only the owner may open (mode 0600).
+// Request: { "cmd": "bid", "args": { ... } }; reply: { "ok": true, "result": ... }
+// or { "ok": false, "error": { "code", "message" } }. "watch" streams { "event", "data" } lines.
+class ControlServer {
+  constructor(peer, storage, opts = {}) {
+    this.peer = peer
+    this.path = socketPath(storage)
+    this.ctx = { storage: path.resolve(storage), startedAt: Date.now() }
+    this.server = net.createServer((socket) => this._onconnection(socket))
+    this.sockets = new Set()
+    this.onerror = opts.onerror || noop
+  }
+
+  async listen() {
+    await removeStale(this.path)
+    const mask = process.umask(0o177)
+    try {
+      await new Promise((resolve, reject) => {
+        this.server.once('error', reject)
+        this.server.listen(this.path, () => {
+          this.server.off('error', reject)
+          resolve()
+        })
+      })
+    } finally {
+      process.umask(mask)
+    }
+    fs.chmodSync(this.path, 0o600)
+  }
+
+  async close() {
+    for (const socket of this.sockets) socket.destroy()
+    await new Promise((resolve) => this.server.close(() => resolve()))
+  }
+
+  _onconnection(socket) {
+    this.sockets.add(socket)
+    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('error', noop)
+    socket.setEncoding('utf-8')
+
+    let buffered = ''
+    socket.on('data', (chunk) => {
+      buffered += chunk
+      if (buffered.length > MAX_LINE && buffered.indexOf('\n') === -1) {
+        reply(socket, null, AuctionError.PAYLOAD_TOO_LARGE('Command line is too long'))
+        socket.end()
+        return
+      }
+      let nl
+      while ((nl = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        this._onrequest(socket, line).catch(safetyCatch)
+      }
+    })
+  }
+
+  async _onrequest(socket, line) {
+    let req
+    try {
+      req = JSON.parse(line)
+    } catch {
+      return reply(socket, null, AuctionError.BAD_REQUEST('Command is not valid JSON'))
+    }
+    if (req === null || typeof req !== 'object') {
+      return reply(socket, null, AuctionError.BAD_REQUEST('Command must be a JSON object'))
+    }
+    if (req.cmd === 'watch') return this._watch(socket)
+    try {
+      const result = await runCommand(this.peer, req.cmd, req.args || {}, this.ctx)
+      reply(socket, result, null)
+    } catch (err) {
+      if (!(err instanceof AuctionError)) this.onerror(err)
+      reply(socket, null, err)
+    }
+  }
+
+  _watch(socket) {
+    const listeners = WATCHED.map((event) => {
+      const fn = (data) => socket.write(JSON.stringify({ event, data }) + '\n')
+      this.peer.on(event, fn)
+      return [event, fn]
+    })
+    socket.on('close', () => {
+      for (const [event, fn] of listeners) this.peer.off(event, fn)
+    })
+  }
+}
+
+function reply(socket, result, err) {
+  if (socket.destroyed) return
+  const msg =
+    err === null
+      ? { ok: true, result }
+      : {
+          ok: false,
+          error:
+            err instanceof AuctionError
+              ? { code: err.code, message: err.message.replace(err.code + ': ', '') }
+              : { code: 'INTERNAL', message: String(err && err.message) }
+        }
+  socket.write(JSON.stringify(msg) + '\n')
+}
+
+// A socket file left by a killed peer is removed; a live one means a peer is running
+async function removeStale(file) {
+  if (!fs.existsSync(file)) return
+  const alive = await new Promise((resolve) => {
+    const socket = net.connect(file)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+  if (alive) throw AuctionError.PEER_ALREADY_RUNNING(`A peer already listens on ${file}`)
+  fs.unlinkSync(file)
+}
+
+class ControlClient {
+  constructor(storage) {
+    this.path = socketPath(storage)
+  }
+
+  _connect() {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(this.path)
+      socket.setEncoding('utf-8')
+      socket.once('connect', () => {
+        socket.off('error', reject)
+        resolve(socket)
+      })
+      socket.once('error', (err) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(
+            AuctionError.PEER_NOT_RUNNING(
+              'No peer is running for this storage folder (start one with: hyperauction start)'
+            )
+          )
+        } else if (err.code === 'EACCES') {
+          reject(AuctionError.PEER_NOT_RUNNING(`Not allowed to open ${this.path}`))
+        } else {
+          reject(err)
+        }
+      })
+    })
+  }
+
+  // Sends one command and resolves with its result, or rejects with its coded error
+  async request(cmd, args = {}) {
+    const socket = await this._connect()
+    try {
+      socket.write(JSON.stringify({ cmd, args }) + '\n')
+      for await (const msg of readLines(socket)) {
+        if (msg.ok) return msg.result
+        throw new AuctionError(msg.error.message, msg.error.code)
+      }
+      throw AuctionError.PEER_NOT_RUNNING('The peer closed the connection')
+    } finally {
+      socket.destroy()
+    }
+  }
+
+  // Yields { event, data } as the peer emits them, until the peer goes away
+  async *watch() {
+    const socket = await this._connect()
+    try {
+      socket.write(JSON.stringify({ cmd: 'watch' }) + '\n')
+      yield* readLines(socket)
+    } finally {
+      socket.destroy()
+    }
+  }
+}
+
+async function* readLines(socket) {
+  let buffered = ''
+  for await (const chunk of socket) {
+    buffered += chunk
+    let nl
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+      yield JSON.parse(line)
+    }
+  }
+}
+
+function noop() {}
+
+module.exports = { ControlServer, ControlClient, socketPath }

@@ -1,0 +1,194 @@
+const fs = require('fs')
+const path = require('path')
+const readline = require('readline')
+const DHT = require('hyperdht')
+const goodbye = require('graceful-goodbye')
+const AuctionPeer = require('..')
+const AuctionError = require('./errors')
+const format = require('./format')
+const { ControlServer, socketPath } = require('./control')
+const { runCommand } = require('./commands')
+const { splitWords, parseDuration } = require('./cli-args')
+
+const NOTIFICATIONS = [
+  'auction-opened',
+  'bid-accepted',
+  'auction-closed',
+  'peer-add',
+  'peer-remove'
+]
+const HISTORY_SIZE = 500
+
+// `hyperauction start`: the peer, its control socket, one line per notification,
+// and a console when stdin is a terminal. SIGINT/SIGTERM close everything and exit 0.
+async function startPeer(opts) {
+  const { storage, print, printErr } = opts
+  await fs.promises.mkdir(storage, { recursive: true, mode: 0o700 })
+
+  const peer = new AuctionPeer(storage, {
+    bootstrap: opts.bootstrap,
+    host: opts.host,
+    port: opts.port,
+    firewalled: opts.host ? false : undefined,
+    network: opts.network,
+    name: opts.name,
+    secret: opts.secret
+  })
+  const control = new ControlServer(peer, storage, { onerror: (err) => printErr(String(err)) })
+
+  await control.listen()
+  try {
+    await peer.ready()
+  } catch (err) {
+    await control.close()
+    throw lockError(err, storage)
+  }
+
+  const nameOf = (hex) => {
+    if (hex === peer.id) return peer.name ? `${peer.name} (you)` : 'you'
+    const info = peer.peerTable.get(hex)
+    return info && info.name ? info.name : format.short(hex)
+  }
+
+  let cons = null
+  const say = (line) => (cons ? cons.say(line) : print(line))
+
+  for (const event of NOTIFICATIONS) {
+    peer.on(event, (data) =>
+      say(`[${format.time(Date.now())}] ${format.notification(event, data, nameOf)}`)
+    )
+  }
+  peer.on('warning', (err) => say(`warning: ${err.message}`))
+
+  print(`hyperauction peer ${peer.id}${peer.name ? ' (' + peer.name + ')' : ''}`)
+  print(`  network:        ${peer.network}`)
+  print(`  storage:        ${path.resolve(storage)}`)
+  print(`  control socket: ${socketPath(storage)}`)
+  print('Ready. Ctrl+C stops the peer.')
+
+  let stopping = null
+  const stop = () => {
+    if (stopping) return stopping
+    stopping = (async () => {
+      if (cons) cons.close()
+      await control.close()
+      await peer.close()
+    })()
+    return stopping
+  }
+
+  goodbye(async () => {
+    await stop()
+    process.exit(0)
+  })
+
+  if (process.stdin.isTTY && process.stdout.isTTY) {
+    cons = startConsole(peer, control.ctx, storage, nameOf, () =>
+      process.kill(process.pid, 'SIGINT')
+    )
+  }
+}
+
+function lockError(err, storage) {
+  if (err instanceof AuctionError) return err
+  // RocksDB refuses a second process on the same folder
+  if (err && /lock/i.test(String(err.message))) {
+    return AuctionError.PEER_ALREADY_RUNNING(`A peer is already running on ${storage}`)
+  }
+  return err
+}
+
+const CONSOLE_HELP = [
+  'Commands:',
+  '  open ITEM PRICE [CURRENCY] [DURATION]   open an auction, e.g. open "Pic#1" 75 USDt 10m',
+  '  bid AUCTION AMOUNT                       bid on an auction (id or unique prefix)',
+  '  close AUCTION                            close one of your auctions',
+  '  list | show AUCTION | peers | status | id',
+  '  help | exit'
+].join('\n')
+
+// The interactive console of `start`: the same commands as the CLI, run in-process
+function startConsole(peer, ctx, storage, nameOf, onexit) {
+  const historyFile = path.join(storage, 'history')
+  let history = []
+  try {
+    history = fs.readFileSync(historyFile, 'utf-8').split('\n').filter(Boolean).reverse()
+  } catch {
+    history = []
+  }
+
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: 'hyperauction> ',
+    history,
+    historySize: HISTORY_SIZE
+  })
+
+  const say = (line) => {
+    readline.clearLine(process.stdout, 0)
+    readline.cursorTo(process.stdout, 0)
+    process.stdout.write(line + '\n')
+    rl.prompt(true)
+  }
+
+  rl.on('line', async (line) => {
+    const words = splitWords(line)
+    if (words.length === 0) return rl.prompt()
+    fs.appendFile(historyFile, line + '\n', { mode: 0o600 }, () => {})
+    const [cmd, ...rest] = words
+    if (cmd === 'exit' || cmd === 'quit') return onexit()
+    if (cmd === 'help') return say(CONSOLE_HELP)
+    try {
+      const args = consoleArgs(cmd, rest)
+      const res = await runCommand(peer, cmd, args, ctx)
+      say(format.result(cmd, res, nameOf))
+    } catch (err) {
+      say(format.errorLine(err))
+    }
+  })
+  rl.on('SIGINT', onexit)
+  rl.prompt()
+
+  return { say, close: () => rl.close() }
+}
+
+function consoleArgs(cmd, words) {
+  const need = (n, usage) => {
+    if (words.length < n) throw AuctionError.INVALID_ARGUMENT(`usage: ${usage}`)
+  }
+  switch (cmd) {
+    case 'open':
+      need(2, 'open ITEM PRICE [CURRENCY] [DURATION]')
+      return {
+        item: words[0],
+        price: words[1],
+        currency: words[2],
+        duration: words[3] === undefined ? undefined : parseDuration(words[3])
+      }
+    case 'bid':
+      need(2, 'bid AUCTION AMOUNT')
+      return { id: words[0], amount: words[1] }
+    case 'close':
+    case 'show':
+      need(1, `${cmd} AUCTION`)
+      return { id: words[0] }
+    default:
+      return {}
+  }
+}
+
+// `hyperauction bootstrap`: a private DHT bootstrap node until SIGINT/SIGTERM
+async function runBootstrap({ host, port, print }) {
+  const node = DHT.bootstrapper(port, host, { host })
+  await node.ready()
+  const addr = node.address()
+  print(`bootstrap node listening on ${addr.host}:${addr.port}`)
+  goodbye(async () => {
+    await node.destroy()
+    process.exit(0)
+  })
+}
+
+module.exports = startPeer
+module.exports.runBootstrap = runBootstrap

@@ -1,0 +1,106 @@
+const createTestnet = require('hyperdht/testnet')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const AuctionPeer = require('..')
+const format = require('./format')
+
+const NAMES = ['Client#1', 'Client#2', 'Client#3']
+const STEP_TIMEOUT = 15000
+
+// The reference scenario on an embedded private DHT (127.0.0.1), three peers in one process
+async function runDemo({ print = console.log } = {}) {
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hyperauction-demo-'))
+  const peers = NAMES.map(
+    (name) =>
+      new AuctionPeer(path.join(dir, name), {
+        bootstrap: testnet.bootstrap,
+        host: '127.0.0.1',
+        firewalled: false,
+        network: 'demo',
+        name
+      })
+  )
+
+  try {
+    print(`Private DHT bootstrap on ${testnet.bootstrap.map((b) => `${b.host}:${b.port}`)}`)
+    const meshed = peers.map((peer) => waitFor(peer, 'peer-add', NAMES.length - 1))
+    for (const peer of peers) await peer.ready()
+    await Promise.all(meshed)
+
+    const names = new Map(peers.map((p) => [p.id, p.name]))
+    const nameOf = (hex) => names.get(hex) || format.short(hex)
+    for (const peer of peers) print(`${peer.name} is ${peer.id}`)
+
+    for (const peer of peers) {
+      for (const event of ['auction-opened', 'bid-accepted', 'auction-closed']) {
+        peer.on(event, (data) => {
+          print(`    [${peer.name}] ${format.notification(event, data, nameOf)}`)
+        })
+      }
+    }
+
+    const [c1, c2, c3] = peers
+    const step = async (title, event, fn) => {
+      print(`\n${title}`)
+      const seen = peers.map((peer) => waitFor(peer, event, 1))
+      const res = await fn()
+      await Promise.all(seen)
+      return res
+    }
+
+    const pic1 = await step('1. Client#1 opens: sell Pic#1 for 75 USDt', 'auction-opened', () =>
+      c1.openAuction({ item: 'Pic#1', price: '75', currency: 'USDt' })
+    )
+    await step('2. Client#2 opens: sell Pic#2 for 60 USDt', 'auction-opened', () =>
+      c2.openAuction({ item: 'Pic#2', price: '60', currency: 'USDt' })
+    )
+    await step("3. Client#2 bids 75 on Client#1's Pic#1", 'bid-accepted', () =>
+      c2.placeBid(pic1.id, '75')
+    )
+    await step('4. Client#3 bids 75.5 on Pic#1', 'bid-accepted', () => c3.placeBid(pic1.id, '75.5'))
+    await step('5. Client#2 bids 80 on Pic#1', 'bid-accepted', () => c2.placeBid(pic1.id, '80'))
+    await step('6. Client#1 closes Pic#1', 'auction-closed', () => c1.closeAuction(pic1.id))
+
+    print('\nThe sale as every peer holds it:')
+    const sales = []
+    for (const peer of peers) {
+      const a = await peer.getAuction(pic1.id)
+      const bids = a.bids.map((b) => `${b.amount} by ${nameOf(b.bidder)}`).join(', ')
+      print(
+        `  ${peer.name}: ${a.item} sold to ${nameOf(a.winner.bidder)} for ${a.winner.amount} ${a.currency} (bids: ${bids})`
+      )
+      sales.push(a.winner)
+    }
+
+    const digests = await Promise.all(peers.map((p) => p.digest()))
+    const same = digests.every((d) => d === digests[0])
+    print(same ? `\nAll three peers hold the same history (digest ${digests[0].slice(0, 16)})` : '')
+    if (!same) throw new Error('Peers disagree: ' + digests.join(' '))
+    return { winner: nameOf(sales[0].bidder), amount: sales[0].amount }
+  } finally {
+    for (const peer of peers) await peer.close()
+    await testnet.destroy()
+    await fs.promises.rm(dir, { recursive: true, force: true })
+  }
+}
+
+function waitFor(emitter, event, count) {
+  return new Promise((resolve, reject) => {
+    let seen = 0
+    const timer = setTimeout(() => {
+      emitter.off(event, onevent)
+      reject(new Error(`Timed out waiting for ${event}`))
+    }, STEP_TIMEOUT)
+    const onevent = () => {
+      if (++seen < count) return
+      clearTimeout(timer)
+      emitter.off(event, onevent)
+      resolve()
+    }
+    emitter.on(event, onevent)
+  })
+}
+
+module.exports = runDemo

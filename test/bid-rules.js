@@ -1,0 +1,113 @@
+const test = require('brittle')
+const { createPeers, until, once } = require('./helpers')
+
+async function rejects(t, promise, code, msg) {
+  try {
+    await promise
+    t.fail(msg + ': accepted')
+  } catch (err) {
+    t.is(err.code, code, msg)
+  }
+}
+
+test('each bid rule is enforced with its coded error', async (t) => {
+  const { peers } = await createPeers(t, 3)
+  const [seller, alice, bob] = peers
+
+  const a = await seller.openAuction({ item: 'Lamp', price: '10' })
+  await until(() => alice.views.size === 1 && bob.views.size === 1, 5000, 'auction everywhere')
+
+  await rejects(t, alice.placeBid(a.id, '9.999999'), 'BID_TOO_LOW', 'below start price')
+  await rejects(t, seller.placeBid(a.id, '20'), 'OWN_AUCTION', 'seller bids on own auction')
+  await rejects(t, alice.placeBid(a.id, '1e3'), 'INVALID_AMOUNT', 'exponent amount')
+  await rejects(t, alice.placeBid(a.id, '-5'), 'INVALID_AMOUNT', 'negative amount')
+  await rejects(t, alice.placeBid(a.id, 12), 'INVALID_AMOUNT', 'number instead of string')
+  await rejects(t, alice.placeBid('00'.repeat(16), '20'), 'AUCTION_NOT_FOUND', 'unknown auction')
+  await rejects(t, alice.placeBid('nope', '20'), 'INVALID_ID', 'malformed id')
+
+  const first = await alice.placeBid(a.id, '10')
+  t.is(first.position, 0, 'start price is accepted as first bid')
+  await rejects(t, bob.placeBid(a.id, '10'), 'BID_TOO_LOW', 'equal to highest')
+  await bob.placeBid(a.id, '10.000001')
+
+  await rejects(t, alice.closeAuction(a.id), 'NOT_SELLER', 'close by a bidder')
+
+  const sale = await seller.closeAuction(a.id)
+  t.is(sale.winner.bidder, bob.id)
+  t.is(sale.winner.amount, '10.000001')
+
+  await rejects(t, seller.closeAuction(a.id), 'AUCTION_CLOSED', 'close twice')
+  await until(() => alice.views.get(a.id).closed, 5000, 'close reaches alice')
+  await rejects(t, alice.placeBid(a.id, '50'), 'AUCTION_CLOSED', 'bid after close')
+})
+
+test('of two equal concurrent bids the first accepted wins, the second is BID_TOO_LOW', async (t) => {
+  const { peers } = await createPeers(t, 3)
+  const [seller, alice, bob] = peers
+  const a = await seller.openAuction({ item: 'Vase', price: '5' })
+  await until(() => alice.views.size === 1 && bob.views.size === 1, 5000, 'auction everywhere')
+
+  // Both leave in the same tick, so neither bidder has heard of the other's bid
+  const aliceBid = alice.placeBid(a.id, '7')
+  const bobBid = bob.placeBid(a.id, '7')
+  const results = await Promise.allSettled([aliceBid, bobBid])
+  const won = results.filter((r) => r.status === 'fulfilled')
+  const lost = results.filter((r) => r.status === 'rejected')
+  t.is(won.length, 1, 'one of two equal bids is accepted')
+  t.is(lost.length, 1)
+  t.is(lost[0].reason.code, 'BID_TOO_LOW', 'the second equal bid is too low')
+
+  const sale = await seller.closeAuction(a.id)
+  t.is(sale.winner.bidder, won[0].value.bidder, 'the first accepted of two equal bids wins')
+})
+
+test('a bid to a seller that is gone is SELLER_UNREACHABLE', async (t) => {
+  const { peers } = await createPeers(t, 2, { peer: { requestTimeout: 1000, bidTimeout: 1500 } })
+  const [seller, alice] = peers
+  const a = await seller.openAuction({ item: 'Chair', price: '1' })
+  await until(() => alice.views.size === 1, 5000, 'auction at alice')
+  await seller.close()
+  await rejects(t, alice.placeBid(a.id, '2'), 'SELLER_UNREACHABLE', 'seller offline')
+})
+
+test('a timed auction closes itself and refuses late bids', async (t) => {
+  const { peers } = await createPeers(t, 2)
+  const [seller, alice] = peers
+  const closed = once(alice, 'auction-closed')
+  const a = await seller.openAuction({ item: 'Clock', price: '3', duration: 400 })
+  t.ok(a.endsAt > a.createdAt, 'endsAt is set')
+  await until(() => alice.views.size === 1, 5000, 'auction at alice')
+  await alice.placeBid(a.id, '4')
+  const sale = await closed
+  t.is(sale.winner.amount, '4', 'closed with the bid it had')
+  t.ok(sale.closedAt >= a.endsAt, 'not before its end time')
+  await rejects(t, alice.placeBid(a.id, '5'), 'AUCTION_CLOSED', 'bid after the end')
+})
+
+test('bad auction parameters are coded errors', async (t) => {
+  const { peers } = await createPeers(t, 1)
+  const [seller] = peers
+  await rejects(t, seller.openAuction({ item: '', price: '1' }), 'INVALID_ITEM', 'empty item')
+  await rejects(
+    t,
+    seller.openAuction({ item: 'x'.repeat(257), price: '1' }),
+    'INVALID_ITEM',
+    'long'
+  )
+  await rejects(
+    t,
+    seller.openAuction({ item: 'é'.repeat(129), price: '1' }),
+    'INVALID_ITEM',
+    'bytes'
+  )
+  await rejects(t, seller.openAuction({ item: 'ok', price: '0' }), 'INVALID_AMOUNT', 'zero price')
+  await rejects(t, seller.openAuction({ item: 'ok', price: '1', currency: '' }), 'INVALID_CURRENCY')
+  await rejects(
+    t,
+    seller.openAuction({ item: 'ok', price: '1', duration: -5 }),
+    'INVALID_DURATION',
+    'negative duration'
+  )
+  const ok = await seller.openAuction({ item: 'é'.repeat(128), price: '1' })
+  t.is(ok.item.length, 128, '256 bytes is allowed')
+})

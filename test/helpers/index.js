@@ -1,0 +1,84 @@
+const createTestnet = require('hyperdht/testnet')
+const path = require('path')
+const AuctionPeer = require('../..')
+
+// A private DHT on 127.0.0.1, torn down after the test's peers
+function createBootstrap(t) {
+  return createTestnet(3, { host: '127.0.0.1', teardown: t.teardown })
+}
+
+async function createPeer(t, testnet, opts = {}) {
+  const dir = opts.storage || path.join(await t.tmp(), 'peer')
+  const peer = new AuctionPeer(dir, {
+    bootstrap: testnet.bootstrap,
+    host: '127.0.0.1',
+    firewalled: false,
+    network: opts.network || 'test',
+    ...opts
+  })
+  t.teardown(() => peer.close(), { order: 0 })
+  await peer.ready()
+  return peer
+}
+
+// n peers that all know each other
+async function createPeers(t, n, opts = {}) {
+  const testnet = opts.testnet || (await createBootstrap(t))
+  const peers = []
+  for (let i = 0; i < n; i++) {
+    peers.push(await createPeer(t, testnet, { name: 'Client#' + (i + 1), ...opts.peer }))
+  }
+  await meshed(peers)
+  return { testnet, peers }
+}
+
+function meshed(peers, timeout = 20000) {
+  return until(() => peers.every((p) => p.peerTable.size >= peers.length - 1), timeout, 'mesh')
+}
+
+// Polls a condition that has no single event to await (convergence across many peers)
+async function until(fn, timeout = 10000, what = 'condition') {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    if (await fn()) return
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+function once(emitter, name, filter = () => true) {
+  return new Promise((resolve) => {
+    const onevent = (value) => {
+      if (!filter(value)) return
+      emitter.off(name, onevent)
+      resolve(value)
+    }
+    emitter.on(name, onevent)
+  })
+}
+
+function digests(peers) {
+  return Promise.all(peers.map((p) => p.digest()))
+}
+
+async function converged(peers, timeout = 15000) {
+  await until(
+    async () => {
+      const all = await digests(peers)
+      return all.every((d) => d === all[0])
+    },
+    timeout,
+    'equal digests'
+  )
+}
+
+module.exports = {
+  createBootstrap,
+  createPeer,
+  createPeers,
+  meshed,
+  until,
+  once,
+  digests,
+  converged
+}
