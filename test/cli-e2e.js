@@ -84,8 +84,9 @@ test('reference scenario across four processes, driven only by the CLI', async (
 
   await until(
     async () => {
-      for (let i = 1; i <= 3; i++)
+      for (let i = 1; i <= 3; i++) {
         if ((await runJson(['show', pic1.id, ...s(i)])).status !== 'closed') return false
+      }
       return true
     },
     10000,
