@@ -7,6 +7,7 @@ const { MAX_PAYLOAD } = require('./constants')
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
 const MAX_INFLIGHT_PER_PEER = 64
 const REQUEST_TIMEOUT = 3000
+const POOL_LINGER = 30 * 1000
 
 // Responders see raw bytes and may throw only coded AuctionErrors: protomux-rpc re-throws
 // TypeError, RangeError and SyntaxError from a handler as uncaught, which would kill the peer.
@@ -19,6 +20,7 @@ class Transport {
     this.timeout = opts.requestTimeout || REQUEST_TIMEOUT
     this.server = rpc.createServer({ capability: this.capability })
     this._inflight = new Map()
+    this._pool = new Map()
     this.onerror = opts.onerror || noop
   }
 
@@ -57,32 +59,67 @@ class Transport {
   // or PEER_UNREACHABLE. The timeout covers connecting too, which the RPC's own does not.
   request(publicKey, method, value, opts = {}) {
     const timeout = opts.timeout || this.timeout
-    const req = this.rpc.request(publicKey, method, value, {
-      ...RAW,
-      keyPair: this.keyPair,
-      capability: this.capability
-    })
+    const entry = this._connection(publicKey)
+    entry.active++
+    clearTimeout(entry.linger)
+    const req = entry.client.request(method, value, RAW)
 
     return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer)
+        if (--entry.active === 0 && !entry.dropped) {
+          entry.linger = setTimeout(() => this._drop(entry), POOL_LINGER)
+          entry.linger.unref()
+        }
+      }
       const timer = setTimeout(() => {
+        // A connection that went silent (the remote was killed) must not be reused
+        this._drop(entry)
         reject(AuctionError.REQUEST_TIMEOUT(`${method} timed out after ${timeout} ms`))
       }, timeout)
 
       req.then(
         (res) => {
-          clearTimeout(timer)
+          done()
           resolve(res)
         },
         (err) => {
-          clearTimeout(timer)
+          done()
           safetyCatch(err)
-          reject(AuctionError.from(err) || AuctionError.PEER_UNREACHABLE(err && err.message))
+          const coded = AuctionError.from(err)
+          if (coded) return reject(coded)
+          this._drop(entry)
+          reject(AuctionError.PEER_UNREACHABLE(err && err.message))
         }
       )
     })
   }
 
+  // One pooled connection per remote key, dropped when it fails or idles
+  _connection(publicKey) {
+    const hex = b4a.toString(publicKey, 'hex')
+    let entry = this._pool.get(hex)
+    if (entry) return entry
+    const client = this.rpc.connect(publicKey, {
+      keyPair: this.keyPair,
+      capability: this.capability
+    })
+    entry = { hex, client, active: 0, linger: null, dropped: false }
+    client.on('close', () => this._drop(entry))
+    this._pool.set(hex, entry)
+    return entry
+  }
+
+  _drop(entry) {
+    if (entry.dropped) return
+    entry.dropped = true
+    clearTimeout(entry.linger)
+    if (this._pool.get(entry.hex) === entry) this._pool.delete(entry.hex)
+    entry.client.destroy()
+  }
+
   async close() {
+    for (const entry of [...this._pool.values()]) this._drop(entry)
     await this.rpc.destroy()
   }
 }
