@@ -33,7 +33,9 @@ const BID_TIMEOUT = 5000
 const PUSH_CONCURRENCY = 16
 const SYNC_INTERVAL = 3000
 const SYNC_MAX_PAGES = 64
-const HELLO_RETRY = 60 * 1000
+const HELLO_BACKOFF = 1000
+const HELLO_ATTEMPTS = 6
+const HELLO_RETRIES_PER_TICK = 8
 const BYE_TIMEOUT = 1000
 
 const METHODS = {
@@ -230,8 +232,9 @@ class AuctionPeer extends ReadyResource {
       p.bid.amount === units
     if (!valid) throw AuctionError.INVALID_EVENT('The seller answered with another event')
 
-    const { flushed } = this._ingest(reply, view.seller)
-    await flushed
+    // The seller's write is the durable one; this peer's copy is flushed in the background
+    // and every read of storage waits for it
+    this._ingest(reply, view.seller).flushed.catch(safetyCatch)
 
     return {
       auction: b4a.toString(id, 'hex'),
@@ -547,6 +550,7 @@ class AuctionPeer extends ReadyResource {
   }
 
   async _pullLoop(publicKey, hex, pulling) {
+    let flushed = null
     for (let page = 0; page < SYNC_MAX_PAGES && !this.closing; page++) {
       pulling.again = false
       const heads = []
@@ -565,10 +569,10 @@ class AuctionPeer extends ReadyResource {
         this.peerTable.succeed(hex, Date.now())
       } catch (err) {
         this._onrequestError(hex, err)
-        return
+        break
       }
 
-      let flushed = null
+      // Heads move in memory at once, so the next page is asked for while this one is written
       for (const buf of res.events) {
         try {
           const r = this._ingest(buf, null)
@@ -578,15 +582,24 @@ class AuctionPeer extends ReadyResource {
           this.emit('warning', err)
         }
       }
-      if (flushed !== null) await flushed
-      if (!res.more && !pulling.again) return
+      if (!res.more && !pulling.again) break
     }
+    if (flushed !== null) await flushed
   }
 
   _antiEntropy() {
     if (this.closing) return
-    const info = this.peerTable.random(Date.now())
+    const now = Date.now()
+    const info = this.peerTable.random(now)
     if (info !== null) this._pull(info.publicKey).catch(safetyCatch)
+
+    let retries = 0
+    for (const failed of this._helloFailures.values()) {
+      if (retries === HELLO_RETRIES_PER_TICK) break
+      if (failed.retryAt > now) continue
+      retries++
+      this._discovered(failed.publicKey)
+    }
   }
 
   // A key found by lookup, peer exchange or an incoming request: greet it once
@@ -594,8 +607,8 @@ class AuctionPeer extends ReadyResource {
     const hex = b4a.toString(publicKey, 'hex')
     if (hex === this.id || this.peerTable.has(hex) || this._greeting.has(hex)) return
     if (this.closing) return
-    const retryAt = this._helloFailures.get(hex)
-    if (retryAt !== undefined && retryAt > Date.now()) return
+    const failed = this._helloFailures.get(hex)
+    if (failed !== undefined && failed.retryAt > Date.now()) return
 
     const greeting = this._hello(publicKey, hex)
       .catch(safetyCatch)
@@ -609,7 +622,14 @@ class AuctionPeer extends ReadyResource {
       const reply = await this.transport.request(publicKey, METHODS.hello, this._encodeHello())
       res = m.decode(m.hello, reply, 'hello reply')
     } catch (err) {
-      this._helloFailures.set(hex, Date.now() + HELLO_RETRY)
+      // Greetings fail under load too (a storm of new connections): retry soon, then back off,
+      // then forget the key until discovery brings it again
+      const failures = (this._helloFailures.get(hex) || { failures: 0 }).failures + 1
+      if (failures >= HELLO_ATTEMPTS) this._helloFailures.delete(hex)
+      else {
+        const retryAt = Date.now() + HELLO_BACKOFF * 2 ** (failures - 1)
+        this._helloFailures.set(hex, { publicKey, failures, retryAt })
+      }
       return
     }
     this._helloFailures.delete(hex)

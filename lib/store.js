@@ -87,10 +87,13 @@ class AuctionStore extends ReadyResource {
       const { ops, resolve, reject } = this._pending
       this._pending = null
       try {
+        // Views and heads are rewritten by every event; a batch needs only their last value
+        const last = new Map()
+        for (const op of ops) last.set(op.key, op.value)
         const batch = this.bee.batch()
-        for (const op of ops) {
-          if (op.value === null) await batch.del(op.key)
-          else await batch.put(op.key, op.value)
+        for (const [key, value] of last) {
+          if (value === null) await batch.del(key)
+          else await batch.put(key, value)
         }
         await batch.flush()
         this.batches++
