@@ -2,6 +2,7 @@ const test = require('brittle')
 const { applyEvent, checkBid } = require('../lib/auction-core')
 const { formatAmount } = require('../lib/money')
 const { Author } = require('./helpers/events')
+const { codeOf } = require('./helpers')
 
 function replay(events) {
   let view = null
@@ -38,50 +39,41 @@ test('bid rules, each with its code', (t) => {
   const id = opened.evt.payload.id
   const view = replay([opened])
 
-  const code = (fn) => {
-    try {
-      fn()
-      return 'accepted'
-    } catch (err) {
-      return err.code
-    }
-  }
-
   t.is(
-    code(() => checkBid(view, bidder.bid(id, '74.999999'), 0)),
+    codeOf(() => checkBid(view, bidder.bid(id, '74.999999'), 0)),
     'BID_TOO_LOW',
     'under start'
   )
   t.is(
-    code(() => checkBid(view, bidder.bid(id, '75'), 0)),
-    'accepted',
+    codeOf(() => checkBid(view, bidder.bid(id, '75'), 0)),
+    'ok',
     'start price is enough'
   )
   t.is(
-    code(() => checkBid(view, seller.bid(id, '100'), 0)),
+    codeOf(() => checkBid(view, seller.bid(id, '100'), 0)),
     'OWN_AUCTION'
   )
   t.is(
-    code(() => checkBid(view, bidder.bid(id, '80'), view.endsAt)),
+    codeOf(() => checkBid(view, bidder.bid(id, '80'), view.endsAt)),
     'AUCTION_ENDED',
     'at endsAt'
   )
 
   const after = replay([opened, seller.accept(bidder.bid(id, '80'), 0)])
   t.is(
-    code(() => checkBid(after, bidder.bid(id, '80'), 0)),
+    codeOf(() => checkBid(after, bidder.bid(id, '80'), 0)),
     'BID_TOO_LOW',
     'equal is too low'
   )
   t.is(
-    code(() => checkBid(after, bidder.bid(id, '80.000001'), 0)),
-    'accepted',
+    codeOf(() => checkBid(after, bidder.bid(id, '80.000001'), 0)),
+    'ok',
     'one micro more'
   )
 
   const closed = { ...after, closed: true }
   t.is(
-    code(() => checkBid(closed, bidder.bid(id, '90'), 0)),
+    codeOf(() => checkBid(closed, bidder.bid(id, '90'), 0)),
     'AUCTION_CLOSED'
   )
 })
@@ -95,49 +87,40 @@ test('receivers refuse events that break the rules', (t) => {
   const view = replay([opened])
   const b = bidder.bid(id, '80')
 
-  const code = (fn) => {
-    try {
-      fn()
-      return 'applied'
-    } catch (err) {
-      return err.code
-    }
-  }
-
   t.is(
-    code(() => applyEvent(view, other.accept(b, 0).evt)),
+    codeOf(() => applyEvent(view, other.accept(b, 0).evt)),
     'NOT_SELLER',
     'accept by non-seller'
   )
   t.is(
-    code(() => applyEvent(view, other.close(id, null, 0).evt)),
+    codeOf(() => applyEvent(view, other.close(id, null, 0).evt)),
     'NOT_SELLER',
     'close by other'
   )
   t.is(
-    code(() => applyEvent(view, seller.accept(b, 1).evt)),
+    codeOf(() => applyEvent(view, seller.accept(b, 1).evt)),
     'INVALID_EVENT',
     'wrong position'
   )
   t.is(
-    code(() => applyEvent(view, seller.close(id, b, 0).evt)),
+    codeOf(() => applyEvent(view, seller.close(id, b, 0).evt)),
     'INVALID_EVENT',
     'phantom winner'
   )
   t.is(
-    code(() => applyEvent(view, seller.close(id, null, 2).evt)),
+    codeOf(() => applyEvent(view, seller.close(id, null, 2).evt)),
     'INVALID_EVENT',
     'wrong count'
   )
   t.is(
-    code(() => applyEvent(null, seller.accept(b, 0).evt)),
+    codeOf(() => applyEvent(null, seller.accept(b, 0).evt)),
     'AUCTION_NOT_FOUND'
   )
 
   const forged = seller.open()
   forged.evt.payload.id = id
   t.is(
-    code(() => applyEvent(null, forged.evt)),
+    codeOf(() => applyEvent(null, forged.evt)),
     'INVALID_ID',
     'id not derived from seller and seq'
   )

@@ -2,15 +2,7 @@ const test = require('brittle')
 const { parseDuration, parseBootstrap, parsePort, splitWords } = require('../lib/cli-args')
 const format = require('../lib/format')
 const AuctionError = require('../lib/errors')
-
-const code = (fn) => {
-  try {
-    fn()
-    return 'ok'
-  } catch (err) {
-    return err.code
-  }
-}
+const { codeOf } = require('./helpers')
 
 test('durations', (t) => {
   t.is(parseDuration('90s'), 90000)
@@ -33,7 +25,7 @@ test('durations', (t) => {
     'x'.repeat(64)
   ]) {
     t.is(
-      code(() => parseDuration(bad)),
+      codeOf(() => parseDuration(bad)),
       'INVALID_DURATION',
       JSON.stringify(bad)
     )
@@ -48,18 +40,18 @@ test('bootstrap lists and ports', (t) => {
   ])
   for (const bad of ['', '127.0.0.1', ':30001', '127.0.0.1:0', '127.0.0.1:70000', 'a:b']) {
     t.is(
-      code(() => parseBootstrap(bad)),
+      codeOf(() => parseBootstrap(bad)),
       'INVALID_ARGUMENT',
       JSON.stringify(bad)
     )
   }
   t.is(parsePort('0'), 0)
   t.is(
-    code(() => parsePort('65536')),
+    codeOf(() => parsePort('65536')),
     'INVALID_ARGUMENT'
   )
   t.is(
-    code(() => parsePort('12ab')),
+    codeOf(() => parsePort('12ab')),
     'INVALID_ARGUMENT'
   )
 })

@@ -72,7 +72,18 @@ async function converged(peers, timeout = 15000) {
   )
 }
 
+// The code a synchronous call throws, or 'ok'
+function codeOf(fn) {
+  try {
+    fn()
+    return 'ok'
+  } catch (err) {
+    return err.code
+  }
+}
+
 module.exports = {
+  codeOf,
   createBootstrap,
   createPeer,
   createPeers,
