@@ -23,6 +23,8 @@ const {
   SYNC_PAGE_EVENTS,
   SYNC_PAGE_BYTES,
   MAX_PENDING_PER_AUTHOR,
+  MAX_PENDING_AUTHORS,
+  MAX_GREETINGS,
   MAX_TIMER
 } = require('./lib/constants')
 
@@ -386,9 +388,11 @@ class AuctionPeer extends ReadyResource {
     return { status: 'applied', flushed }
   }
 
+  // Bounded, since anyone can make keys: what is not held is pulled again later
   _hold(author, evt, buf) {
     let held = this._pending.get(author)
     if (!held) {
+      if (this._pending.size >= MAX_PENDING_AUTHORS) return
       held = new Map()
       this._pending.set(author, held)
     }
@@ -606,7 +610,8 @@ class AuctionPeer extends ReadyResource {
   _discovered(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
     if (hex === this.id || this.peerTable.has(hex) || this._greeting.has(hex)) return
-    if (this.closing) return
+    // A peer could name thousands of dead keys; lookups and peer exchange bring skipped ones again
+    if (this.closing || this._greeting.size >= MAX_GREETINGS) return
     const failed = this._helloFailures.get(hex)
     if (failed !== undefined && failed.retryAt > Date.now()) return
 

@@ -9,6 +9,8 @@ module.exports = {
   SYNC_PAGE_EVENTS: 512,
   SYNC_PAGE_BYTES: 60 * 1024,
   MAX_PENDING_PER_AUTHOR: 1024,
+  MAX_PENDING_AUTHORS: 64,
+  MAX_GREETINGS: 64,
   // setTimeout cannot wait longer than 2^31-1 ms; longer auctions re-arm their timer
   MAX_TIMER: 2 ** 31 - 1
 }
