@@ -19,7 +19,11 @@ function freePort() {
 // Spawns a long-running hyperauction process, resolves once a line matches ready.
 // Teardown kills it if the test did not stop it.
 function spawnCli(t, args, ready, opts = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return spawnNode(t, [BIN, ...args], ready, opts)
+}
+
+function spawnNode(t, argv, ready, opts = {}) {
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env }
   })
@@ -65,4 +69,4 @@ async function runJson(args) {
   return JSON.parse(res.stdout)
 }
 
-module.exports = { freePort, spawnCli, runCli, runJson, BIN }
+module.exports = { freePort, spawnCli, spawnNode, runCli, runJson, BIN }
