@@ -357,7 +357,10 @@ class AuctionPeer extends ReadyResource {
   // Takes an event from the network. Verified events are applied in their author's order;
   // one that runs ahead is held until the gap is pulled. Returns { status, flushed }.
   _ingest(buf, from) {
-    const evt = m.decode(m.event, buf, 'event')
+    return this._ingestEvent(m.decode(m.event, buf, 'event'), buf, from)
+  }
+
+  _ingestEvent(evt, buf, from) {
     const author = b4a.toString(evt.author, 'hex')
 
     const length = this.heads.get(author) || 0
@@ -553,42 +556,70 @@ class AuctionPeer extends ReadyResource {
     return pulling.promise
   }
 
+  // Pages are pipelined: the next page is asked for, with the heads this page leads to,
+  // before this one is verified and applied. An event that then fails is asked for again later.
   async _pullLoop(publicKey, hex, pulling) {
     let flushed = null
-    for (let page = 0; page < SYNC_MAX_PAGES && !this.closing; page++) {
+    const heads = new Map(this.heads)
+    let next = this._requestPage(publicKey, heads)
+    for (let page = 0; next !== null && !this.closing; page++) {
       pulling.again = false
-      const heads = []
-      for (const [author, length] of this.heads) {
-        if (heads.length === MAX_SYNC_HEADS) break
-        heads.push({ author: b4a.from(author, 'hex'), length })
-      }
       let res
       try {
-        const reply = await this.transport.request(
-          publicKey,
-          METHODS.sync,
-          m.encode(m.syncRequest, { heads })
-        )
-        res = m.decode(m.syncResponse, reply, 'sync reply')
+        res = await next
         this.peerTable.succeed(hex, Date.now())
       } catch (err) {
         this._onrequestError(hex, err)
         break
       }
 
-      // Heads move in memory at once, so the next page is asked for while this one is written
+      const events = []
       for (const buf of res.events) {
         try {
-          const r = this._ingest(buf, null)
+          const evt = m.decode(m.event, buf, 'event')
+          const author = b4a.toString(evt.author, 'hex')
+          if (evt.seq === (heads.get(author) || 0)) heads.set(author, evt.seq + 1)
+          events.push({ evt, buf })
+        } catch (err) {
+          this.emit('warning', err)
+        }
+      }
+
+      const last = page + 1 >= SYNC_MAX_PAGES
+      next = res.more && !last ? this._requestPage(publicKey, heads) : null
+      if (next !== null) next.catch(noop)
+
+      for (const { evt, buf } of events) {
+        try {
+          const r = this._ingestEvent(evt, buf, null)
           if (r.status !== 'duplicate') flushed = r.flushed
         } catch (err) {
           safetyCatch(err)
           this.emit('warning', err)
         }
       }
-      if (!res.more && !pulling.again) break
+
+      // Someone saw a gap while this pull ran: one more page from the heads as they are now
+      if (next === null && pulling.again && !last) {
+        for (const [author, length] of this.heads) heads.set(author, length)
+        next = this._requestPage(publicKey, heads)
+      }
     }
     if (flushed !== null) await flushed
+  }
+
+  async _requestPage(publicKey, heads) {
+    const list = []
+    for (const [author, length] of heads) {
+      if (list.length === MAX_SYNC_HEADS) break
+      list.push({ author: b4a.from(author, 'hex'), length })
+    }
+    const reply = await this.transport.request(
+      publicKey,
+      METHODS.sync,
+      m.encode(m.syncRequest, { heads: list })
+    )
+    return m.decode(m.syncResponse, reply, 'sync reply')
   }
 
   _antiEntropy() {

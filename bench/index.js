@@ -242,33 +242,30 @@ async function propagation(testnet, tmp, n) {
   }
 }
 
-// A new peer pulls a history of CATCHUP_EVENTS events from one peer
+// A new peer pulls a history of CATCHUP_EVENTS events from a peer in another process
 async function catchUp(testnet, tmp) {
   log(`  late-joiner catch-up of ${CATCHUP_EVENTS} events`)
-  const source = new AuctionPeer(path.join(tmp, 'catchup-source'), peerOpts(testnet))
+  const remote = await spawnRemote([
+    'history',
+    bootstrapOf(testnet),
+    path.join(tmp, 'catchup-source'),
+    String(CATCHUP_EVENTS)
+  ])
   let late = null
   try {
-    await source.ready()
-    const seller = new Author()
-    const bidders = [new Author(), new Author(), new Author()]
-    const opened = seller.open('Lot', '1')
-    let flushed = source._ingest(opened.buf, null).flushed
-    for (let i = 1; i < CATCHUP_EVENTS; i++) {
-      const bid = bidders[i % 3].bid(opened.evt.payload.id, String(1 + i))
-      flushed = source._ingest(seller.accept(bid, i - 1).buf, null).flushed
-    }
-    await flushed
-
     const t = now()
     late = new AuctionPeer(path.join(tmp, 'catchup-late'), peerOpts(testnet))
     await late.ready()
-    const author = b4a.toString(seller.publicKey, 'hex')
-    await waitFor(() => late.heads.get(author) === CATCHUP_EVENTS, 'the late joiner', 120000)
+    await waitFor(
+      () => late.heads.get(remote.info.author) === CATCHUP_EVENTS,
+      'the late joiner',
+      120000
+    )
     const seconds = (now() - t) / 1000
     return { catchUpEvents: CATCHUP_EVENTS, catchUpEventsPerSec: CATCHUP_EVENTS / seconds }
   } finally {
     if (late) await late.close()
-    await source.close()
+    await remote.stop()
   }
 }
 
