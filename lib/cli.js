@@ -1,6 +1,7 @@
 const { command, flag, arg, summary, description, footer, bail } = require('paparam')
 const os = require('os')
 const path = require('path')
+const AuctionError = require('./errors')
 const format = require('./format')
 const { ControlClient } = require('./control')
 const { parseDuration, parseBootstrap, parsePort } = require('./cli-args')
@@ -136,6 +137,7 @@ function createCli(io = {}) {
             : `[${format.time(Date.now())}] ${format.notification(event, data, nameOf)}`
         )
       }
+      throw AuctionError.PEER_NOT_RUNNING('The peer stopped')
     }
   )
 

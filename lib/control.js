@@ -23,7 +23,8 @@ function socketPath(storage) {
 
 // Line-delimited JSON over a Unix socket that only the owner may open (mode 0600).
 // Request: { "cmd": "bid", "args": { ... } }; reply: { "ok": true, "result": ... }
-// or { "ok": false, "error": { "code", "message" } }. "watch" streams { "event", "data" } lines.
+// or { "ok": false, "error": { "code", "message" } }. "watch" streams { "event", "data" } lines,
+// the first one { "event": "watching" } once the watcher is subscribed.
 class ControlServer {
   constructor(peer, storage, opts = {}) {
     this.peer = peer
@@ -108,6 +109,9 @@ class ControlServer {
     socket.on('close', () => {
       for (const [event, fn] of listeners) this.peer.off(event, fn)
     })
+    // Tells the watcher that nothing from here on is missed
+    const data = { publicKey: this.peer.id, name: this.peer.name }
+    socket.write(JSON.stringify({ event: 'watching', data }) + '\n')
   }
 }
 

@@ -48,6 +48,8 @@ function notification(name, data, nameOf) {
       return `auction closed: ${saleLine(data, nameOf)}`
     case 'peer-add':
       return `peer joined: ${data.name || nameOf(data.publicKey)} (${short(data.publicKey)})`
+    case 'watching':
+      return `watching ${data.name || 'the peer'} (${short(data.publicKey)}); Ctrl+C stops`
     case 'peer-remove':
       return `peer left: ${data.name || nameOf(data.publicKey)} (${short(data.publicKey)})`
     default:

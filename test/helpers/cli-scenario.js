@@ -50,6 +50,8 @@ async function cliScenario(t, dir, port) {
     'id --json gives hex public keys'
   )
 
+  const watcher = await spawnCli(t, ['watch', '--json', ...s(3)], /"event":"watching"/)
+
   const pic1 = await runJson(['open', 'Pic#1', '75', '--currency', 'USDt', ...s(1)])
   t.is(pic1.item, 'Pic#1')
   t.is(pic1.startPrice, '75')
@@ -112,9 +114,31 @@ async function cliScenario(t, dir, port) {
     'start prints the sale'
   )
 
+  await until(() => watcher.output.includes('"auction-closed"'), 10000, 'the sale at the watcher')
+  const seen = watcher.output
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+  t.alike(
+    seen.map((e) => e.event),
+    [
+      'watching',
+      'auction-opened',
+      'auction-opened',
+      'bid-accepted',
+      'bid-accepted',
+      'bid-accepted',
+      'auction-closed'
+    ],
+    'watch --json prints one object per notification, in order'
+  )
+  t.alike(seen[6].data.winner, { bidder: ids[1], amount: '80' })
+
   const stopped = peers.map((p) => p.exited)
   for (const p of peers) p.kill('SIGTERM')
   for (const { code } of await Promise.all(stopped)) t.is(code, 0, 'a peer exits 0 on SIGTERM')
+  t.is((await watcher.exited).code, 1, 'watch ends with an error when its peer stops')
+  t.ok(watcher.output.includes('error: PEER_NOT_RUNNING: The peer stopped'))
   const s1 = ['--storage', storage(1)]
   const gone = await runCli(['list', ...s1])
   t.is(gone.code, 1)
