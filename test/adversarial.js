@@ -8,6 +8,7 @@ const AuctionError = require('../lib/errors')
 const m = require('../lib/messages')
 const { createPeers, createBootstrap, createPeer, until } = require('./helpers')
 const { Author } = require('./helpers/events')
+const signing = require('../lib/signing')
 
 const RANDOM_PER_METHOD = 2000
 const { METHODS } = AuctionPeer
@@ -147,11 +148,14 @@ test('a flood from one peer is bounded and honest peers are still served', async
 
   const attacker = rawClient(t, testnet)
   const sync = m.encode(m.syncRequest, { heads: [] })
+  const rssBefore = process.memoryUsage().rss
   const flood = []
   for (let i = 0; i < 3000; i++) flood.push(call(attacker, seller.publicKey, METHODS.sync, sync))
   const bid = honest.placeBid(a.id, '80')
   const codes = await Promise.all(flood)
   const busy = codes.filter((code) => code === 'BUSY').length
+  const grew = (process.memoryUsage().rss - rssBefore) / 2 ** 20
+  t.comment(`RSS of the test process grew ${grew.toFixed(1)} MiB during the flood`)
   t.ok(busy > 0, `${busy} of 3000 flooding requests were refused as BUSY`)
   t.ok(
     codes.every((code) => code === 'ok' || code === 'BUSY'),
@@ -186,4 +190,96 @@ test('a network secret keeps out every peer without it', async (t) => {
   await outsider.syncNow()
   t.is(outsider.views.size, 0, 'an outsider learns nothing')
   t.absent(seller.peerTable.has(outsider.id), 'and is not a peer')
+})
+
+test('forged events inside a sync reply are refused; genuine ones in the same page are kept', async (t) => {
+  const testnet = await createBootstrap(t)
+  const victim = await createPeer(t, testnet)
+
+  const honestSeller = new Author()
+  const genuine = honestSeller.open('Pic#1', '75')
+  const id = genuine.evt.payload.id
+  const bidder = new Author()
+  const liar = new Author()
+  const forgedAccept = liar.accept(bidder.bid(id, '80'), 0)
+  const forgedClose = liar.close(id, null, 0)
+  const altered = b4a.from(honestSeller.open('Pic#2', '1').buf)
+  altered[40] ^= 1
+
+  // A hostile peer: greets the victim, then serves forged events when the victim pulls
+  const keyPair = DHT.keyPair()
+  const hostile = new RPC({ keyPair, bootstrap: testnet.bootstrap })
+  t.teardown(() => hostile.destroy())
+  const server = hostile.createServer()
+  const raw = { requestEncoding: c.raw, responseEncoding: c.raw }
+  let served = 0
+  server.respond(METHODS.hello, raw, () => m.encode(m.hello, { name: 'liar', peers: [] }))
+  server.respond(METHODS.sync, raw, () => {
+    served++
+    return m.encode(m.syncResponse, {
+      events: [genuine.buf, forgedAccept.buf, forgedClose.buf, altered],
+      more: false
+    })
+  })
+  await server.listen(keyPair)
+  await hostile.request(
+    victim.publicKey,
+    METHODS.hello,
+    m.encode(m.hello, { name: 'liar', peers: [] }),
+    {
+      valueEncoding: c.raw
+    }
+  )
+
+  await until(() => served > 0 && victim.views.has(b4a.toString(id, 'hex')), 10000, 'the pull')
+  const a = await victim.getAuction(b4a.toString(id, 'hex'))
+  t.is(a.status, 'open', 'the forged close by a non-seller was refused')
+  t.is(a.bids.length, 0, 'the forged acceptance by a non-seller was refused')
+  t.is(victim.views.size, 1, 'the altered event was refused')
+  t.absent(victim.heads.has(b4a.toString(liar.publicKey, 'hex')), 'nothing of the liar is stored')
+})
+
+test('signed messages with out-of-range fields are refused with their codes', async (t) => {
+  const { peers, testnet } = await createPeers(t, 1)
+  const [seller] = peers
+  const a = await seller.openAuction({ item: 'Pic#1', price: '75' })
+  const rpc = rawClient(t, testnet)
+  const self = new Author(rpc.defaultKeyPair)
+  const auction = b4a.from(a.id, 'hex')
+  const digest = await seller.digest()
+
+  // Amounts travel as unsigned 64-bit integers: zero and anything above 2^63-1 are refused
+  const bidOf = (amount) => {
+    const bid = self.bid(auction, '100')
+    bid.amount = amount
+    return m.encode(m.bid, signing.signBid(bid, self.keyPair))
+  }
+  t.is(await call(rpc, seller.publicKey, METHODS.bid, bidOf(0n)), 'INVALID_AMOUNT', 'zero')
+  t.is(await call(rpc, seller.publicKey, METHODS.bid, bidOf(2n ** 63n)), 'INVALID_AMOUNT', '2^63')
+  t.is(
+    await call(rpc, seller.publicKey, METHODS.bid, bidOf(2n ** 64n - 1n)),
+    'INVALID_AMOUNT',
+    'max'
+  )
+
+  const opened = (payload) => {
+    const author = new Author()
+    return author.event(m.EVENT_OPENED, {
+      id: signing.auctionId(author.publicKey, 0),
+      item: 'ok',
+      startPrice: 1n,
+      currency: 'USDt',
+      endsAt: 0,
+      createdAt: Date.now(),
+      ...payload
+    }).buf
+  }
+  const push = (buf) => call(rpc, seller.publicKey, METHODS.event, buf)
+  t.is(await push(opened({ item: 'x'.repeat(257) })), 'INVALID_ITEM', 'item over 256 bytes')
+  t.is(await push(opened({ item: '' })), 'INVALID_ITEM', 'empty item')
+  t.is(await push(opened({ startPrice: 0n })), 'INVALID_AMOUNT', 'zero start price')
+  t.is(await push(opened({ currency: '$$$' })), 'INVALID_CURRENCY', 'bad currency')
+  t.is(await push(opened({ endsAt: 1 })), 'INVALID_DURATION', 'ends before it opens')
+  t.is(await push(opened({ id: b4a.alloc(16) })), 'INVALID_ID', 'an id not derived from its seller')
+  t.is(await seller.digest(), digest, 'nothing was stored')
 })
