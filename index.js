@@ -316,11 +316,6 @@ class AuctionPeer extends ReadyResource {
     return b4a.toString(crypto.hash(hashes.length ? hashes : [b4a.alloc(0)]), 'hex')
   }
 
-  // How many events this peer holds, per author, as hex -> length
-  eventCounts() {
-    return Object.fromEntries(this.heads)
-  }
-
   // Pulls from every known peer now, instead of waiting for anti-entropy
   async syncNow() {
     const peers = this.peerTable.available(Date.now())

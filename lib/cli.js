@@ -224,10 +224,14 @@ function createCli(io = {}) {
     demo,
     bail((b) => {
       process.exitCode = 1
-      if (b.err) return printErr(format.errorLine(b.err))
-      printErr(`error: USAGE: ${usageText(b)} (see --help)`)
+      printErr(bailLine(b))
     })
   )
+}
+
+// One line for whatever stopped a command: a coded error from the peer or a usage mistake
+function bailLine(b) {
+  return b.err ? format.errorLine(b.err) : `error: USAGE: ${usageText(b)} (see --help)`
 }
 
 function usageText(b) {
@@ -251,4 +255,4 @@ async function namesFrom(client) {
   return (hex) => names.get(hex) || format.short(hex)
 }
 
-module.exports = { createCli, peerCommands, DEFAULT_STORAGE }
+module.exports = { createCli, peerCommands, bailLine }

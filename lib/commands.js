@@ -81,4 +81,4 @@ function runCommand(peer, cmd, args, ctx) {
   return COMMANDS[cmd](peer, args, ctx)
 }
 
-module.exports = { runCommand, resolveId, NAMES: Object.keys(COMMANDS) }
+module.exports = { runCommand, resolveId }

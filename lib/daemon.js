@@ -8,7 +8,9 @@ const AuctionError = require('./errors')
 const format = require('./format')
 const { ControlServer, socketPath } = require('./control')
 const { runCommand } = require('./commands')
-const { splitWords, parseDuration } = require('./cli-args')
+const { command, summary, bail } = require('paparam')
+const { splitWords } = require('./cli-args')
+const { peerCommands, bailLine } = require('./cli')
 
 const NOTIFICATIONS = [
   'auction-opened',
@@ -98,16 +100,7 @@ function lockError(err, storage) {
   return err
 }
 
-const CONSOLE_HELP = [
-  'Commands:',
-  '  open ITEM PRICE [CURRENCY] [DURATION]   open an auction, e.g. open "Pic#1" 75 USDt 10m',
-  '  bid AUCTION AMOUNT                       bid on an auction (id or unique prefix)',
-  '  close AUCTION                            close one of your auctions',
-  '  list | show AUCTION | peers | status | id',
-  '  help | exit'
-].join('\n')
-
-// The interactive console of `start`: the same commands as the CLI, run in-process
+// The interactive console of `start`: the CLI's own commands, flags and help, run in-process
 function startConsole(peer, ctx, storage, nameOf, onexit) {
   const historyFile = path.join(storage, 'history')
   let history = []
@@ -132,20 +125,23 @@ function startConsole(peer, ctx, storage, nameOf, onexit) {
     rl.prompt(true)
   }
 
+  const send = (name, args) => runCommand(peer, name, args, ctx)
+  const commands = command(
+    'hyperauction',
+    summary('Commands: open, bid, close, list, show, peers, status, id, help, exit'),
+    ...peerCommands(send, { print: say, nameOf }),
+    bail((b) => say(bailLine(b)))
+  )
+
   rl.on('line', async (line) => {
     const words = splitWords(line)
     if (words.length === 0) return rl.prompt()
-    fs.appendFile(historyFile, line + '\n', { mode: 0o600 }, () => {})
-    const [cmd, ...rest] = words
-    if (cmd === 'exit' || cmd === 'quit') return onexit()
-    if (cmd === 'help') return say(CONSOLE_HELP)
-    try {
-      const args = consoleArgs(cmd, rest)
-      const res = await runCommand(peer, cmd, args, ctx)
-      say(format.result(cmd, res, nameOf))
-    } catch (err) {
-      say(format.errorLine(err))
-    }
+    fs.appendFile(historyFile, line + '\n', { mode: 0o600 }, noop)
+    if (words[0] === 'exit' || words[0] === 'quit') return onexit()
+    if (words[0] === 'help') return say(commands.help(...words.slice(1)))
+    const running = commands.parse(words, { silent: true })
+    if (running !== null && running.running) await running.running
+    rl.prompt()
   })
   rl.on('SIGINT', onexit)
   rl.prompt()
@@ -153,30 +149,7 @@ function startConsole(peer, ctx, storage, nameOf, onexit) {
   return { say, close: () => rl.close() }
 }
 
-function consoleArgs(cmd, words) {
-  const need = (n, usage) => {
-    if (words.length < n) throw AuctionError.INVALID_ARGUMENT(`usage: ${usage}`)
-  }
-  switch (cmd) {
-    case 'open':
-      need(2, 'open ITEM PRICE [CURRENCY] [DURATION]')
-      return {
-        item: words[0],
-        price: words[1],
-        currency: words[2],
-        duration: words[3] === undefined ? undefined : parseDuration(words[3])
-      }
-    case 'bid':
-      need(2, 'bid AUCTION AMOUNT')
-      return { id: words[0], amount: words[1] }
-    case 'close':
-    case 'show':
-      need(1, `${cmd} AUCTION`)
-      return { id: words[0] }
-    default:
-      return {}
-  }
-}
+function noop() {}
 
 // `hyperauction bootstrap`: a private DHT bootstrap node until SIGINT/SIGTERM
 async function runBootstrap({ host, port, print }) {
