@@ -116,7 +116,8 @@ function createCli(io = {}) {
   const send = async (name, args, flags) => {
     const client = new ControlClient(storageOf(flags, env))
     const res = await client.request(name, args)
-    if (name !== 'id') out.nameOf = await namesFrom(client)
+    // Names only serve plain output; --json prints keys
+    if (name !== 'id' && !flags.json) out.nameOf = await namesFrom(client)
     return res
   }
 

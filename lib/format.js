@@ -131,8 +131,5 @@ module.exports = {
   short,
   time,
   notification,
-  result,
-  auctionLine,
-  saleLine,
-  showAuction
+  result
 }
