@@ -1,55 +1,41 @@
 const ReadyResource = require('ready-resource')
+const Corestore = require('corestore')
 const DHT = require('hyperdht')
-const RPC = require('@hyperswarm/rpc')
 const b4a = require('b4a')
 const c = require('compact-encoding')
-const crypto = require('hypercore-crypto')
 const safetyCatch = require('safety-catch')
 
 const AuctionError = require('./lib/errors')
-const AuctionStore = require('./lib/store')
-const PeerTable = require('./lib/peer-table')
-const Transport = require('./lib/transport')
-const Discovery = require('./lib/discovery')
+const View = require('./lib/view')
+const OwnLog = require('./lib/log')
+const Follower = require('./lib/follower')
+const Sequencer = require('./lib/sequencer')
+const EndTimers = require('./lib/timers')
+const Network = require('./lib/network')
+const { METHODS, respond } = require('./lib/rpc')
 const m = require('./lib/messages')
-const core = require('./lib/auction-core')
-const signing = require('./lib/signing')
+const rules = require('./lib/rules')
+const crypto = require('./lib/crypto')
 const { parseAmount, formatAmount } = require('./lib/money')
 const {
-  PROTOCOL,
+  STORAGE_VERSION,
   MAX_NAME_BYTES,
   MAX_HELLO_PEERS,
-  MAX_SYNC_HEADS,
-  SYNC_PAGE_EVENTS,
-  SYNC_PAGE_BYTES,
-  MAX_PENDING_PER_AUTHOR,
-  MAX_PENDING_AUTHORS,
-  MAX_GREETINGS,
-  MAX_TIMER
+  MAX_LOGS,
+  LOGS_PAGE
 } = require('./lib/constants')
 
 const DEFAULT_NETWORK = 'main'
 const DEFAULT_CURRENCY = 'USDt'
-const REQUEST_TIMEOUT = 3000
 const BID_TIMEOUT = 5000
-const PUSH_CONCURRENCY = 16
-const SYNC_INTERVAL = 3000
-const SYNC_MAX_PAGES = 64
-const HELLO_BACKOFF = 1000
-const HELLO_ATTEMPTS = 6
-const HELLO_RETRIES_PER_TICK = 8
 const BYE_TIMEOUT = 1000
-
-const METHODS = {
-  hello: PROTOCOL + '/hello',
-  event: PROTOCOL + '/event',
-  sync: PROTOCOL + '/sync',
-  bid: PROTOCOL + '/bid',
-  bye: PROTOCOL + '/bye',
-  info: PROTOCOL + '/info',
-  auctions: PROTOCOL + '/auctions',
-  auction: PROTOCOL + '/auction'
-}
+const NOTICE_CONCURRENCY = 16
+// How long the first append after a start waits for known peers to say how much of the own
+// log they hold, and for a lost tail to come back
+const RECOVERY_TIMEOUT = 5000
+// Staged view writes beyond this make a follower wait for the batch to be written
+const MAX_STAGED = 8192
+const LOGS_PAGES = 64
 
 class AuctionPeer extends ReadyResource {
   constructor(storage, opts = {}) {
@@ -60,15 +46,15 @@ class AuctionPeer extends ReadyResource {
     this.name = opts.name || ''
     this.keyPair = null
     this.dht = opts.dht || null
-    this.store = new AuctionStore(storage, { corestore: opts.corestore })
-    this.transport = null
-    this.discovery = null
-    this.peerTable = new PeerTable(opts.backoff)
-
-    this.views = new Map()
-    this.heads = new Map()
+    this.store = opts.corestore || new Corestore(storage)
+    this.view = null
+    this.log = null
+    this.net = null
+    this.sequencer = null
+    this.timers = new EndTimers((idHex) => this._onend(idHex))
 
     this._autoDestroy = !opts.dht
+    this._autoCloseStore = !opts.corestore
     this._dhtOpts = {
       bootstrap: opts.bootstrap,
       host: opts.host,
@@ -76,18 +62,20 @@ class AuctionPeer extends ReadyResource {
       firewalled: opts.firewalled
     }
     this._secret = opts.secret || null
-    this._requestTimeout = opts.requestTimeout || REQUEST_TIMEOUT
+    this._requestTimeout = opts.requestTimeout
     this._bidTimeout = opts.bidTimeout || BID_TIMEOUT
-    this._syncInterval = opts.syncInterval || SYNC_INTERVAL
+    this._maintainInterval = opts.maintainInterval
     this._lookupInterval = opts.lookupInterval
-    this._faults = opts.faults || null
-    this._pending = new Map()
-    this._blocked = new Set()
-    this._pulling = new Map()
-    this._greeting = new Map()
-    this._helloFailures = new Map()
-    this._timers = new Map()
-    this._syncTimer = null
+    this._backoff = opts.backoff
+    this._instance = crypto.randomNonce()
+    this._instances = new Map()
+    this._followers = new Map()
+    this._disputed = new Set()
+    this._announced = false
+    this._acks = new Map()
+    this._paged = new Set()
+    this._yours = 0
+    this._recovery = null
   }
 
   get publicKey() {
@@ -100,72 +88,99 @@ class AuctionPeer extends ReadyResource {
 
   async _open() {
     await this.store.ready()
+    await checkNotVersion01(this.store)
 
-    let seed = await this.store.getMeta('seed')
-    if (seed === null) {
-      seed = crypto.randomBytes(32)
-      await this.store.putMeta('seed', seed)
+    this.view = new View(this.store.get({ name: 'hyperauction/view' }))
+    await this.view.ready()
+    const version = await this.view.getMeta('version')
+    if (version === null) {
+      if (this.view.length > 0) throw AuctionError.STORAGE_VERSION('The view has no version')
+      this.view.stageMeta('version', c.encode(c.uint, STORAGE_VERSION))
+    } else if (c.decode(c.uint, version) !== STORAGE_VERSION) {
+      throw AuctionError.STORAGE_VERSION(
+        `Storage version ${c.decode(c.uint, version)} is not ${STORAGE_VERSION}`
+      )
     }
-    this.keyPair = crypto.keyPair(seed)
 
-    if (this.name) await this.store.putMeta('name', b4a.from(this.name.slice(0, MAX_NAME_BYTES)))
-    else this.name = b4a.toString((await this.store.getMeta('name')) || b4a.alloc(0))
+    this.keyPair = await this.store.createKeyPair('hyperauction/identity')
 
-    this.heads = await this.store.loadHeads()
-    this.views = await this.store.loadAuctions()
+    if (this.name) this.view.stageMeta('name', b4a.from(this.name.slice(0, MAX_NAME_BYTES)))
+    else this.name = b4a.toString((await this.view.getMeta('name')) || b4a.alloc(0))
+    await this.view.flush()
+
+    this.log = new OwnLog(this.store, this.keyPair)
+    await this.log.ready()
+    this._announced = this.log.core.length > 0
+    this.sequencer = new Sequencer({
+      log: this.log,
+      view: this.view,
+      publicKey: this.publicKey,
+      onappended: (evt, idHex, current, next, place) => {
+        this._stage(evt, idHex, current, next, place.index, true)
+        this.view.stageLog(this.id, { applied: place.index + 1, disputed: false, invalid: false })
+        this.view.flush().catch((err) => this.emit('warning', err))
+        this._notify(evt, next)
+      }
+    })
+
+    // Blocks of the own log that the view has not applied (a view lost or behind)
+    const own = await this.view.getLog(this.id)
+    const applied = own === null ? 0 : own.applied
+    await this._applyOwnBlocks(applied)
+
+    for (const { id, endsAt } of await this.view.listTimers()) this.timers.arm(id, endsAt)
+
+    for (const row of await this.view.listLogs({ limit: MAX_LOGS })) {
+      if (row.author === this.id) continue
+      if (row.disputed) this._disputed.add(row.author)
+      if (row.disputed || row.invalid) continue
+      this._follow(b4a.from(row.author, 'hex'), row)
+    }
 
     if (this.dht === null) this.dht = new DHT({ keyPair: this.keyPair, ...this._dhtOpts })
-
-    this.transport = new Transport(new RPC({ dht: this.dht, keyPair: this.keyPair }), {
+    this.net = new Network({
+      dht: this.dht,
       keyPair: this.keyPair,
+      store: this.store,
+      topic: crypto.topic(this.network),
       capability: this._secret && crypto.hash(b4a.from(this._secret)),
       requestTimeout: this._requestTimeout,
+      maintainInterval: this._maintainInterval,
+      lookupInterval: this._lookupInterval,
+      backoff: this._backoff,
+      greet: (publicKey) => this._greet(publicKey),
       onerror: (err) => this.emit('warning', err)
     })
-    this.transport.respond(METHODS.hello, (req, remote) => this._onhello(req, remote))
-    this.transport.respond(METHODS.event, (req, remote) => this._onevent(req, remote))
-    this.transport.respond(METHODS.sync, (req) => this._onsync(req))
-    this.transport.respond(METHODS.bid, (req, remote) => this._onbid(req, remote))
-    this.transport.respond(METHODS.bye, (req, remote) => this._onbye(remote))
-    this.transport.respond(METHODS.info, () => this._oninfo())
-    this.transport.respond(METHODS.auctions, () => this._onauctions())
-    this.transport.respond(METHODS.auction, (req) => this._onauction(req))
-    await this.transport.listen()
+    respond(this.net, this)
+    await this.net.ready()
 
-    for (const view of this.views.values()) this._armTimer(view)
-
-    for (const { publicKey } of await this.store.loadPeers()) this._discovered(publicKey)
-
-    this.discovery = new Discovery(this.dht, signing.topic(this.network), this.keyPair, {
-      onpeer: (publicKey) => this._discovered(publicKey),
-      lookupInterval: this._lookupInterval
-    })
-    await this.discovery.ready()
-
-    this._syncTimer = setInterval(() => this._antiEntropy(), this._syncInterval)
-    this._syncTimer.unref()
+    const saved = (await this.view.listPeers()).map((p) => p.publicKey)
+    // A lost tail of the own log is taken back from the peers that hold it before the first
+    // append: the greetings of known peers say how much of it each holds
+    const recovering = saved.length > 0 || applied > this.log.core.length
+    await this.net.start(saved)
+    if (recovering) this._recovery = this._recover(applied)
   }
 
   async _close() {
-    clearInterval(this._syncTimer)
-    for (const timer of this._timers.values()) clearTimeout(timer)
-    this._timers.clear()
-
-    if (this.discovery !== null) {
-      await Promise.allSettled([this.discovery.close(), this._sayBye()])
+    this.timers.close()
+    if (this.net !== null) {
+      await Promise.allSettled([this._sayBye()])
+      await this.net.close()
     }
-    if (this.transport !== null) await this.transport.close()
+    for (const follower of this._followers.values()) await follower.close()
+    if (this.log !== null) await this.log.close()
+    if (this.view !== null) await this.view.close()
     if (this._autoDestroy && this.dht !== null) await this.dht.destroy()
-    await this.store.close()
+    if (this._autoCloseStore) await this.store.close()
   }
 
   async openAuction({ item, price, currency = DEFAULT_CURRENCY, duration, endsAt } = {}) {
-    if (!this.opened) await this.ready()
-    this._checkOpen()
+    await this._writable()
 
-    core.checkItem(item)
+    rules.checkItem(item)
     const startPrice = parseAmount(price)
-    core.checkCurrency(currency)
+    rules.checkCurrency(currency)
     const createdAt = Date.now()
     if (duration !== undefined && duration !== null) {
       if (!Number.isSafeInteger(duration) || duration <= 0) {
@@ -173,36 +188,33 @@ class AuctionPeer extends ReadyResource {
       }
       endsAt = createdAt + duration
     }
-    core.checkEndsAt(endsAt || 0, createdAt)
+    rules.checkEndsAt(endsAt || 0, createdAt)
 
-    const { view, buf, flushed } = this._append(m.EVENT_OPENED, (seq) => ({
-      id: signing.auctionId(this.publicKey, seq),
+    const view = await this.sequencer.open({
       item,
       startPrice,
       currency,
       endsAt: endsAt || 0,
       createdAt
-    }))
-    await flushed
-    this._armTimer(view)
-    this._broadcast(buf, null).catch(safetyCatch)
-    return core.describeAuction(view)
+    })
+    if (!this._announced) this._announce()
+    return this._describe(view)
   }
 
   async placeBid(auctionId, amount) {
     if (!this.opened) await this.ready()
     this._checkOpen()
 
-    const id = parseId(auctionId)
+    const idHex = parseId(auctionId)
     const units = parseAmount(amount)
-    const view = this._getView(id)
+    const view = await this._getView(idHex)
 
-    const bid = signing.signBid(
+    const bid = crypto.signBid(
       {
-        auction: id,
+        auction: view.id,
         bidder: this.publicKey,
         amount: units,
-        nonce: signing.randomNonce(),
+        nonce: crypto.randomNonce(),
         createdAt: Date.now()
       },
       this.keyPair
@@ -210,13 +222,17 @@ class AuctionPeer extends ReadyResource {
 
     // What this peer holds of the seller's log is a prefix of the seller's, so a bid it
     // finds too low or closed the seller would refuse too. Time is left to the seller's clock.
-    core.checkBid(view, bid, 0)
+    rules.checkBid(view, bid, bid.createdAt)
+    if (this._disputed.has(b4a.toString(view.seller, 'hex'))) {
+      throw AuctionError.DISPUTED('This seller signed two histories; bidding is stopped')
+    }
 
     let reply
     try {
-      reply = await this.transport.request(view.seller, METHODS.bid, m.encode(m.bid, bid), {
+      const res = await this.net.request(view.seller, METHODS.bid, m.encode(m.bid, bid), {
         timeout: this._bidTimeout
       })
+      reply = m.decode(m.bidReply, res, 'bid reply')
     } catch (err) {
       if (err.code === 'REQUEST_TIMEOUT' || err.code === 'PEER_UNREACHABLE') {
         throw AuctionError.SELLER_UNREACHABLE(`The seller did not answer: ${err.message}`)
@@ -224,80 +240,51 @@ class AuctionPeer extends ReadyResource {
       throw err
     }
 
-    const evt = m.decode(m.event, reply, 'bid reply')
-    const p = evt.payload
-    const valid =
-      evt.type === m.EVENT_BID_ACCEPTED &&
-      b4a.equals(evt.author, view.seller) &&
-      b4a.equals(p.bid.auction, id) &&
-      b4a.equals(p.bid.bidder, this.publicKey) &&
-      p.bid.amount === units
-    if (!valid) throw AuctionError.INVALID_EVENT('The seller answered with another event')
-
-    // The seller's write is the durable one; this peer's copy is flushed in the background
-    // and every read of storage waits for it
-    this._ingest(reply, view.seller).flushed.catch(safetyCatch)
-
+    this._expectAck(view.seller, idHex, bid, reply)
     return {
-      auction: b4a.toString(id, 'hex'),
+      auction: idHex,
       bidder: this.id,
       amount: formatAmount(units),
-      position: p.position,
-      acceptedAt: p.acceptedAt
+      position: reply.position,
+      acceptedAt: reply.acceptedAt
     }
   }
 
   async closeAuction(auctionId) {
-    if (!this.opened) await this.ready()
-    this._checkOpen()
-
-    const id = parseId(auctionId)
-
-    // Reading the winning bid waits on storage; if a bid lands meanwhile, read again
-    let view = null
-    let winningBid = null
-    while (view === null || this.views.get(b4a.toString(id, 'hex')) !== view) {
-      view = this._getView(id)
-      if (!b4a.equals(view.seller, this.publicKey)) {
-        throw AuctionError.NOT_SELLER('Only the seller can close an auction')
-      }
-      if (view.closed) throw AuctionError.AUCTION_CLOSED('Auction is already closed')
-      winningBid = view.highestBid === null ? null : await this._readOwnBid(view.highestBid.seq)
-    }
-
-    const closed = this._append(m.EVENT_CLOSED, () => ({
-      auction: id,
-      winningBid,
-      bidCount: view.bidCount,
-      closedAt: Date.now()
-    }))
-    await closed.flushed
-    this._disarmTimer(b4a.toString(id, 'hex'))
-    this._broadcast(closed.buf, null).catch(safetyCatch)
-    return describeSale(closed.view)
+    await this._writable()
+    const idHex = parseId(auctionId)
+    const view = await this.sequencer.close(idHex)
+    return describeSale(this._describe(view))
   }
 
   async getAuction(auctionId) {
     if (!this.opened) await this.ready()
-    const id = parseId(auctionId)
-    const view = this._getView(id)
-    await this.store.flushed()
-    return core.describeAuction(view, await this.store.getBids(b4a.toString(id, 'hex')))
+    const idHex = parseId(auctionId)
+    const view = await this._getView(idHex)
+    return this._describe(view, await this.view.getBids(idHex))
   }
 
-  async listAuctions({ bids = false } = {}) {
+  // Every known auction, oldest first; with page: true, one page { auctions, cursor } of at
+  // most limit, from the cursor the previous page returned
+  async listAuctions({ bids = false, limit = Infinity, cursor = null, page = false } = {}) {
     if (!this.opened) await this.ready()
-    if (!bids) return [...this.views.values()].sort(byCreation).map((v) => core.describeAuction(v))
-    await this.store.flushed()
-    const out = []
-    for (const view of [...this.views.values()].sort(byCreation)) {
-      out.push(core.describeAuction(view, await this.store.getBids(b4a.toString(view.id, 'hex'))))
+    const res = await this.view.listAuctions({ after: cursor, limit })
+    const auctions = []
+    for (const view of res.auctions) {
+      const idHex = b4a.toString(view.id, 'hex')
+      auctions.push(this._describe(view, bids ? await this.view.getBids(idHex) : null))
     }
-    return out
+    return page ? { auctions, cursor: res.cursor } : auctions
+  }
+
+  // Ids of known auctions that start with a hex prefix (at most limit)
+  async findAuctions(prefix, limit = 2) {
+    if (!this.opened) await this.ready()
+    return this.view.findIds(prefix.toLowerCase(), limit)
   }
 
   peers() {
-    return [...this.peerTable.peers.values()].map((info) => ({
+    return [...this.net.peerTable.peers.values()].map((info) => ({
       publicKey: info.hex,
       name: info.name,
       failures: info.failures,
@@ -305,154 +292,153 @@ class AuctionPeer extends ReadyResource {
     }))
   }
 
-  // Hash over the sorted (author, seq, event hash) set: equal digests, equal histories
-  async digest() {
+  // Public figures of this peer, for `status` and the info method
+  async info() {
     if (!this.opened) await this.ready()
-    await this.store.flushed()
-    const hashes = []
-    for await (const { key, value } of this.store.createEventStream()) {
-      hashes.push(b4a.from(key), signing.eventHash(value))
+    let blocks = this.log.core.length
+    for (const follower of this._followers.values()) blocks += follower.applied
+    return {
+      publicKey: this.id,
+      name: this.name,
+      network: this.network,
+      peers: this.net.peerTable.size,
+      logs: this._followers.size + (this.log.core.length > 0 ? 1 : 0),
+      length: this.log.core.length,
+      blocks,
+      disputed: [...this._disputed]
     }
-    return b4a.toString(crypto.hash(hashes.length ? hashes : [b4a.alloc(0)]), 'hex')
   }
 
-  // Pulls from every known peer now, instead of waiting for anti-entropy
-  async syncNow() {
-    const peers = this.peerTable.available(Date.now())
-    await Promise.allSettled(peers.map((info) => this._pull(info.publicKey)))
+  // Hash over the logs this peer has applied, sorted by author: (author, length, tree hash).
+  // Two peers with the same digest hold the same signed histories.
+  async digest() {
+    if (!this.opened) await this.ready()
+    const parts = []
+    const add = async (hex, core, length) => {
+      if (length === 0) return
+      const tree = core.closed ? b4a.alloc(32) : await core.treeHash(length)
+      parts.push([hex, b4a.concat([b4a.from(hex, 'hex'), c.encode(c.uint, length), tree])])
+    }
+    await add(this.id, this.log.core, this.log.core.length)
+    for (const [hex, follower] of this._followers) {
+      await add(hex, follower.core, follower.applied)
+    }
+    parts.sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    const all = parts.map((p) => p[1])
+    return b4a.toString(crypto.hash(all.length ? all : [b4a.alloc(0)]), 'hex')
+  }
+
+  // The proof a disputed seller left: the other signed history Hypercore received
+  async dispute(seller) {
+    const row = await this.view.getDispute(String(seller))
+    if (row === null) return null
+    return {
+      seller,
+      length: row.length,
+      fork: row.fork,
+      signature: b4a.toString(row.signature, 'hex'),
+      treeHash: b4a.toString(row.treeHash, 'hex'),
+      detectedAt: row.detectedAt
+    }
   }
 
   _checkOpen() {
     if (this.closing) throw AuctionError.PEER_CLOSED()
   }
 
-  _getView(id) {
-    const view = this.views.get(b4a.toString(id, 'hex'))
-    if (!view) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${b4a.toString(id, 'hex')}`)
+  // Before an own append: this peer must not sign at a length it signed before
+  async _writable() {
+    if (!this.opened) await this.ready()
+    this._checkOpen()
+    if (this._recovery === null) return
+    let timer
+    const timeout = new Promise((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(AuctionError.LOG_RECOVERING('Peers that hold this log did not answer yet')),
+        RECOVERY_TIMEOUT
+      )
+    })
+    try {
+      await Promise.race([this._recovery, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async _recover(applied) {
+    await this.net.greeted()
+    const length = Math.max(applied, this._yours)
+    if (length > this.log.core.length) {
+      const recovered = await this.log.recover(length)
+      this.emit('recovered', { blocks: recovered, length: this.log.core.length })
+      await this._applyOwnBlocks(((await this.view.getLog(this.id)) || { applied: 0 }).applied)
+    }
+    if (this.log.core.length < applied) {
+      const err = AuctionError.LOG_RECOVERING(
+        `The view holds ${applied} blocks of this peer's log, storage ${this.log.core.length}`
+      )
+      this._recovery = Promise.reject(err)
+      this._recovery.catch(noop)
+      return
+    }
+    this._recovery = null
+  }
+
+  async _applyOwnBlocks(from) {
+    for (let index = from; index < this.log.core.length; index++) {
+      const events = m.decode(m.block, await this.log.core.get(index), 'own log block')
+      await this._applyBlock(this.publicKey, this.id, index, events, true)
+    }
+  }
+
+  async _getView(idHex) {
+    const view = await this.view.getAuction(idHex)
+    if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
     return view
   }
 
-  async _readOwnBid(seq) {
-    await this.store.flushed()
-    const buf = await this.store.getEvent(this.id, seq)
-    return m.decode(m.event, buf, 'stored event').payload.bid
+  _describe(view, bids = null) {
+    const disputed = this._disputed.has(b4a.toString(view.seller, 'hex'))
+    return rules.describeAuction(view, { disputed, bids })
   }
 
-  // Creates, signs and applies one of this peer's own events
-  _append(type, makePayload) {
-    const seq = this.heads.get(this.id) || 0
-    const evt = signing.signEvent(
-      { type, author: this.publicKey, seq, payload: makePayload(seq) },
-      this.keyPair
-    )
-    const buf = m.encode(m.event, evt)
-    return { evt, buf, ...this._apply(evt, buf) }
+  // Applies one block of a log to the view: all its events or, if one breaks a rule, none
+  async _applyBlock(author, authorHex, index, events, own) {
+    const touched = new Map()
+    const applied = []
+    for (let offset = 0; offset < events.length; offset++) {
+      const evt = events[offset]
+      const idHex = b4a.toString(rules.eventAuction(evt, author, index, offset), 'hex')
+      const current = touched.has(idHex) ? touched.get(idHex) : await this.view.getAuction(idHex)
+      const next = rules.applyEvent(current, evt, author, index, offset)
+      touched.set(idHex, next.view)
+      applied.push({ evt, idHex, current, next })
+    }
+    for (const { evt, idHex, current, next } of applied) {
+      this._stage(evt, idHex, current, next, index, own)
+    }
+    const row = { applied: index + 1, disputed: false, invalid: false }
+    this.view.stageLog(authorHex, row)
+    if (this.view.staged > MAX_STAGED) await this.view.flush()
+    else this.view.flush().catch((err) => this.emit('warning', err))
+    for (const { evt, next } of applied) this._notify(evt, next)
   }
 
-  // Takes an event from the network. Verified events are applied in their author's order;
-  // one that runs ahead is held until the gap is pulled. Returns { status, flushed }.
-  _ingest(buf, from) {
-    return this._ingestEvent(m.decode(m.event, buf, 'event'), buf, from)
-  }
-
-  _ingestEvent(evt, buf, from) {
-    const author = b4a.toString(evt.author, 'hex')
-
-    const length = this.heads.get(author) || 0
-    if (evt.seq < length) return { status: 'duplicate', flushed: Promise.resolve() }
-    if (this._blocked.has(author)) {
-      throw AuctionError.INVALID_EVENT('This author has published an invalid event')
+  _stage(evt, idHex, current, next, index, own) {
+    this.view.stageAuction(next.view, current === null)
+    if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
+    if (!own) return
+    if (evt.type === m.EVENT_OPENED && next.view.endsAt !== 0) {
+      this.view.stageTimer(idHex, next.view.endsAt)
+      this.timers.arm(idHex, next.view.endsAt)
+    } else if (evt.type === m.EVENT_CLOSED && next.view.endsAt !== 0) {
+      this.view.stageTimer(idHex, null)
+      this.timers.disarm(idHex)
     }
-
-    checkSignatures(evt)
-
-    if (evt.seq > length) {
-      this._hold(author, evt, buf)
-      if (from) this._pull(from).catch(safetyCatch)
-      return { status: 'held', flushed: Promise.resolve() }
-    }
-
-    let last
-    try {
-      last = this._apply(evt, buf)
-    } catch (err) {
-      this._blocked.add(author)
-      this._pending.delete(author)
-      throw err
-    }
-    let flushed = last.flushed
-    const held = this._pending.get(author)
-    if (held) flushed = this._drain(author, held, flushed)
-    return { status: 'applied', flushed }
-  }
-
-  // Bounded, since anyone can make keys: what is not held is pulled again later
-  _hold(author, evt, buf) {
-    let held = this._pending.get(author)
-    if (!held) {
-      if (this._pending.size >= MAX_PENDING_AUTHORS) return
-      held = new Map()
-      this._pending.set(author, held)
-    }
-    if (held.size < MAX_PENDING_PER_AUTHOR) held.set(evt.seq, { evt, buf })
-  }
-
-  _drain(author, held, flushed) {
-    for (;;) {
-      const seq = this.heads.get(author)
-      for (const s of held.keys()) if (s < seq) held.delete(s)
-      const next = held.get(seq)
-      if (!next) break
-      held.delete(seq)
-      try {
-        flushed = this._apply(next.evt, next.buf).flushed
-      } catch (err) {
-        safetyCatch(err)
-        this._blocked.add(author)
-        break
-      }
-    }
-    if (held.size === 0 || this._blocked.has(author)) this._pending.delete(author)
-    return flushed
-  }
-
-  // The one place state changes: pure rules, memory, then one grouped write.
-  // Notifications are emitted once the write is flushed, in log order.
-  _apply(evt, buf) {
-    const author = b4a.toString(evt.author, 'hex')
-    const p = evt.payload
-    const id =
-      evt.type === m.EVENT_OPENED
-        ? p.id
-        : evt.type === m.EVENT_BID_ACCEPTED
-          ? p.bid.auction
-          : p.auction
-    const idHex = b4a.toString(id, 'hex')
-
-    const next = core.applyEvent(this.views.get(idHex) || null, evt)
-
-    this.views.set(idHex, next.view)
-    this.heads.set(author, evt.seq + 1)
-
-    const ops = [
-      { key: AuctionStore.eventKey(author, evt.seq), value: buf },
-      { key: AuctionStore.headKey(author), value: c.encode(c.uint, evt.seq + 1) },
-      { key: AuctionStore.auctionKey(idHex), value: m.encode(m.auctionView, next.view) }
-    ]
-    if (next.bid !== null) {
-      ops.push({
-        key: AuctionStore.bidKey(idHex, next.bid.position),
-        value: m.encode(m.bidAccepted, next.bid)
-      })
-    }
-
-    const flushed = this.store.write(ops)
-    flushed.then(() => this._notify(evt, next), noop)
-    return { view: next.view, flushed }
   }
 
   _notify(evt, next) {
-    const auction = core.describeAuction(next.view)
+    const auction = this._describe(next.view)
     if (evt.type === m.EVENT_OPENED) {
       this.emit('auction-opened', auction)
     } else if (evt.type === m.EVENT_BID_ACCEPTED) {
@@ -467,379 +453,296 @@ class AuctionPeer extends ReadyResource {
         }
       })
     } else {
-      this.emit('auction-closed', describeSale(next.view))
+      this.emit('auction-closed', describeSale(auction))
     }
   }
 
-  _armTimer(view) {
-    if (view.closed || view.endsAt === 0 || !b4a.equals(view.seller, this.publicKey)) return
-    const idHex = b4a.toString(view.id, 'hex')
-    this._disarmTimer(idHex)
-    const delay = view.endsAt - Date.now()
-    const timer = setTimeout(
-      () => {
-        this._timers.delete(idHex)
-        if (this.closing) return
-        if (Date.now() < view.endsAt) return this._armTimer(view)
-        this.closeAuction(view.id).catch((err) => {
-          if (err.code !== 'AUCTION_CLOSED') this.emit('warning', err)
+  _onend(idHex) {
+    if (this.closing) return
+    this.closeAuction(idHex).catch((err) => {
+      if (err.code === 'AUCTION_CLOSED') return
+      // Retried at the next start if the log cannot take it now
+      this.emit('warning', err)
+    })
+  }
+
+  // A remote log: followed while this peer holds it, bounded in number
+  _follow(author, row = null) {
+    const hex = b4a.toString(author, 'hex')
+    if (hex === this.id || this._followers.has(hex) || this._disputed.has(hex)) return
+    if (this._followers.size >= MAX_LOGS) {
+      this.emit(
+        'warning',
+        AuctionError.TOO_MANY_LOGS(`Not following ${hex}: ${MAX_LOGS} logs held`)
+      )
+      return
+    }
+    const follower = new Follower(this.store, author, {
+      applied: row === null ? 0 : row.applied,
+      onblock: (index, events) => this._onremoteblock(author, hex, index, events),
+      onconflict: (conflict) => this._onconflict(hex, conflict),
+      oninvalid: (err) => this._oninvalid(hex, err)
+    })
+    this._followers.set(hex, follower)
+    if (row === null) this.view.stageLog(hex, { applied: 0, disputed: false, invalid: false })
+    follower.ready().catch((err) => this._oninvalid(hex, err))
+  }
+
+  async _onremoteblock(author, hex, index, events) {
+    await this._applyBlock(author, hex, index, events, false)
+    this._checkAcks(hex, index, events)
+  }
+
+  // The bidder holds the seller's signed block: an acceptance missing from it is a dispute
+  _expectAck(seller, idHex, bid, reply) {
+    const hex = b4a.toString(seller, 'hex')
+    const follower = this._followers.get(hex)
+    if (!follower) return
+    if (follower.applied > reply.index) {
+      this.view
+        .getBid(idHex, reply.position)
+        .then((row) => {
+          if (row === null || !b4a.equals(row.bid.signature, bid.signature)) {
+            this._denied(hex, reply)
+          }
         })
-      },
-      Math.max(0, Math.min(delay, MAX_TIMER))
+        .catch(safetyCatch)
+      return
+    }
+    let acks = this._acks.get(hex)
+    if (!acks) this._acks.set(hex, (acks = new Map()))
+    acks.set(reply.index + '/' + reply.offset, bid)
+  }
+
+  _checkAcks(hex, index, events) {
+    const acks = this._acks.get(hex)
+    if (!acks) return
+    for (const [key, bid] of acks) {
+      const [i, offset] = key.split('/').map(Number)
+      if (i > index) continue
+      acks.delete(key)
+      const evt = i === index ? events[offset] : null
+      const ok =
+        evt &&
+        evt.type === m.EVENT_BID_ACCEPTED &&
+        b4a.equals(evt.payload.bid.signature, bid.signature)
+      if (!ok) this._denied(hex, { index: i, offset })
+    }
+    if (acks.size === 0) this._acks.delete(hex)
+  }
+
+  _denied(hex, at) {
+    this.emit(
+      'warning',
+      AuctionError.DISPUTED(
+        `Seller ${hex} acknowledged a bid at ${at.index}/${at.offset} that its log does not hold`
+      )
     )
-    timer.unref()
-    this._timers.set(idHex, timer)
   }
 
-  _disarmTimer(idHex) {
-    const timer = this._timers.get(idHex)
-    if (timer) clearTimeout(timer)
-    this._timers.delete(idHex)
+  async _onconflict(hex, { length, fork, proof }) {
+    this._disputed.add(hex)
+    const follower = this._followers.get(hex)
+    const row = (await this.view.getLog(hex)) || { applied: 0 }
+    this.view.stageLog(hex, {
+      applied: follower ? follower.applied : row.applied,
+      disputed: true,
+      invalid: false
+    })
+    const upgrade = proof && proof.upgrade
+    this.view.stageDispute(hex, {
+      length,
+      fork,
+      signature: (upgrade && upgrade.signature) || b4a.alloc(0),
+      treeHash: upgrade ? crypto.treeHash(upgrade.nodes) : b4a.alloc(0),
+      detectedAt: Date.now()
+    })
+    await this.view.flush()
+    this.emit('dispute', { seller: hex, length })
   }
 
-  // Push: the author sends an event to every peer not backed off, a few at a time.
-  // Failures are not retried here; anti-entropy pulls fill the gaps.
-  async _broadcast(buf, except) {
-    const peers = this.peerTable.available(Date.now()).filter((info) => info.hex !== except)
-    const dropRate = (this._faults && this._faults.dropPush) || 0
+  _oninvalid(hex, err) {
+    if (this.closing) return
+    const follower = this._followers.get(hex)
+    if (follower) {
+      this._followers.delete(hex)
+      follower.close().catch(safetyCatch)
+    }
+    const applied = follower ? follower.applied : 0
+    this.view.stageLog(hex, { applied, disputed: false, invalid: true })
+    this.view.flush().catch(safetyCatch)
+    this.emit('warning', err)
+  }
 
+  // The first own event of a run: peers that heard this log was empty are told it is not
+  _announce() {
+    this._announced = true
+    const peers = this.net.peerTable.available(Date.now())
+    const notice = m.encode(m.notice, { length: 1 })
     let next = 0
     const worker = async () => {
       while (next < peers.length && !this.closing) {
         const info = peers[next++]
-        if (dropRate > 0 && Math.random() < dropRate) continue
-        try {
-          await this.transport.request(info.publicKey, METHODS.event, buf)
-          this.peerTable.succeed(info.hex, Date.now())
-        } catch (err) {
-          this._onrequestError(info.hex, err)
-        }
+        await this.net.request(info.publicKey, METHODS.notice, notice).catch(safetyCatch)
       }
     }
-    const workers = []
-    for (let i = 0; i < Math.min(PUSH_CONCURRENCY, peers.length); i++) workers.push(worker())
-    await Promise.all(workers)
+    for (let i = 0; i < Math.min(NOTICE_CONCURRENCY, peers.length); i++) worker()
   }
 
-  _onrequestError(hex, err) {
-    // A coded answer means the peer is alive; only silence and lost connections count
-    if (err.code !== 'REQUEST_TIMEOUT' && err.code !== 'PEER_UNREACHABLE') return
-    if (!this.peerTable.fail(hex, Date.now())) return
-    this._removePeer(hex)
-  }
-
-  _removePeer(hex) {
-    const info = this.peerTable.remove(hex)
-    if (info === null) return
-    this.store.write([{ key: AuctionStore.peerKey(hex), value: null }]).catch(safetyCatch)
-    this.emit('peer-remove', { publicKey: hex, name: info.name })
-  }
-
-  // Pull: ask a peer for everything beyond this peer's heads, page by page
-  _pull(publicKey) {
+  async _greet(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
-    let pulling = this._pulling.get(hex)
-    if (pulling) {
-      pulling.again = true
-      return pulling.promise
-    }
-    pulling = { again: false, promise: null }
-    pulling.promise = this._pullLoop(publicKey, hex, pulling).finally(() => {
-      this._pulling.delete(hex)
-    })
-    this._pulling.set(hex, pulling)
-    return pulling.promise
-  }
-
-  // Pages are pipelined: the next page is asked for, with the heads this page leads to,
-  // before this one is verified and applied. An event that then fails is asked for again later.
-  async _pullLoop(publicKey, hex, pulling) {
-    let flushed = null
-    const heads = new Map(this.heads)
-    let next = this._requestPage(publicKey, heads)
-    for (let page = 0; next !== null && !this.closing; page++) {
-      pulling.again = false
-      let res
-      try {
-        res = await next
-        this.peerTable.succeed(hex, Date.now())
-      } catch (err) {
-        this._onrequestError(hex, err)
-        break
-      }
-
-      const events = []
-      for (const buf of res.events) {
-        try {
-          const evt = m.decode(m.event, buf, 'event')
-          const author = b4a.toString(evt.author, 'hex')
-          if (evt.seq === (heads.get(author) || 0)) heads.set(author, evt.seq + 1)
-          events.push({ evt, buf })
-        } catch (err) {
-          this.emit('warning', err)
-        }
-      }
-
-      const last = page + 1 >= SYNC_MAX_PAGES
-      next = res.more && !last ? this._requestPage(publicKey, heads) : null
-      if (next !== null) next.catch(noop)
-
-      for (const { evt, buf } of events) {
-        try {
-          const r = this._ingestEvent(evt, buf, null)
-          if (r.status !== 'duplicate') flushed = r.flushed
-        } catch (err) {
-          safetyCatch(err)
-          this.emit('warning', err)
-        }
-      }
-
-      // Someone saw a gap while this pull ran: one more page from the heads as they are now
-      if (next === null && pulling.again && !last) {
-        for (const [author, length] of this.heads) heads.set(author, length)
-        next = this._requestPage(publicKey, heads)
-      }
-    }
-    if (flushed !== null) await flushed
-  }
-
-  async _requestPage(publicKey, heads) {
-    const list = []
-    for (const [author, length] of heads) {
-      if (list.length === MAX_SYNC_HEADS) break
-      list.push({ author: b4a.from(author, 'hex'), length })
-    }
-    const reply = await this.transport.request(
-      publicKey,
-      METHODS.sync,
-      m.encode(m.syncRequest, { heads: list })
-    )
-    return m.decode(m.syncResponse, reply, 'sync reply')
-  }
-
-  _antiEntropy() {
-    if (this.closing) return
-    const now = Date.now()
-    const info = this.peerTable.random(now)
-    if (info !== null) this._pull(info.publicKey).catch(safetyCatch)
-
-    let retries = 0
-    for (const failed of this._helloFailures.values()) {
-      if (retries === HELLO_RETRIES_PER_TICK) break
-      if (failed.retryAt > now) continue
-      retries++
-      this._discovered(failed.publicKey)
-    }
-  }
-
-  // A key found by lookup, peer exchange or an incoming request: greet it once
-  _discovered(publicKey) {
-    const hex = b4a.toString(publicKey, 'hex')
-    if (hex === this.id || this.peerTable.has(hex) || this._greeting.has(hex)) return
-    // A peer could name thousands of dead keys; lookups and peer exchange bring skipped ones again
-    if (this.closing || this._greeting.size >= MAX_GREETINGS) return
-    const failed = this._helloFailures.get(hex)
-    if (failed !== undefined && failed.retryAt > Date.now()) return
-
-    const greeting = this._hello(publicKey, hex)
-      .catch(safetyCatch)
-      .finally(() => this._greeting.delete(hex))
-    this._greeting.set(hex, greeting)
-  }
-
-  async _hello(publicKey, hex) {
-    let res
+    let hello
     try {
-      const reply = await this.transport.request(publicKey, METHODS.hello, this._encodeHello())
-      res = m.decode(m.hello, reply, 'hello reply')
+      const reply = await this.net.request(
+        publicKey,
+        METHODS.hello,
+        m.encode(m.hello, this._hello(publicKey))
+      )
+      hello = m.decode(m.hello, reply, 'hello reply')
     } catch (err) {
-      // Greetings fail under load too (a storm of new connections): retry soon, then back off,
-      // then forget the key until discovery brings it again
-      const failures = (this._helloFailures.get(hex) || { failures: 0 }).failures + 1
-      if (failures >= HELLO_ATTEMPTS) this._helloFailures.delete(hex)
-      else {
-        const retryAt = Date.now() + HELLO_BACKOFF * 2 ** (failures - 1)
-        this._helloFailures.set(hex, { publicKey, failures, retryAt })
-      }
-      return
+      if (this.net.fail(hex, err)) this._removePeer(hex)
+      throw err
     }
-    this._helloFailures.delete(hex)
-    this._meet(publicKey, res)
-    await this._pull(publicKey)
+    this.net.succeed(hex)
+    this._meet(publicKey, hello)
   }
 
-  _encodeHello() {
-    const peers = this.peerTable.keys()
+  _hello(remote) {
+    const follower = this._followers.get(b4a.toString(remote, 'hex'))
+    const peers = this.net.peerTable.keys()
     shuffle(peers)
-    return m.encode(m.hello, {
+    return {
       name: this.name,
+      length: this.log.core.length,
+      yours: follower ? follower.length : 0,
+      instance: this._instance,
       peers: peers.slice(0, MAX_HELLO_PEERS)
-    })
+    }
+  }
+
+  _onhello(remote, hello, stream) {
+    const hex = b4a.toString(remote, 'hex')
+    const instance = this._instances.get(hex)
+    // The remote started again: connections to its previous run would only time out
+    if (instance !== undefined && !b4a.equals(instance, hello.instance))
+      this.net.supersede(hex, stream)
+    this._meet(remote, hello)
   }
 
   _meet(publicKey, hello) {
+    const hex = b4a.toString(publicKey, 'hex')
+    this._instances.set(hex, hello.instance)
     const name = hello.name.slice(0, MAX_NAME_BYTES)
-    const info = this.peerTable.add(publicKey, name, Date.now())
+    const info = this.net.peerTable.add(publicKey, name, Date.now())
     if (info !== null) {
-      this.store
-        .write([{ key: AuctionStore.peerKey(info.hex), value: b4a.from(name) }])
-        .catch(safetyCatch)
-      this.emit('peer-add', { publicKey: info.hex, name: info.name })
+      this.view.stagePeer(hex, name)
+      this.view.flush().catch(safetyCatch)
+      this.emit('peer-add', { publicKey: hex, name: info.name })
     }
-    for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this._discovered(key)
+    if (hello.yours > this._yours) this._yours = hello.yours
+    if (hello.length > 0) this._follow(publicKey)
+    for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
+    if (!this._paged.has(hex)) {
+      this._paged.add(hex)
+      this._pageLogs(publicKey).catch(safetyCatch)
+    }
   }
 
-  _onhello(req, remote) {
-    const hello = m.decode(m.hello, req, 'hello')
-    if (hello.peers.length > MAX_HELLO_PEERS) throw AuctionError.BAD_REQUEST('Too many peers')
-    const known = this.peerTable.has(b4a.toString(remote, 'hex'))
-    this._meet(remote, hello)
-    if (!known) this._pull(remote).catch(safetyCatch)
-    return this._encodeHello()
-  }
-
-  async _onevent(req, remote) {
-    this._discovered(remote)
-    const { flushed } = this._ingest(req, remote)
-    await flushed
-  }
-
-  async _onsync(req) {
-    const { heads } = m.decode(m.syncRequest, req, 'sync request')
-    if (heads.length > MAX_SYNC_HEADS) throw AuctionError.BAD_REQUEST('Too many heads')
-    const theirs = new Map()
-    for (const h of heads) theirs.set(b4a.toString(h.author, 'hex'), h.length)
-
-    const events = []
-    let bytes = 0
-    let more = false
-    for (const [author, length] of this.heads) {
-      const from = theirs.get(author) || 0
-      if (from >= length) continue
-      if (events.length >= SYNC_PAGE_EVENTS || bytes >= SYNC_PAGE_BYTES) {
-        more = true
-        break
-      }
-      const got = await this.store.getEvents(
-        author,
-        from,
-        SYNC_PAGE_EVENTS - events.length,
-        SYNC_PAGE_BYTES - bytes
+  // The logs a peer holds: how a late joiner finds sellers that are offline or not met
+  async _pageLogs(publicKey) {
+    let after = null
+    for (let page = 0; page < LOGS_PAGES && !this.closing; page++) {
+      const reply = await this.net.request(
+        publicKey,
+        METHODS.logs,
+        m.encode(m.logsRequest, { after })
       )
-      for (const buf of got) {
-        events.push(buf)
-        bytes += buf.byteLength
-      }
-      if (from + got.length < length) more = true
+      const res = m.decode(m.logsResponse, reply, 'logs reply')
+      if (res.logs.length > LOGS_PAGE) throw AuctionError.BAD_REQUEST('Too many logs in one page')
+      for (const { author, length } of res.logs) if (length > 0) this._follow(author)
+      if (!res.more || res.logs.length === 0) break
+      after = res.logs[res.logs.length - 1].author
     }
-    return m.encode(m.syncResponse, { events, more })
   }
 
-  async _onbid(req, remote) {
-    const bid = m.decode(m.bid, req, 'bid')
-    if (!b4a.equals(bid.bidder, remote)) {
-      throw AuctionError.BIDDER_MISMATCH('A bid must be sent by its own bidder')
+  async _logsPage(after, limit) {
+    const rows = await this.view.listLogs({
+      after: after === null ? null : b4a.toString(after, 'hex'),
+      limit
+    })
+    const logs = []
+    for (const row of rows) {
+      const length = row.author === this.id ? this.log.core.length : this._heldLength(row.author)
+      if (length > 0) logs.push({ author: b4a.from(row.author, 'hex'), length })
     }
-    if (!signing.verifyBid(bid)) throw AuctionError.INVALID_SIGNATURE('Bid signature is invalid')
+    return { logs, more: rows.length === limit }
+  }
 
-    const view = this.views.get(b4a.toString(bid.auction, 'hex'))
-    if (!view || !b4a.equals(view.seller, this.publicKey)) {
-      throw AuctionError.AUCTION_NOT_FOUND('This peer sells no such auction')
-    }
+  _heldLength(hex) {
+    const follower = this._followers.get(hex)
+    return follower ? follower.length : 0
+  }
 
-    // A retry of the bid that is already the highest gets its acceptance again
-    const h = view.highestBid
-    if (h !== null && b4a.equals(h.bidder, bid.bidder) && h.amount === bid.amount) {
-      await this.store.flushed()
-      return this.store.getEvent(this.id, h.seq)
-    }
+  _onnotice(remote, length) {
+    this.net.discovered(remote)
+    if (length > 0) this._follow(remote)
+  }
 
-    core.checkBid(view, bid, Date.now())
-    const accepted = this._append(m.EVENT_BID_ACCEPTED, () => ({
-      bid,
-      position: view.bidCount,
-      acceptedAt: Date.now()
-    }))
-    await accepted.flushed
-    this._broadcast(accepted.buf, b4a.toString(remote, 'hex')).catch(safetyCatch)
-    return accepted.buf
+  _onbid(bid, remote) {
+    return this._writable().then(() => this.sequencer.bid(bid, remote))
   }
 
   _onbye(remote) {
     this._removePeer(b4a.toString(remote, 'hex'))
   }
 
+  _removePeer(hex) {
+    const info = this.net.peerTable.remove(hex)
+    if (info === null) return
+    this.view.stagePeer(hex, null)
+    this.view.flush().catch(safetyCatch)
+    this.emit('peer-remove', { publicKey: hex, name: info.name })
+  }
+
   async _sayBye() {
-    const peers = this.peerTable.available(Date.now())
+    const peers = this.net.peerTable.available(Date.now())
     await Promise.allSettled(
       peers.map((info) =>
-        this.transport.request(info.publicKey, METHODS.bye, b4a.alloc(0), { timeout: BYE_TIMEOUT })
+        this.net.request(info.publicKey, METHODS.bye, b4a.alloc(0), { timeout: BYE_TIMEOUT })
       )
     )
-  }
-
-  _oninfo() {
-    return c.encode(c.json, {
-      publicKey: this.id,
-      name: this.name,
-      network: this.network,
-      auctions: this.views.size,
-      peers: this.peerTable.size
-    })
-  }
-
-  _onauctions() {
-    const list = [...this.views.values()].sort(byCreation).map((v) => core.describeAuction(v))
-    return c.encode(c.json, list)
-  }
-
-  async _onauction(req) {
-    let query
-    try {
-      query = c.decode(c.json, req)
-    } catch {
-      throw AuctionError.BAD_REQUEST('Expected JSON { "id": "<auction id hex>" }')
-    }
-    if (query === null || typeof query !== 'object') {
-      throw AuctionError.BAD_REQUEST('Expected JSON { "id": "<auction id hex>" }')
-    }
-    return c.encode(c.json, await this.getAuction(query.id))
   }
 }
 
 AuctionPeer.METHODS = METHODS
 AuctionPeer.AuctionError = AuctionError
 
-function checkSignatures(evt) {
-  if (!signing.verifyEvent(evt)) throw AuctionError.INVALID_SIGNATURE('Event signature is invalid')
-  const p = evt.payload
-  const bid =
-    evt.type === m.EVENT_BID_ACCEPTED ? p.bid : evt.type === m.EVENT_CLOSED ? p.winningBid : null
-  if (bid !== null && !signing.verifyBid(bid)) {
-    throw AuctionError.INVALID_SIGNATURE('Bid signature inside the event is invalid')
+// Version 0.1 kept everything in one Hyperbee on the core named 'hyperauction'
+async function checkNotVersion01(store) {
+  const keyPair = await store.createKeyPair('hyperauction')
+  const discoveryKey = crypto.discoveryKey(crypto.logKey(keyPair.publicKey))
+  if (await store.storage.hasCore(discoveryKey)) {
+    throw AuctionError.STORAGE_VERSION(
+      'This folder holds hyperauction 0.1 storage, which 0.2 cannot read: use a new folder'
+    )
   }
 }
 
 function parseId(id) {
-  if (b4a.isBuffer(id) && id.byteLength === 16) return id
+  if (b4a.isBuffer(id) && id.byteLength === 16) return b4a.toString(id, 'hex')
   if (typeof id !== 'string' || !/^[0-9a-f]{32}$/i.test(id)) {
     throw AuctionError.INVALID_ID('An auction id is 32 hex characters')
   }
-  return b4a.from(id, 'hex')
+  return id.toLowerCase()
 }
 
-function describeSale(view) {
-  const auction = core.describeAuction(view)
+function describeSale(auction) {
   return {
     auction,
     winner: auction.winner,
-    bidCount: view.bidCount,
-    closedAt: view.closedAt
+    bidCount: auction.bidCount,
+    closedAt: auction.closedAt
   }
-}
-
-function byCreation(a, b) {
-  return a.createdAt - b.createdAt || b4a.compare(a.id, b.id)
 }
 
 function shuffle(list) {

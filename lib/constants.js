@@ -1,16 +1,28 @@
 module.exports = {
-  PROTOCOL: 'hyperauction/1',
+  // Method names carry the wire version; the DHT topic keeps the network's first name
+  PROTOCOL: 'hyperauction/2',
+  TOPIC_PREFIX: 'hyperauction/1/',
+  // Storage layout version, kept in the view; 0.1 kept everything in one Hyperbee
+  STORAGE_VERSION: 2,
   MAX_ITEM_BYTES: 256,
   MAX_CURRENCY_LENGTH: 12,
   MAX_NAME_BYTES: 64,
   MAX_PAYLOAD: 64 * 1024,
   MAX_HELLO_PEERS: 64,
-  MAX_SYNC_HEADS: 4096,
-  SYNC_PAGE_EVENTS: 512,
-  SYNC_PAGE_BYTES: 60 * 1024,
-  MAX_PENDING_PER_AUTHOR: 1024,
-  MAX_PENDING_AUTHORS: 64,
   MAX_GREETINGS: 64,
+  // A block of the own log packs up to this many events, or this many bytes
+  MAX_BLOCK_EVENTS: 64,
+  MAX_BLOCK_BYTES: 4096,
+  // Remote logs held (each open log costs about 40 KiB of memory)
+  MAX_LOGS: 4096,
+  // Bytes of one remote log block, checked before it is decoded
+  MAX_REMOTE_BLOCK: 64 * 1024,
+  // One page of the logs directory a peer serves
+  LOGS_PAGE: 1024,
+  // A bid signed further than this from the seller's clock is refused
+  MAX_BID_SKEW: 5 * 60 * 1000,
+  // Decoded auction views kept in memory; the rest stay in the view's Hyperbee
+  VIEW_CACHE: 10000,
   // setTimeout cannot wait longer than 2^31-1 ms; longer auctions re-arm their timer
   MAX_TIMER: 2 ** 31 - 1
 }

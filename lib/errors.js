@@ -29,6 +29,10 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'AUCTION_CLOSED', AuctionError.AUCTION_CLOSED)
   }
 
+  static BID_EXPIRED(msg = 'The bid was signed too far from the seller’s clock') {
+    return new AuctionError(msg, 'BID_EXPIRED', AuctionError.BID_EXPIRED)
+  }
+
   static AUCTION_ENDED(msg = 'Auction has passed its end time') {
     return new AuctionError(msg, 'AUCTION_ENDED', AuctionError.AUCTION_ENDED)
   }
@@ -123,6 +127,21 @@ class AuctionError extends Error {
 
   static INVALID_ARGUMENT(msg = 'Invalid argument') {
     return new AuctionError(msg, 'INVALID_ARGUMENT', AuctionError.INVALID_ARGUMENT)
+  }
+  static STORAGE_VERSION(msg = 'Storage was written by another version of hyperauction') {
+    return new AuctionError(msg, 'STORAGE_VERSION', AuctionError.STORAGE_VERSION)
+  }
+
+  static LOG_RECOVERING(msg = 'Recovering the tail of this peer’s own log from peers') {
+    return new AuctionError(msg, 'LOG_RECOVERING', AuctionError.LOG_RECOVERING)
+  }
+
+  static DISPUTED(msg = 'This seller signed two histories') {
+    return new AuctionError(msg, 'DISPUTED', AuctionError.DISPUTED)
+  }
+
+  static TOO_MANY_LOGS(msg = 'This peer holds as many logs as it may') {
+    return new AuctionError(msg, 'TOO_MANY_LOGS', AuctionError.TOO_MANY_LOGS)
   }
 }
 

@@ -5,6 +5,8 @@ const EVENT_OPENED = 1
 const EVENT_BID_ACCEPTED = 2
 const EVENT_CLOSED = 3
 
+const BLOCK_VERSION = 1
+
 const id = c.fixed(16)
 const key = c.fixed32
 const signature = c.fixed64
@@ -54,9 +56,8 @@ const bidBody = struct([
 
 const bid = struct([...bidBody.fields, ['signature', signature]])
 
-// The seller is the event's author, so it is not repeated in the payload
+// The seller is the log's author and the id follows from where the event stands in the log
 const auctionOpened = struct([
-  ['id', id],
   ['item', c.string],
   ['startPrice', c.biguint64],
   ['currency', c.string],
@@ -89,79 +90,115 @@ function payloadEncoding(type) {
   return enc
 }
 
-const eventBody = {
+const event = {
   preencode(state, m) {
     c.uint.preencode(state, m.type)
-    key.preencode(state, m.author)
-    c.uint.preencode(state, m.seq)
     payloadEncoding(m.type).preencode(state, m.payload)
   },
   encode(state, m) {
     c.uint.encode(state, m.type)
-    key.encode(state, m.author)
-    c.uint.encode(state, m.seq)
     payloadEncoding(m.type).encode(state, m.payload)
   },
   decode(state) {
     const type = c.uint.decode(state)
-    return {
-      type,
-      author: key.decode(state),
-      seq: c.uint.decode(state),
-      payload: payloadEncoding(type).decode(state)
-    }
+    return { type, payload: payloadEncoding(type).decode(state) }
   }
 }
 
-const event = {
-  preencode(state, m) {
-    eventBody.preencode(state, m)
-    signature.preencode(state, m.signature)
+// One block of a log: a version, then the events appended together
+const block = {
+  preencode(state, events) {
+    c.uint.preencode(state, BLOCK_VERSION)
+    c.array(event).preencode(state, events)
   },
-  encode(state, m) {
-    eventBody.encode(state, m)
-    signature.encode(state, m.signature)
+  encode(state, events) {
+    c.uint.encode(state, BLOCK_VERSION)
+    c.array(event).encode(state, events)
   },
   decode(state) {
-    const m = eventBody.decode(state)
-    m.signature = signature.decode(state)
-    return m
+    const version = c.uint.decode(state)
+    if (version !== BLOCK_VERSION) throw new Error('Unknown block version ' + version)
+    return c.array(event).decode(state)
   }
 }
 
+// length: how long the sender's own log is; yours: how much of the receiver's log it holds;
+// instance: new at every start, so a receiver knows its older connections to the sender are dead
 const hello = struct([
   ['name', c.string],
+  ['length', c.uint],
+  ['yours', c.uint],
+  ['instance', id],
   ['peers', c.array(key)]
 ])
 
-// length is the number of events held of that author, so the next wanted seq
-const head = struct([
+const notice = struct([['length', c.uint]])
+
+const logsRequest = struct([['after', optional(key)]])
+
+const logEntry = struct([
   ['author', key],
   ['length', c.uint]
 ])
 
-const syncRequest = struct([['heads', c.array(head)]])
-
-const syncResponse = struct([
-  ['events', c.array(c.buffer)],
+const logsResponse = struct([
+  ['logs', c.array(logEntry)],
   ['more', c.bool]
 ])
 
-const winner = struct([
+// Where the seller put an accepted bid: the bidder checks it against the seller's signed log
+const bidReply = struct([
+  ['index', c.uint],
+  ['offset', c.uint],
+  ['position', c.uint],
+  ['acceptedAt', c.uint]
+])
+
+// The highest accepted bid, with what the close needs to carry the bidder's signed bid
+const highest = struct([
   ['bidder', key],
   ['amount', c.biguint64],
   ['position', c.uint],
-  ['seq', c.uint]
+  ['nonce', id],
+  ['createdAt', c.uint],
+  ['signature', signature]
 ])
 
-// Stored view row of an auction, derived from the seller's events
+// Stored view row of an auction, derived from its seller's log
 const auctionView = struct([
-  ...auctionOpened.fields,
+  ['id', id],
   ['seller', key],
+  ['index', c.uint],
+  ['offset', c.uint],
+  ...auctionOpened.fields,
   ['closed', c.bool],
   ['bidCount', c.uint],
-  ['highestBid', optional(winner)],
+  ['highestBid', optional(highest)],
   ['closedAt', c.uint]
+])
+
+const bidRow = struct([
+  ['bid', bid],
+  ['position', c.uint],
+  ['acceptedAt', c.uint],
+  ['index', c.uint],
+  ['offset', c.uint]
+])
+
+// How far a log is applied to the view; whether its author signed two histories, or broke a rule
+const logRow = struct([
+  ['applied', c.uint],
+  ['disputed', c.bool],
+  ['invalid', c.bool]
+])
+
+// The other signed history of a disputed log, as Hypercore's conflict proof carried it
+const disputeRow = struct([
+  ['length', c.uint],
+  ['fork', c.uint],
+  ['signature', c.buffer],
+  ['treeHash', c.buffer],
+  ['detectedAt', c.uint]
 ])
 
 // Strict decode for untrusted bytes: any failure, trailing bytes included, is a coded error
@@ -182,9 +219,16 @@ function encode(enc, m) {
   return c.encode(enc, m)
 }
 
+function byteLength(enc, m) {
+  const state = c.state()
+  enc.preencode(state, m)
+  return state.end
+}
+
 module.exports = {
   decode,
   encode,
+  byteLength,
   EVENT_OPENED,
   EVENT_BID_ACCEPTED,
   EVENT_CLOSED,
@@ -193,10 +237,15 @@ module.exports = {
   auctionOpened,
   bidAccepted,
   auctionClosed,
-  eventBody,
   event,
+  block,
   hello,
-  syncRequest,
-  syncResponse,
-  auctionView
+  notice,
+  logsRequest,
+  logsResponse,
+  bidReply,
+  auctionView,
+  bidRow,
+  logRow,
+  disputeRow
 }

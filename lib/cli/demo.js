@@ -2,7 +2,7 @@ const createTestnet = require('hyperdht/testnet')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const AuctionPeer = require('..')
+const AuctionPeer = require('../..')
 const format = require('./format')
 
 const NAMES = ['Client#1', 'Client#2', 'Client#3']

@@ -1,4 +1,4 @@
-const AuctionError = require('./errors')
+const AuctionError = require('../errors')
 
 // Human-readable lines for the CLI, the console and the demo. Names come from nameOf(hexKey).
 
@@ -27,7 +27,8 @@ function auctionLine(a, nameOf) {
       ? `sold to ${nameOf(a.winner.bidder)} for ${money(a.winner.amount, a.currency)}`
       : 'closed, no bids'
   }
-  return `${a.id}  ${a.item}  from ${money(a.startPrice, a.currency)} by ${by}  [${state}${ends}]`
+  const disputed = a.disputed ? ', DISPUTED: the seller signed two histories' : ''
+  return `${a.id}  ${a.item}  from ${money(a.startPrice, a.currency)} by ${by}  [${state}${ends}${disputed}]`
 }
 
 function saleLine(sale, nameOf) {
@@ -65,6 +66,7 @@ function showAuction(a, nameOf) {
     `  start price: ${money(a.startPrice, a.currency)}`,
     `  opened:      ${new Date(a.createdAt).toISOString()}`
   ]
+  if (a.disputed) lines.push('  DISPUTED:    the seller signed two histories of its log')
   if (a.endsAt) lines.push(`  ends:        ${new Date(a.endsAt).toISOString()}`)
   if (a.closedAt) lines.push(`  closed:      ${new Date(a.closedAt).toISOString()}`)
   lines.push(`  bids:        ${a.bids.length === 0 ? 'none' : ''}`.trimEnd())
@@ -106,7 +108,8 @@ function result(cmd, res, nameOf) {
         `storage:    ${res.storage}`,
         `peers:      ${res.peers}`,
         `auctions:   ${res.auctions} (${res.open} open)`,
-        `events:     ${res.events}`,
+        `logs:       ${res.logs} (${res.blocks} blocks)`,
+        `disputed:   ${res.disputed.length === 0 ? 'none' : res.disputed.join(', ')}`,
         `digest:     ${res.digest}`,
         `uptime:     ${Math.round(res.uptime / 1000)} s`
       ].join('\n')

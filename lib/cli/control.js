@@ -5,7 +5,7 @@ const path = require('path')
 const crypto = require('hypercore-crypto')
 const b4a = require('b4a')
 const safetyCatch = require('safety-catch')
-const AuctionError = require('./errors')
+const AuctionError = require('../errors')
 const { runCommand } = require('./commands')
 
 const MAX_LINE = 64 * 1024

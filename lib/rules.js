@@ -2,8 +2,8 @@ const b4a = require('b4a')
 const AuctionError = require('./errors')
 const m = require('./messages')
 const { checkUnits, formatAmount } = require('./money')
-const { auctionId } = require('./signing')
-const { MAX_ITEM_BYTES, MAX_CURRENCY_LENGTH } = require('./constants')
+const { auctionId, verifyBid } = require('./crypto')
+const { MAX_ITEM_BYTES, MAX_CURRENCY_LENGTH, MAX_BID_SKEW } = require('./constants')
 
 const CURRENCY = /^[A-Za-z][A-Za-z0-9]*$/
 
@@ -37,11 +37,18 @@ function checkEndsAt(endsAt, createdAt) {
   return endsAt
 }
 
-// The seller's judgement of a bid against the current view; receivers repeat it
+// The seller's judgement of a bid at time now; every peer repeats it with the acceptance time
 function checkBid(view, bid, now) {
   if (view.closed) throw AuctionError.AUCTION_CLOSED()
   if (view.endsAt !== 0 && now >= view.endsAt) throw AuctionError.AUCTION_ENDED()
   if (b4a.equals(bid.bidder, view.seller)) throw AuctionError.OWN_AUCTION()
+  if (!b4a.equals(bid.auction, view.id))
+    throw AuctionError.INVALID_EVENT('Bid is for another auction')
+  if (Math.abs(now - bid.createdAt) > MAX_BID_SKEW) {
+    throw AuctionError.BID_EXPIRED(
+      `The bid was signed ${Math.round((now - bid.createdAt) / 1000)} s from the seller's clock`
+    )
+  }
   checkUnits(bid.amount)
   if (view.highestBid === null) {
     if (bid.amount < view.startPrice) {
@@ -56,34 +63,41 @@ function checkBid(view, bid, now) {
   }
 }
 
-// Applies one verified event of an author, in that author's seq order, to the view it touches.
-// Returns { id, view, bid } where bid is the accepted bid row, if any; throws if the event breaks a rule.
-function applyEvent(view, evt) {
+// The auction an event is about: derived from its place for an opening, named otherwise
+function eventAuction(evt, seller, index, offset) {
+  const p = evt.payload
+  if (evt.type === m.EVENT_OPENED) return auctionId(seller, index, offset)
+  return evt.type === m.EVENT_BID_ACCEPTED ? p.bid.auction : p.auction
+}
+
+// Applies one event of seller's log, found at (index, offset), to the view of the auction it
+// touches. Returns { view, bid } (bid: the accepted bid row, if any); throws if it breaks a rule.
+// Bidders' signatures are the seller's to check before accepting; here only the winning one.
+function applyEvent(view, evt, seller, index, offset) {
   const p = evt.payload
 
   if (evt.type === m.EVENT_OPENED) {
     if (view) throw AuctionError.INVALID_EVENT('Auction id is already taken')
-    if (!b4a.equals(p.id, auctionId(evt.author, evt.seq))) {
-      throw AuctionError.INVALID_ID('Auction id does not match its seller and seq')
-    }
     checkItem(p.item)
     checkUnits(p.startPrice)
     checkCurrency(p.currency)
     checkEndsAt(p.endsAt, p.createdAt)
     const opened = {
+      id: auctionId(seller, index, offset),
+      seller,
+      index,
+      offset,
       ...p,
-      seller: evt.author,
       closed: false,
       bidCount: 0,
       highestBid: null,
       closedAt: 0
     }
-    return { id: p.id, view: opened, bid: null }
+    return { view: opened, bid: null }
   }
 
-  const id = evt.type === m.EVENT_BID_ACCEPTED ? p.bid.auction : p.auction
   if (!view) throw AuctionError.AUCTION_NOT_FOUND()
-  if (!b4a.equals(view.seller, evt.author)) {
+  if (!b4a.equals(view.seller, seller)) {
     throw AuctionError.NOT_SELLER('Only the seller may accept bids or close an auction')
   }
 
@@ -96,9 +110,12 @@ function applyEvent(view, evt) {
       bidder: p.bid.bidder,
       amount: p.bid.amount,
       position: p.position,
-      seq: evt.seq
+      nonce: p.bid.nonce,
+      createdAt: p.bid.createdAt,
+      signature: p.bid.signature
     }
-    return { id, view: { ...view, bidCount: view.bidCount + 1, highestBid }, bid: p }
+    const row = { ...p, index, offset }
+    return { view: { ...view, bidCount: view.bidCount + 1, highestBid }, bid: row }
   }
 
   if (evt.type === m.EVENT_CLOSED) {
@@ -106,21 +123,49 @@ function applyEvent(view, evt) {
     if (p.bidCount !== view.bidCount) {
       throw AuctionError.INVALID_EVENT(`Close counts ${p.bidCount} bids, not ${view.bidCount}`)
     }
-    const h = view.highestBid
-    const w = p.winningBid
-    const same =
-      h === null
-        ? w === null
-        : w !== null && b4a.equals(w.bidder, h.bidder) && w.amount === h.amount
-    if (!same) throw AuctionError.INVALID_EVENT('Winning bid is not the highest accepted bid')
-    return { id, view: { ...view, closed: true, closedAt: p.closedAt }, bid: null }
+    if (p.closedAt < view.createdAt) throw AuctionError.INVALID_EVENT('Closed before it opened')
+    if (!sameBid(view.highestBid, p.winningBid, view.id)) {
+      throw AuctionError.INVALID_EVENT('Winning bid is not the highest accepted bid')
+    }
+    // The record of the sale is signed by both parties: check the buyer's part on every peer
+    if (p.winningBid !== null && !verifyBid(p.winningBid)) {
+      throw AuctionError.INVALID_SIGNATURE('The winning bid is not signed by its bidder')
+    }
+    return { view: { ...view, closed: true, closedAt: p.closedAt }, bid: null }
   }
 
   throw AuctionError.INVALID_EVENT('Unknown event type')
 }
 
+function sameBid(highest, bid, auction) {
+  if (highest === null) return bid === null
+  return (
+    bid !== null &&
+    b4a.equals(bid.auction, auction) &&
+    b4a.equals(bid.bidder, highest.bidder) &&
+    bid.amount === highest.amount &&
+    b4a.equals(bid.nonce, highest.nonce) &&
+    bid.createdAt === highest.createdAt &&
+    b4a.equals(bid.signature, highest.signature)
+  )
+}
+
+// The signed bid a close carries, rebuilt from the view's highest bid
+function winningBid(view) {
+  const h = view.highestBid
+  if (h === null) return null
+  return {
+    auction: view.id,
+    bidder: h.bidder,
+    amount: h.amount,
+    nonce: h.nonce,
+    createdAt: h.createdAt,
+    signature: h.signature
+  }
+}
+
 // The public shape of an auction: hex keys, decimal amounts
-function describeAuction(view, bids = null) {
+function describeAuction(view, opts = {}) {
   const bid = (b) => b && { bidder: b4a.toString(b.bidder, 'hex'), amount: formatAmount(b.amount) }
   const out = {
     id: b4a.toString(view.id, 'hex'),
@@ -129,6 +174,7 @@ function describeAuction(view, bids = null) {
     startPrice: formatAmount(view.startPrice),
     currency: view.currency,
     status: view.closed ? 'closed' : 'open',
+    disputed: !!opts.disputed,
     createdAt: view.createdAt,
     endsAt: view.endsAt || null,
     closedAt: view.closedAt || null,
@@ -136,10 +182,23 @@ function describeAuction(view, bids = null) {
     highestBid: bid(view.highestBid),
     winner: view.closed ? bid(view.highestBid) : null
   }
-  if (bids !== null) {
-    out.bids = bids.map((b) => ({ ...bid(b.bid), position: b.position, acceptedAt: b.acceptedAt }))
+  if (opts.bids) {
+    out.bids = opts.bids.map((b) => ({
+      ...bid(b.bid),
+      position: b.position,
+      acceptedAt: b.acceptedAt
+    }))
   }
   return out
 }
 
-module.exports = { checkItem, checkCurrency, checkEndsAt, checkBid, applyEvent, describeAuction }
+module.exports = {
+  checkItem,
+  checkCurrency,
+  checkEndsAt,
+  checkBid,
+  eventAuction,
+  applyEvent,
+  winningBid,
+  describeAuction
+}

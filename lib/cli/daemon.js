@@ -3,14 +3,14 @@ const path = require('path')
 const readline = require('readline')
 const DHT = require('hyperdht')
 const goodbye = require('graceful-goodbye')
-const AuctionPeer = require('..')
-const AuctionError = require('./errors')
+const AuctionPeer = require('../..')
+const AuctionError = require('../errors')
 const format = require('./format')
 const { ControlServer, socketPath } = require('./control')
 const { runCommand } = require('./commands')
 const { command, summary, bail } = require('paparam')
 const { splitWords } = require('./cli-args')
-const { peerCommands, bailLine } = require('./cli')
+const { peerCommands, bailLine } = require('./peer-commands')
 
 const NOTIFICATIONS = [
   'auction-opened',
@@ -48,7 +48,7 @@ async function startPeer(opts) {
 
   const nameOf = (hex) => {
     if (hex === peer.id) return peer.name ? `${peer.name} (you)` : 'you'
-    const info = peer.peerTable.get(hex)
+    const info = peer.peers().find((p) => p.publicKey === hex)
     return info && info.name ? info.name : format.short(hex)
   }
 

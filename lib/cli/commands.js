@@ -1,4 +1,4 @@
-const AuctionError = require('./errors')
+const AuctionError = require('../errors')
 
 // The commands a running peer answers, for the control socket and the console alike.
 // args is untrusted JSON: every field is checked here.
@@ -16,20 +16,20 @@ const COMMANDS = {
     })
   },
 
-  bid(peer, args) {
-    return peer.placeBid(resolveId(peer, args.id), args.amount)
+  async bid(peer, args) {
+    return peer.placeBid(await resolveId(peer, args.id), args.amount)
   },
 
-  close(peer, args) {
-    return peer.closeAuction(resolveId(peer, args.id))
+  async close(peer, args) {
+    return peer.closeAuction(await resolveId(peer, args.id))
   },
 
   list(peer) {
     return peer.listAuctions({ bids: true })
   },
 
-  show(peer, args) {
-    return peer.getAuction(resolveId(peer, args.id))
+  async show(peer, args) {
+    return peer.getAuction(await resolveId(peer, args.id))
   },
 
   peers(peer) {
@@ -37,19 +37,24 @@ const COMMANDS = {
   },
 
   async status(peer, args, ctx) {
+    const info = await peer.info()
+    let auctions = 0
     let open = 0
-    let events = 0
-    for (const view of peer.views.values()) if (!view.closed) open++
-    for (const length of peer.heads.values()) events += length
+    for (const a of await peer.listAuctions()) {
+      auctions++
+      if (a.status === 'open') open++
+    }
     return {
-      publicKey: peer.id,
-      name: peer.name,
-      network: peer.network,
+      publicKey: info.publicKey,
+      name: info.name,
+      network: info.network,
       storage: ctx.storage,
-      peers: peer.peerTable.size,
-      auctions: peer.views.size,
+      peers: info.peers,
+      auctions,
       open,
-      events,
+      logs: info.logs,
+      blocks: info.blocks,
+      disputed: info.disputed,
       digest: await peer.digest(),
       uptime: Date.now() - ctx.startedAt
     }
@@ -57,15 +62,15 @@ const COMMANDS = {
 }
 
 // A unique prefix of an auction id is enough, as with git hashes
-function resolveId(peer, id) {
+async function resolveId(peer, id) {
   if (typeof id !== 'string' || !/^[0-9a-f]{1,32}$/i.test(id)) {
     throw AuctionError.INVALID_ID('An auction id is up to 32 hex characters')
   }
   const prefix = id.toLowerCase()
   if (prefix.length === 32) return prefix
-  const found = [...peer.views.keys()].filter((key) => key.startsWith(prefix))
+  const found = await peer.findAuctions(prefix, 2)
   if (found.length === 0) throw AuctionError.AUCTION_NOT_FOUND(`No auction starts with ${prefix}`)
-  if (found.length > 1) throw AuctionError.INVALID_ID(`${prefix} matches ${found.length} auctions`)
+  if (found.length > 1) throw AuctionError.INVALID_ID(`${prefix} matches more than one auction`)
   return found[0]
 }
 

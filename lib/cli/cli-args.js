@@ -1,4 +1,4 @@
-const AuctionError = require('./errors')
+const AuctionError = require('../errors')
 
 const UNITS = { ms: 1, s: 1000, m: 60 * 1000, h: 60 * 60 * 1000, d: 24 * 60 * 60 * 1000 }
 const MAX_DURATION = 365 * UNITS.d

@@ -1,0 +1,113 @@
+const { command, flag, arg, summary, description, footer } = require('paparam')
+const format = require('./format')
+const { parseDuration } = require('./cli-args')
+
+const storageFlag = () =>
+  flag('--storage|-s <dir>', 'peer folder (default $HYPERAUCTION_STORAGE, else ~/.hyperauction)')
+const jsonFlag = () => flag('--json', 'print one JSON value')
+
+// The commands that drive a running peer. send(cmd, args, flags) reaches the peer: over the
+// control socket from the shell, or directly from the console of `start`.
+function peerCommands(send, io) {
+  const run = (name, toArgs) => async (cmd) => {
+    const res = await send(name, toArgs(cmd), cmd.flags)
+    io.print(cmd.flags.json ? JSON.stringify(res, null, 2) : format.result(name, res, io.nameOf))
+  }
+
+  return [
+    command(
+      'id',
+      summary('Print this peer’s public key'),
+      footer('Example: hyperauction id --json'),
+      storageFlag(),
+      jsonFlag(),
+      run('id', () => ({}))
+    ),
+    command(
+      'open',
+      summary('Open an auction: sell ITEM from PRICE'),
+      description('Every peer of the network is told. Prints the auction id.'),
+      arg('<item>', 'what is sold, up to 256 bytes (quote it if it has spaces)'),
+      arg('<price>', 'start price, a decimal like 75 or 75.5'),
+      flag('--currency|-c <code>', 'currency (default USDt)'),
+      flag('--duration|-d <time>', 'close by itself after 90s, 10m, 1h30m, 2d...'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction open "Pic#1" 75 --currency USDt --duration 10m'),
+      run('open', (cmd) => ({
+        item: cmd.args.item,
+        price: cmd.args.price,
+        currency: cmd.flags.currency,
+        duration: cmd.flags.duration === undefined ? undefined : parseDuration(cmd.flags.duration)
+      }))
+    ),
+    command(
+      'bid',
+      summary('Bid AMOUNT on an auction'),
+      description('The seller decides; success means it accepted and stored the bid.'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      arg('<amount>', 'a decimal like 80 or 75.5'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction bid 3fa2c1 80'),
+      run('bid', (cmd) => ({ id: cmd.args.auction, amount: cmd.args.amount }))
+    ),
+    command(
+      'close',
+      summary('Close one of your auctions and announce the sale'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction close 3fa2c1'),
+      run('close', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'list',
+      summary('List every auction this peer knows'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction list --json'),
+      run('list', () => ({}))
+    ),
+    command(
+      'show',
+      summary('Show one auction with its bids'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction show 3fa2c1 --json'),
+      run('show', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'peers',
+      summary('List the peers this peer knows'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction peers'),
+      run('peers', () => ({}))
+    ),
+    command(
+      'status',
+      summary('Show the peer’s key, peers, auctions and state digest'),
+      storageFlag(),
+      jsonFlag(),
+      footer('Example: hyperauction status'),
+      run('status', () => ({}))
+    )
+  ]
+}
+
+// One line for whatever stopped a command: a coded error from the peer or a usage mistake
+function bailLine(b) {
+  return b.err ? format.errorLine(b.err) : `error: USAGE: ${usageText(b)} (see --help)`
+}
+
+function usageText(b) {
+  const what = b.flag ? ` --${b.flag.name}` : b.arg ? ` ${b.arg.value}` : ''
+  const reason = typeof b.reason === 'string' ? b.reason.toLowerCase().replace(/_/g, ' ') : 'error'
+  const where =
+    b.command && b.command.name !== 'hyperauction' ? `hyperauction ${b.command.name}: ` : ''
+  return where + reason + what
+}
+
+module.exports = { peerCommands, storageFlag, jsonFlag, bailLine }

@@ -1,0 +1,117 @@
+const ReadyResource = require('ready-resource')
+const m = require('./messages')
+const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
+
+// This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or
+// while an append is in flight, go out in one append (one signature), packed several to a block.
+// Each event learns its place (block index, offset) when it is queued.
+class OwnLog extends ReadyResource {
+  constructor(store, keyPair) {
+    super()
+    this.core = store.get({ keyPair })
+    this.keyPair = keyPair
+    this.appends = 0
+    // Once an append fails, the places handed out no longer match the log: nothing more is queued
+    this.failed = null
+    this._length = 0
+    this._pending = []
+    this._batch = null
+    this._running = null
+  }
+
+  async _open() {
+    await this.core.ready()
+    this._length = this.core.length
+  }
+
+  async _close() {
+    await this.flushed()
+    await this.core.close()
+  }
+
+  get key() {
+    return this.core.key
+  }
+
+  // Blocks appended and queued
+  get length() {
+    return this._length
+  }
+
+  // Where queue(evt) would put the event, without queueing it
+  place(evt) {
+    const bytes = m.byteLength(m.event, evt)
+    const block = this._pending[this._pending.length - 1]
+    if (
+      !block ||
+      block.events.length >= MAX_BLOCK_EVENTS ||
+      block.bytes + bytes > MAX_BLOCK_BYTES
+    ) {
+      return { index: this._length, offset: 0, bytes }
+    }
+    return { index: block.index, offset: block.events.length, bytes }
+  }
+
+  // Returns { index, offset, appended }; appended resolves once the block is in the log
+  queue(evt) {
+    if (this.failed !== null) throw this.failed
+    const at = this.place(evt)
+    if (at.offset === 0) {
+      this._pending.push({ index: this._length++, events: [], bytes: 0 })
+    }
+    const block = this._pending[this._pending.length - 1]
+    if (this._batch === null) this._batch = defer()
+    block.events.push(evt)
+    block.bytes += at.bytes
+    if (this._running === null) this._running = this._run()
+    return { index: at.index, offset: at.offset, appended: this._batch.promise }
+  }
+
+  async flushed() {
+    while (this._running !== null) await this._running
+  }
+
+  // Blocks that another copy of this log holds beyond ours, taken back before signing anew
+  async recover(length) {
+    if (length <= this.core.length || this._pending.length > 0) return 0
+    const before = this.core.length
+    await this.core.update({ wait: true, force: true })
+    const end = Math.min(length, this.core.length)
+    if (end > before) await this.core.download({ start: before, end }).done()
+    this._length = Math.max(this._length, this.core.length)
+    return this.core.length - before
+  }
+
+  async _run() {
+    await null
+    while (this._pending.length > 0) {
+      const blocks = this._pending
+      const done = this._batch
+      this._pending = []
+      this._batch = null
+      try {
+        await this.core.append(blocks.map((b) => m.encode(m.block, b.events)))
+        this.appends++
+        done.resolve()
+      } catch (err) {
+        this.failed = err
+        done.reject(err)
+      }
+    }
+    this._running = null
+  }
+}
+
+function defer() {
+  let resolve, reject
+  const promise = new Promise((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  promise.catch(noop)
+  return { promise, resolve, reject }
+}
+
+function noop() {}
+
+module.exports = OwnLog

@@ -1,0 +1,288 @@
+const ReadyResource = require('ready-resource')
+const RPC = require('@hyperswarm/rpc')
+const b4a = require('b4a')
+const c = require('compact-encoding')
+const safetyCatch = require('safety-catch')
+const AuctionError = require('./errors')
+const PeerTable = require('./peer-table')
+const Discovery = require('./discovery')
+const { MAX_PAYLOAD, MAX_GREETINGS } = require('./constants')
+
+const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
+const MAX_INFLIGHT_PER_PEER = 64
+const REQUEST_TIMEOUT = 3000
+const MAINTAIN_INTERVAL = 3000
+const GREET_ATTEMPTS = 6
+const GREET_BACKOFF = 1000
+const GREET_RETRIES_PER_TICK = 8
+
+// Connections and the peer set. One Hyperswarm RPC connection carries both the requests and
+// Hypercore replication (store.replicate joins the connection's Protomux). Either side's
+// connection serves requests both ways, so two peers need only one. Responders see raw bytes
+// and may throw only coded AuctionErrors: protomux-rpc re-throws TypeError, RangeError and
+// SyntaxError from a handler as uncaught, which would kill the peer.
+class Network extends ReadyResource {
+  constructor(opts) {
+    super()
+    this.dht = opts.dht
+    this.keyPair = opts.keyPair
+    this.store = opts.store
+    this.topic = opts.topic
+    this.capability = opts.capability || null
+    this.timeout = opts.requestTimeout || REQUEST_TIMEOUT
+    this.maintainInterval = opts.maintainInterval || MAINTAIN_INTERVAL
+    this.lookupInterval = opts.lookupInterval
+    this.maxInflight = opts.maxInflightPerPeer || MAX_INFLIGHT_PER_PEER
+    this.peerTable = new PeerTable(opts.backoff)
+    this.rpc = new RPC({ dht: this.dht, keyPair: this.keyPair })
+    this.server = this.rpc.createServer({ capability: this.capability })
+    this.discovery = null
+    // greet(publicKey) says hello to a key and resolves with its answer; onerror reports
+    this.greet = opts.greet
+    this.onerror = opts.onerror || noop
+    this.id = b4a.toString(this.keyPair.publicKey, 'hex')
+
+    this._responders = new Map()
+    this._connections = new Map()
+    this._inflight = new Map()
+    this._greeting = new Map()
+    this._greetFailures = new Map()
+    this._timer = null
+
+    this.server.on('connection', (rpc) => this._onincoming(rpc))
+  }
+
+  async _open() {
+    await this.server.listen(this.keyPair)
+  }
+
+  // Discovery starts once the owner is ready to answer hellos
+  async start(saved) {
+    for (const publicKey of saved) this.discovered(publicKey)
+    this.discovery = new Discovery(this.dht, this.topic, this.keyPair, {
+      onpeer: (publicKey) => this.discovered(publicKey),
+      lookupInterval: this.lookupInterval
+    })
+    await this.discovery.ready()
+    this._timer = setInterval(() => this._maintain(), this.maintainInterval)
+    this._timer.unref()
+  }
+
+  async _close() {
+    clearInterval(this._timer)
+    if (this.discovery !== null) await this.discovery.close()
+    for (const list of this._connections.values()) {
+      for (const conn of [...list]) conn.destroy()
+    }
+    await this.rpc.destroy()
+  }
+
+  respond(method, handler) {
+    this._responders.set(method, handler)
+    this.server.respond(method, RAW, (req, rpc) => this._handle(handler, req, rpc.stream))
+  }
+
+  connected(hex) {
+    const list = this._connections.get(hex)
+    return list !== undefined && list.length > 0
+  }
+
+  // Drops every connection to a key but the one given: a peer that restarted greets from a
+  // new connection, and the old ones would only time out
+  supersede(hex, keep) {
+    const list = this._connections.get(hex)
+    if (!list) return
+    for (const conn of [...list]) if (conn.stream !== keep) conn.destroy()
+  }
+
+  // Resolves with the raw reply; rejects with the remote's coded error, REQUEST_TIMEOUT,
+  // or PEER_UNREACHABLE. The timeout covers connecting too, which the RPC's own does not.
+  request(publicKey, method, value, opts = {}) {
+    if (this.closing) return Promise.reject(AuctionError.PEER_CLOSED())
+    const timeout = opts.timeout || this.timeout
+    const conn = this._connection(publicKey)
+    const req = conn.request(method, value)
+
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A connection that went silent (the remote was killed) must not be reused
+        conn.destroy()
+        reject(AuctionError.REQUEST_TIMEOUT(`${method} timed out after ${timeout} ms`))
+      }, timeout)
+
+      req.then(
+        (res) => {
+          clearTimeout(timer)
+          resolve(res)
+        },
+        (err) => {
+          clearTimeout(timer)
+          safetyCatch(err)
+          const coded = AuctionError.from(err)
+          if (coded) return reject(coded)
+          conn.destroy()
+          reject(AuctionError.PEER_UNREACHABLE(err && err.message))
+        }
+      )
+    })
+  }
+
+  // A key heard of by lookup, peer exchange or a request: greet it once
+  discovered(publicKey) {
+    const hex = b4a.toString(publicKey, 'hex')
+    if (hex === this.id || this.peerTable.has(hex) || this._greeting.has(hex)) return
+    // A peer could name thousands of dead keys; lookups and peer exchange bring skipped ones again
+    if (this.closing || this._greeting.size >= MAX_GREETINGS) return
+    const failed = this._greetFailures.get(hex)
+    if (failed !== undefined && failed.retryAt > Date.now()) return
+
+    const greeting = this._greet(publicKey, hex)
+      .catch(safetyCatch)
+      .finally(() => this._greeting.delete(hex))
+    this._greeting.set(hex, greeting)
+  }
+
+  // Resolves once every greeting under way has ended
+  async greeted() {
+    while (this._greeting.size > 0) await Promise.allSettled([...this._greeting.values()])
+  }
+
+  succeed(hex) {
+    this.peerTable.succeed(hex, Date.now())
+  }
+
+  // A coded answer means the peer is alive; only silence and lost connections count
+  fail(hex, err) {
+    if (err.code !== 'REQUEST_TIMEOUT' && err.code !== 'PEER_UNREACHABLE') return false
+    return this.peerTable.fail(hex, Date.now())
+  }
+
+  async _greet(publicKey, hex) {
+    try {
+      await this.greet(publicKey)
+    } catch (err) {
+      // Greetings fail under load too (a storm of new connections): retry soon, then back off,
+      // then forget the key until discovery brings it again
+      const failures = (this._greetFailures.get(hex) || { failures: 0 }).failures + 1
+      if (failures >= GREET_ATTEMPTS) this._greetFailures.delete(hex)
+      else {
+        const retryAt = Date.now() + GREET_BACKOFF * 2 ** (failures - 1)
+        this._greetFailures.set(hex, { publicKey, failures, retryAt })
+      }
+      throw err
+    }
+    this._greetFailures.delete(hex)
+  }
+
+  // Known peers without a connection are greeted again, which reconnects and resumes
+  // replication; one that keeps failing is backed off, then dropped by the owner
+  _maintain() {
+    if (this.closing) return
+    const now = Date.now()
+    for (const info of this.peerTable.available(now)) {
+      if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
+      if (this._greeting.size >= MAX_GREETINGS) break
+      const greeting = this.greet(info.publicKey, { known: true })
+        .catch(safetyCatch)
+        .finally(() => this._greeting.delete(info.hex))
+      this._greeting.set(info.hex, greeting)
+    }
+    let retries = 0
+    for (const failed of this._greetFailures.values()) {
+      if (retries === GREET_RETRIES_PER_TICK) break
+      if (failed.retryAt > now) continue
+      retries++
+      this.discovered(failed.publicKey)
+    }
+  }
+
+  _connection(publicKey) {
+    const hex = b4a.toString(publicKey, 'hex')
+    const list = this._connections.get(hex)
+    if (list && list.length > 0) return list[list.length - 1]
+    return this._connect(publicKey, hex)
+  }
+
+  _connect(publicKey, hex) {
+    const client = this.rpc.connect(publicKey, {
+      keyPair: this.keyPair,
+      capability: this.capability
+    })
+    const conn = {
+      hex,
+      stream: null,
+      request: (method, value) => client.request(method, value, RAW),
+      destroy: () => client.destroy()
+    }
+    const attach = () => {
+      if (conn.stream !== null || client.rpc === null) return
+      conn.stream = client.rpc.stream
+      for (const [method, handler] of this._responders) {
+        client.rpc.respond(method, RAW, (req) => this._handle(handler, req, conn.stream))
+      }
+      this.store.replicate(conn.stream)
+    }
+    attach()
+    client.on('open', attach)
+    client.on('close', () => this._remove(conn))
+    this._add(conn)
+    return conn
+  }
+
+  _onincoming(rpc) {
+    const hex = b4a.toString(rpc.stream.remotePublicKey, 'hex')
+    const conn = {
+      hex,
+      stream: rpc.stream,
+      request: (method, value) => rpc.request(method, value, RAW),
+      destroy: () => rpc.destroy()
+    }
+    rpc.on('close', () => this._remove(conn))
+    this._add(conn)
+    this.store.replicate(rpc.stream)
+  }
+
+  _add(conn) {
+    let list = this._connections.get(conn.hex)
+    if (!list) {
+      list = []
+      this._connections.set(conn.hex, list)
+    }
+    list.push(conn)
+  }
+
+  _remove(conn) {
+    const list = this._connections.get(conn.hex)
+    if (!list) return
+    const i = list.indexOf(conn)
+    if (i !== -1) list.splice(i, 1)
+    if (list.length === 0) this._connections.delete(conn.hex)
+  }
+
+  async _handle(handler, req, stream) {
+    const remote = stream.remotePublicKey
+    const hex = b4a.toString(remote, 'hex')
+    const inflight = this._inflight.get(hex) || 0
+    if (inflight >= this.maxInflight) throw AuctionError.BUSY()
+    this._inflight.set(hex, inflight + 1)
+    try {
+      if (req.byteLength > MAX_PAYLOAD) {
+        throw AuctionError.PAYLOAD_TOO_LARGE(`Payload is larger than ${MAX_PAYLOAD} bytes`)
+      }
+      const res = await handler(req, remote, stream)
+      return res || b4a.alloc(0)
+    } catch (err) {
+      if (err instanceof AuctionError) throw err
+      this.onerror(err)
+      throw AuctionError.INTERNAL(err && err.message)
+    } finally {
+      const n = this._inflight.get(hex) - 1
+      if (n === 0) this._inflight.delete(hex)
+      else this._inflight.set(hex, n)
+    }
+  }
+}
+
+function noop() {}
+
+module.exports = Network

@@ -1,0 +1,89 @@
+const c = require('compact-encoding')
+const b4a = require('b4a')
+const AuctionError = require('./errors')
+const m = require('./messages')
+const { PROTOCOL, MAX_HELLO_PEERS, LOGS_PAGE } = require('./constants')
+
+const METHODS = {
+  hello: PROTOCOL + '/hello',
+  notice: PROTOCOL + '/notice',
+  logs: PROTOCOL + '/logs',
+  bid: PROTOCOL + '/bid',
+  bye: PROTOCOL + '/bye',
+  info: PROTOCOL + '/info',
+  auctions: PROTOCOL + '/auctions',
+  auction: PROTOCOL + '/auction'
+}
+
+const AUCTIONS_PAGE = 100
+const AUCTIONS_PAGE_MAX = 500
+
+// The responders of a peer. Binary methods decode their bytes strictly; the read-only ones
+// (info, auctions, auction) take and answer plain JSON, for hp-rpc-cli and similar tools.
+function respond(network, peer) {
+  network.respond(METHODS.hello, (req, remote, stream) => {
+    const hello = m.decode(m.hello, req, 'hello')
+    if (hello.peers.length > MAX_HELLO_PEERS) throw AuctionError.BAD_REQUEST('Too many peers')
+    peer._onhello(remote, hello, stream)
+    return m.encode(m.hello, peer._hello(remote))
+  })
+
+  network.respond(METHODS.notice, (req, remote) => {
+    const { length } = m.decode(m.notice, req, 'notice')
+    peer._onnotice(remote, length)
+  })
+
+  network.respond(METHODS.logs, async (req) => {
+    const { after } = m.decode(m.logsRequest, req, 'logs request')
+    return m.encode(m.logsResponse, await peer._logsPage(after, LOGS_PAGE))
+  })
+
+  network.respond(METHODS.bid, async (req, remote) => {
+    const row = await peer._onbid(m.decode(m.bid, req, 'bid'), remote)
+    return m.encode(m.bidReply, row)
+  })
+
+  network.respond(METHODS.bye, (req, remote) => {
+    peer._onbye(remote)
+  })
+
+  network.respond(METHODS.info, async () => c.encode(c.json, await peer.info()))
+
+  network.respond(METHODS.auctions, async (req) => {
+    const query = parseJson(req, '{ "limit": 100, "cursor": null }', true)
+    const limit = query.limit === undefined ? AUCTIONS_PAGE : query.limit
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > AUCTIONS_PAGE_MAX) {
+      throw AuctionError.BAD_REQUEST(`limit is a whole number from 1 to ${AUCTIONS_PAGE_MAX}`)
+    }
+    const cursor = query.cursor === undefined ? null : query.cursor
+    if (
+      cursor !== null &&
+      (typeof cursor !== 'string' || !/^[0-9]{16}\/[0-9a-f]{32}$/.test(cursor))
+    ) {
+      throw AuctionError.BAD_REQUEST('cursor is the value a previous page returned')
+    }
+    return c.encode(c.json, await peer.listAuctions({ limit, cursor, page: true }))
+  })
+
+  network.respond(METHODS.auction, async (req) => {
+    const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
+    return c.encode(c.json, await peer.getAuction(query.id))
+  })
+}
+
+// An empty request stands for {} where allowed
+function parseJson(req, shape, emptyOk) {
+  if (emptyOk && req.byteLength === 0) return {}
+  let query
+  try {
+    query = JSON.parse(b4a.toString(req))
+  } catch {
+    throw AuctionError.BAD_REQUEST(`Expected JSON ${shape}`)
+  }
+  if (query === null || typeof query !== 'object' || Array.isArray(query)) {
+    throw AuctionError.BAD_REQUEST(`Expected JSON ${shape}`)
+  }
+  return query
+}
+
+module.exports = { METHODS, respond }

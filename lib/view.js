@@ -1,0 +1,271 @@
+const ReadyResource = require('ready-resource')
+const Hyperbee = require('hyperbee')
+const c = require('compact-encoding')
+const b4a = require('b4a')
+const m = require('./messages')
+const { VIEW_CACHE } = require('./constants')
+
+// The local view: auctions, bids, logs, peers and meta in one Hyperbee that is never
+// replicated. Everything but meta and peers is derived from the logs and can be rebuilt.
+// Writes are staged, visible to reads at once, and flushed together in one batch.
+class View extends ReadyResource {
+  constructor(core, opts = {}) {
+    super()
+    this.bee = new Hyperbee(core, { keyEncoding: 'utf-8', valueEncoding: 'binary' })
+    this.cacheSize = opts.cacheSize || VIEW_CACHE
+    this._cache = new Map()
+    this._staged = new Map()
+    this._writing = null
+    this._next = null
+    this._running = null
+  }
+
+  _open() {
+    return this.bee.ready()
+  }
+
+  async _close() {
+    await this.flushed()
+    await this.bee.close()
+  }
+
+  get length() {
+    return this.bee.core.length
+  }
+
+  async getMeta(name) {
+    return this._get('meta/' + name)
+  }
+
+  stageMeta(name, value) {
+    this._stage('meta/' + name, value)
+  }
+
+  // The decoded view of an auction if it is in memory; undefined if it must be read
+  peekAuction(idHex) {
+    const view = this._cache.get(idHex)
+    if (view === undefined) return undefined
+    this._cache.delete(idHex)
+    this._cache.set(idHex, view)
+    return view
+  }
+
+  async getAuction(idHex) {
+    const cached = this.peekAuction(idHex)
+    if (cached !== undefined) return cached
+    const buf = await this._get('auctions/' + idHex)
+    // A write staged while this read waited is newer than what was read
+    const raced = this.peekAuction(idHex)
+    if (raced !== undefined) return raced
+    if (buf === null) return null
+    const view = c.decode(m.auctionView, buf)
+    this._remember(idHex, view)
+    return view
+  }
+
+  stageAuction(view, opened) {
+    const idHex = b4a.toString(view.id, 'hex')
+    this._remember(idHex, view)
+    this._stage('auctions/' + idHex, m.encode(m.auctionView, view))
+    if (opened) this._stage('time/' + pad(view.createdAt) + '/' + idHex, b4a.alloc(0))
+  }
+
+  // nonces: kept by the seller only, which must recognise a retried bid
+  stageBid(idHex, row, nonces) {
+    this._stage('bids/' + idHex + '/' + pad(row.position), m.encode(m.bidRow, row))
+    if (!nonces) return
+    this._stage(
+      'nonces/' + idHex + '/' + b4a.toString(row.bid.nonce, 'hex'),
+      c.encode(c.uint, row.position)
+    )
+  }
+
+  // The accepted bid of an auction with this nonce, or null: a retried bid is found again
+  async getBidByNonce(idHex, nonce) {
+    const pos = await this._get('nonces/' + idHex + '/' + b4a.toString(nonce, 'hex'))
+    if (pos === null) return null
+    const row = await this._get('bids/' + idHex + '/' + pad(c.decode(c.uint, pos)))
+    return row === null ? null : c.decode(m.bidRow, row)
+  }
+
+  async getBid(idHex, position) {
+    const row = await this._get('bids/' + idHex + '/' + pad(position))
+    return row === null ? null : c.decode(m.bidRow, row)
+  }
+
+  async getBids(idHex) {
+    await this.flushed()
+    const bids = []
+    for await (const { value } of this.bee.createReadStream(range('bids/' + idHex + '/'))) {
+      bids.push(c.decode(m.bidRow, value))
+    }
+    return bids
+  }
+
+  // Auctions in the order they were opened, at most limit, from an opaque cursor that a
+  // previous page returned; cursor is null on the last page
+  async listAuctions({ after = null, limit = Infinity } = {}) {
+    await this.flushed()
+    const opts = after === null ? range('time/') : { gt: 'time/' + after, lt: 'time0' }
+    const auctions = []
+    let cursor = null
+    for await (const { key } of this.bee.createReadStream({ ...opts, limit })) {
+      const view = await this.getAuction(key.slice(key.lastIndexOf('/') + 1))
+      if (view !== null) auctions.push(view)
+      cursor = key.slice(5)
+    }
+    return { auctions, cursor: auctions.length === limit ? cursor : null }
+  }
+
+  // Ids that start with a hex prefix, at most limit of them
+  async findIds(prefix, limit) {
+    await this.flushed()
+    const ids = []
+    const stream = this.bee.createReadStream({ ...range('auctions/' + prefix), limit })
+    for await (const { key } of stream) ids.push(key.slice(9))
+    return ids
+  }
+
+  async countAuctions() {
+    await this.flushed()
+    let all = 0
+    for await (const entry of this.bee.createReadStream(range('auctions/'))) all += !!entry
+    return all
+  }
+
+  async getLog(authorHex) {
+    const buf = await this._get('logs/' + authorHex)
+    return buf === null ? null : c.decode(m.logRow, buf)
+  }
+
+  stageLog(authorHex, row) {
+    this._stage('logs/' + authorHex, m.encode(m.logRow, row))
+  }
+
+  // Every log this peer holds, in key order, after the given author (hex) if any
+  async listLogs({ after = null, limit = Infinity } = {}) {
+    await this.flushed()
+    const opts = after === null ? range('logs/') : { gt: 'logs/' + after, lt: 'logs0' }
+    const out = []
+    for await (const { key, value } of this.bee.createReadStream({ ...opts, limit })) {
+      out.push({ author: key.slice(5), ...c.decode(m.logRow, value) })
+    }
+    return out
+  }
+
+  stageDispute(authorHex, row) {
+    this._stage('disputes/' + authorHex, m.encode(m.disputeRow, row))
+  }
+
+  async getDispute(authorHex) {
+    const buf = await this._get('disputes/' + authorHex)
+    return buf === null ? null : c.decode(m.disputeRow, buf)
+  }
+
+  // The own timed auctions still open, so their timers are armed again after a restart
+  stageTimer(idHex, endsAt) {
+    this._stage('timers/' + idHex, endsAt === null ? null : c.encode(c.uint, endsAt))
+  }
+
+  async listTimers() {
+    await this.flushed()
+    const timers = []
+    for await (const { key, value } of this.bee.createReadStream(range('timers/'))) {
+      timers.push({ id: key.slice(7), endsAt: c.decode(c.uint, value) })
+    }
+    return timers
+  }
+
+  stagePeer(hex, name) {
+    this._stage('peers/' + hex, name === null ? null : b4a.from(name))
+  }
+
+  async listPeers() {
+    await this.flushed()
+    const peers = []
+    for await (const { key, value } of this.bee.createReadStream(range('peers/'))) {
+      peers.push({ publicKey: b4a.from(key.slice(6), 'hex'), name: b4a.toString(value) })
+    }
+    return peers
+  }
+
+  // Resolves once everything staged so far is written; concurrent callers share a batch
+  flush() {
+    if (this._next === null) this._next = defer()
+    const promise = this._next.promise
+    if (this._running === null) this._running = this._run()
+    return promise
+  }
+
+  async flushed() {
+    while (this._running !== null) await this._running
+  }
+
+  async _run() {
+    // Let the current tick's writers join the first batch
+    await null
+    while (this._next !== null) {
+      const done = this._next
+      this._next = null
+      const ops = this._staged
+      this._staged = new Map()
+      this._writing = ops
+      try {
+        const batch = this.bee.batch()
+        for (const [key, value] of ops) {
+          if (value === null) await batch.del(key)
+          else await batch.put(key, value)
+        }
+        await batch.flush()
+        done.resolve()
+      } catch (err) {
+        done.reject(err)
+      } finally {
+        this._writing = null
+      }
+    }
+    this._running = null
+  }
+
+  get staged() {
+    return this._staged.size
+  }
+
+  _stage(key, value) {
+    this._staged.set(key, value)
+  }
+
+  async _get(key) {
+    if (this._staged.has(key)) return this._staged.get(key)
+    if (this._writing !== null && this._writing.has(key)) return this._writing.get(key)
+    const node = await this.bee.get(key)
+    return node === null ? null : node.value
+  }
+
+  _remember(idHex, view) {
+    this._cache.delete(idHex)
+    this._cache.set(idHex, view)
+    if (this._cache.size > this.cacheSize) this._cache.delete(this._cache.keys().next().value)
+  }
+}
+
+function defer() {
+  let resolve, reject
+  const promise = new Promise((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+function pad(n) {
+  return n.toString().padStart(16, '0')
+}
+
+function range(prefix) {
+  // '0' sorts right after '/', so it bounds every key under prefix
+  const end = prefix.endsWith('/') ? prefix.slice(0, -1) + '0' : prefix + '~'
+  return { gte: prefix, lt: end }
+}
+
+module.exports = View
