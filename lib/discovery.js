@@ -32,6 +32,7 @@ class Discovery extends ReadyResource {
   async _close() {
     clearInterval(this._lookupTimer)
     clearInterval(this._announceTimer)
+    if (this.dht.destroyed) return
     let timer = null
     const timeout = new Promise((resolve) => {
       timer = setTimeout(resolve, UNANNOUNCE_TIMEOUT)

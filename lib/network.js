@@ -87,6 +87,13 @@ class Network extends ReadyResource {
     return list !== undefined && list.length > 0
   }
 
+  // Drops every connection, or every connection to one key; greetings make them again
+  disconnect(hex = null) {
+    for (const [key, list] of this._connections) {
+      if (hex === null || key === hex) for (const conn of [...list]) conn.destroy()
+    }
+  }
+
   // Drops every connection to a key but the one given: a peer that restarted greets from a
   // new connection, and the old ones would only time out
   supersede(hex, keep) {

@@ -1,5 +1,5 @@
 const test = require('brittle')
-const { createPeers, until, once } = require('./helpers')
+const { createPeers, once, everywhere } = require('./helpers')
 
 async function rejects(t, promise, code, msg) {
   try {
@@ -15,7 +15,7 @@ test('each bid rule is enforced with its coded error', async (t) => {
   const [seller, alice, bob] = peers
 
   const a = await seller.openAuction({ item: 'Lamp', price: '10' })
-  await until(() => alice.views.size === 1 && bob.views.size === 1, 5000, 'auction everywhere')
+  await everywhere([alice, bob], a.id)
 
   await rejects(t, alice.placeBid(a.id, '9.999999'), 'BID_TOO_LOW', 'below start price')
   await rejects(t, seller.placeBid(a.id, '20'), 'OWN_AUCTION', 'seller bids on own auction')
@@ -37,7 +37,7 @@ test('each bid rule is enforced with its coded error', async (t) => {
   t.is(sale.winner.amount, '10.000001')
 
   await rejects(t, seller.closeAuction(a.id), 'AUCTION_CLOSED', 'close twice')
-  await until(() => alice.views.get(a.id).closed, 5000, 'close reaches alice')
+  await everywhere([alice], a.id, (x) => x.status === 'closed')
   await rejects(t, alice.placeBid(a.id, '50'), 'AUCTION_CLOSED', 'bid after close')
 })
 
@@ -45,7 +45,7 @@ test('of two equal concurrent bids the first accepted wins, the second is BID_TO
   const { peers } = await createPeers(t, 3)
   const [seller, alice, bob] = peers
   const a = await seller.openAuction({ item: 'Vase', price: '5' })
-  await until(() => alice.views.size === 1 && bob.views.size === 1, 5000, 'auction everywhere')
+  await everywhere([alice, bob], a.id)
 
   // Both leave in the same tick, so neither bidder has heard of the other's bid
   const aliceBid = alice.placeBid(a.id, '7')
@@ -65,7 +65,7 @@ test('a bid to a seller that is gone is SELLER_UNREACHABLE', async (t) => {
   const { peers } = await createPeers(t, 2, { peer: { requestTimeout: 1000, bidTimeout: 1500 } })
   const [seller, alice] = peers
   const a = await seller.openAuction({ item: 'Chair', price: '1' })
-  await until(() => alice.views.size === 1, 5000, 'auction at alice')
+  await everywhere([alice], a.id)
   await seller.close()
   await rejects(t, alice.placeBid(a.id, '2'), 'SELLER_UNREACHABLE', 'seller offline')
 })
@@ -76,7 +76,7 @@ test('a timed auction closes itself and refuses late bids', async (t) => {
   const closed = once(alice, 'auction-closed')
   const a = await seller.openAuction({ item: 'Clock', price: '3', duration: 400 })
   t.ok(a.endsAt > a.createdAt, 'endsAt is set')
-  await until(() => alice.views.size === 1, 5000, 'auction at alice')
+  await everywhere([alice], a.id)
   await alice.placeBid(a.id, '4')
   const sale = await closed
   t.is(sale.winner.amount, '4', 'closed with the bid it had')

@@ -1,6 +1,6 @@
 const test = require('brittle')
-const { parseDuration, parseBootstrap, parsePort, splitWords } = require('../lib/cli-args')
-const format = require('../lib/format')
+const { parseDuration, parseBootstrap, parsePort, splitWords } = require('../lib/cli/cli-args')
+const format = require('../lib/cli/format')
 const AuctionError = require('../lib/errors')
 const { codeOf } = require('./helpers')
 

@@ -1,7 +1,7 @@
 const test = require('brittle')
 const net = require('net')
 const path = require('path')
-const { ControlServer, ControlClient } = require('../lib/control')
+const { ControlServer, ControlClient } = require('../lib/cli/control')
 const { createBootstrap, createPeer } = require('./helpers')
 
 function exchange(file, data) {

@@ -1,5 +1,5 @@
 const test = require('brittle')
-const { createBootstrap, createPeer, until } = require('./helpers')
+const { createBootstrap, createPeer, until, everywhere } = require('./helpers')
 
 const PEERS = 32
 
@@ -9,21 +9,17 @@ test(`discovery beyond one lookup: ${PEERS} peers all receive an auction`, async
   for (let i = 0; i < PEERS; i++) peers.push(await createPeer(t, testnet, { name: 'p' + i }))
 
   await until(
-    () => peers.every((p) => p.peerTable.size === PEERS - 1),
+    () => peers.every((p) => p.peers().length === PEERS - 1),
     30000,
     'every peer to know every other'
   )
   t.pass(`each of ${PEERS} peers knows the other ${PEERS - 1}`)
 
   const a = await peers[0].openAuction({ item: 'Pic#1', price: '75' })
-  await until(() => peers.every((p) => p.views.has(a.id)), 10000, 'the auction everywhere')
+  await everywhere(peers, a.id)
   t.pass('every peer holds the auction')
 
   await peers[PEERS - 1].placeBid(a.id, '80')
-  await until(
-    () => peers.every((p) => p.views.get(a.id).bidCount === 1),
-    10000,
-    'the bid everywhere'
-  )
+  await everywhere(peers, a.id, (x) => x.bidCount === 1)
   t.pass('every peer holds the bid')
 })

@@ -1,6 +1,6 @@
 const test = require('brittle')
 const path = require('path')
-const { createBootstrap, createPeer, meshed, until, once } = require('./helpers')
+const { createBootstrap, createPeer, meshed, until, once, everywhere } = require('./helpers')
 
 test('a restarted peer has the same key and the same auctions', async (t) => {
   const testnet = await createBootstrap(t)
@@ -10,7 +10,7 @@ test('a restarted peer has the same key and the same auctions', async (t) => {
   await meshed([seller, bidder])
 
   const a = await seller.openAuction({ item: 'Pic#1', price: '75' })
-  await until(() => bidder.views.size === 1, 5000, 'auction at bidder')
+  await everywhere([bidder], a.id)
   await bidder.placeBid(a.id, '75.5')
   const key = seller.id
   const digest = await seller.digest()
@@ -41,7 +41,7 @@ test('a seller down at endsAt closes the auction when it is back, with its bids'
   await meshed([seller, bidder])
 
   const a = await seller.openAuction({ item: 'Watch', price: '1', duration: 1500 })
-  await until(() => bidder.views.size === 1, 5000, 'auction at bidder')
+  await everywhere([bidder], a.id)
   await bidder.placeBid(a.id, '2')
   await seller.close()
 

@@ -1,42 +1,42 @@
-const signing = require('../../lib/signing')
+const crypto = require('../../lib/crypto')
 const m = require('../../lib/messages')
 const { parseAmount } = require('../../lib/money')
 
-// Builds signed events the way a peer would, for tests that act as a (possibly lying) peer
+// Builds the events of one author's log, one event per block, the way a peer would; for tests
+// that apply them by hand or append them as a (possibly lying) author. Each returns
+// { evt, index, offset } where the event stands in the author's log.
 class Author {
-  constructor(keyPair = signing.keyPair()) {
+  constructor(keyPair = crypto.keyPair()) {
     this.keyPair = keyPair
     this.publicKey = keyPair.publicKey
-    this.seq = 0
+    this.index = 0
   }
 
-  event(type, payload, opts = {}) {
-    const seq = opts.seq !== undefined ? opts.seq : this.seq++
-    const evt = signing.signEvent({ type, author: this.publicKey, seq, payload }, this.keyPair)
-    return { evt, buf: m.encode(m.event, evt) }
+  event(type, payload) {
+    return { evt: { type, payload }, index: this.index++, offset: 0 }
   }
 
+  // at.id is the id the auction gets from its place in the log
   open(item = 'Pic#1', price = '75', opts = {}) {
-    const seq = this.seq
-    const createdAt = opts.createdAt || Date.now()
-    return this.event(m.EVENT_OPENED, {
-      id: signing.auctionId(this.publicKey, seq),
+    const at = this.event(m.EVENT_OPENED, {
       item,
       startPrice: parseAmount(price),
       currency: 'USDt',
       endsAt: opts.endsAt || 0,
-      createdAt
+      createdAt: opts.createdAt || Date.now()
     })
+    at.id = crypto.auctionId(this.publicKey, at.index, 0)
+    return at
   }
 
-  bid(auction, amount) {
-    return signing.signBid(
+  bid(auction, amount, opts = {}) {
+    return crypto.signBid(
       {
         auction,
         bidder: this.publicKey,
         amount: parseAmount(amount),
-        nonce: signing.randomNonce(),
-        createdAt: Date.now()
+        nonce: crypto.randomNonce(),
+        createdAt: opts.createdAt || Date.now()
       },
       this.keyPair
     )
@@ -48,6 +48,14 @@ class Author {
 
   close(auction, winningBid, bidCount) {
     return this.event(m.EVENT_CLOSED, { auction, winningBid, bidCount, closedAt: Date.now() })
+  }
+
+  // The block bytes of these events, as they would stand in the log
+  static block(...ats) {
+    return m.encode(
+      m.block,
+      ats.map((at) => at.evt)
+    )
   }
 }
 

@@ -33,7 +33,40 @@ async function createPeers(t, n, opts = {}) {
 }
 
 function meshed(peers, timeout = 20000) {
-  return until(() => peers.every((p) => p.peerTable.size >= peers.length - 1), timeout, 'mesh')
+  return until(() => peers.every((p) => p.peers().length >= peers.length - 1), timeout, 'mesh')
+}
+
+// The auction as a peer holds it, or null if it does not know it
+async function auctionAt(peer, id) {
+  try {
+    return await peer.getAuction(id)
+  } catch (err) {
+    if (err.code === 'AUCTION_NOT_FOUND') return null
+    throw err
+  }
+}
+
+async function holds(peer, id) {
+  return (await auctionAt(peer, id)) !== null
+}
+
+async function count(peer) {
+  return (await peer.listAuctions()).length
+}
+
+// Every peer in the list holds what test(auction) accepts
+function everywhere(peers, id, test = () => true, timeout = 10000) {
+  return until(
+    async () => {
+      for (const peer of peers) {
+        const a = await auctionAt(peer, id)
+        if (a === null || !test(a)) return false
+      }
+      return true
+    },
+    timeout,
+    `auction ${id.slice(0, 6)} everywhere`
+  )
 }
 
 // Polls a condition that has no single event to await (convergence across many peers)
@@ -84,6 +117,10 @@ function codeOf(fn) {
 
 module.exports = {
   codeOf,
+  auctionAt,
+  holds,
+  count,
+  everywhere,
   createBootstrap,
   createPeer,
   createPeers,
