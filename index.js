@@ -1,5 +1,6 @@
 const ReadyResource = require('ready-resource')
 const Corestore = require('corestore')
+const Rache = require('rache')
 const DHT = require('hyperdht')
 const b4a = require('b4a')
 const c = require('compact-encoding')
@@ -36,6 +37,7 @@ const RECOVERY_TIMEOUT = 5000
 // Staged view writes beyond this make a follower wait for the batch to be written
 const MAX_STAGED = 8192
 const LOGS_PAGES = 64
+const CACHE_ENTRIES = 16384
 
 class AuctionPeer extends ReadyResource {
   constructor(storage, opts = {}) {
@@ -46,7 +48,11 @@ class AuctionPeer extends ReadyResource {
     this.name = opts.name || ''
     this.keyPair = null
     this.dht = opts.dht || null
-    this.store = opts.corestore || new Corestore(storage)
+    // Hyperbee and Hypercore cache decoded nodes in one cache per store: 65,536 entries by
+    // default, about 1.5 KiB each, which is more than a peer of many logs can spare
+    this.store =
+      opts.corestore ||
+      new Corestore(storage, { globalCache: new Rache({ maxSize: CACHE_ENTRIES }) })
     this.view = null
     this.log = null
     this.net = null
@@ -72,7 +78,6 @@ class AuctionPeer extends ReadyResource {
     this._followers = new Map()
     this._disputed = new Set()
     this._announced = false
-    this._acks = new Map()
     this._paged = new Set()
     this._yours = 0
     this._recovery = null
@@ -87,7 +92,12 @@ class AuctionPeer extends ReadyResource {
   }
 
   async _open() {
-    await this.store.ready()
+    try {
+      await this.store.ready()
+    } catch (err) {
+      // A new identity would silently split this peer from its own history
+      throw AuctionError.STORAGE_UNREADABLE(`${this.storage}: ${err.message}`)
+    }
     await checkNotVersion01(this.store)
 
     this.view = new View(this.store.get({ name: 'hyperauction/view' }))
@@ -240,7 +250,7 @@ class AuctionPeer extends ReadyResource {
       throw err
     }
 
-    this._expectAck(view.seller, idHex, bid, reply)
+    await this._confirm(view.seller, idHex, bid, reply)
     return {
       auction: idHex,
       bidder: this.id,
@@ -488,47 +498,26 @@ class AuctionPeer extends ReadyResource {
     follower.ready().catch((err) => this._oninvalid(hex, err))
   }
 
-  async _onremoteblock(author, hex, index, events) {
-    await this._applyBlock(author, hex, index, events, false)
-    this._checkAcks(hex, index, events)
+  _onremoteblock(author, hex, index, events) {
+    return this._applyBlock(author, hex, index, events, false)
   }
 
-  // The bidder holds the seller's signed block: an acceptance missing from it is a dispute
-  _expectAck(seller, idHex, bid, reply) {
+  // A bid counts once this peer holds the seller's signed block with it: a seller that later
+  // loses its tail takes it back from here, and one that denies it is caught
+  async _confirm(seller, idHex, bid, reply) {
     const hex = b4a.toString(seller, 'hex')
     const follower = this._followers.get(hex)
-    if (!follower) return
-    if (follower.applied > reply.index) {
-      this.view
-        .getBid(idHex, reply.position)
-        .then((row) => {
-          if (row === null || !b4a.equals(row.bid.signature, bid.signature)) {
-            this._denied(hex, reply)
-          }
-        })
-        .catch(safetyCatch)
+    if (!follower || !(await follower.waitFor(reply.index, this._bidTimeout))) {
+      this.emit(
+        'warning',
+        AuctionError.SELLER_UNREACHABLE(
+          `The seller's block ${reply.index} with the accepted bid has not arrived yet`
+        )
+      )
       return
     }
-    let acks = this._acks.get(hex)
-    if (!acks) this._acks.set(hex, (acks = new Map()))
-    acks.set(reply.index + '/' + reply.offset, bid)
-  }
-
-  _checkAcks(hex, index, events) {
-    const acks = this._acks.get(hex)
-    if (!acks) return
-    for (const [key, bid] of acks) {
-      const [i, offset] = key.split('/').map(Number)
-      if (i > index) continue
-      acks.delete(key)
-      const evt = i === index ? events[offset] : null
-      const ok =
-        evt &&
-        evt.type === m.EVENT_BID_ACCEPTED &&
-        b4a.equals(evt.payload.bid.signature, bid.signature)
-      if (!ok) this._denied(hex, { index: i, offset })
-    }
-    if (acks.size === 0) this._acks.delete(hex)
+    const row = await this.view.getBid(idHex, reply.position)
+    if (row === null || !b4a.equals(row.bid.signature, bid.signature)) this._denied(hex, reply)
   }
 
   _denied(hex, at) {

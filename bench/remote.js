@@ -1,73 +1,118 @@
-// The far side of a benchmark, in its own process: a raw RPC echo server ('rpc'),
-// a seller peer with open auctions ('seller'), or a peer holding a long history for a late
-// joiner to pull ('history'). Prints one JSON line when ready; exits when its stdin closes.
-const RPC = require('@hyperswarm/rpc')
-const DHT = require('hyperdht')
-const c = require('compact-encoding')
+// The far side of a benchmark, in its own process:
+//   rpc      a raw @hyperswarm/rpc echo server
+//   seller   an AuctionPeer with open auctions
+//   history  an AuctionPeer whose log holds one auction and many bids, accepted from bidders
+//            in this process with several bids in flight, as a busy seller's log would
+//   propagation  N AuctionPeers meshed in this process (bench/propagation.js); prints the figures
+// Prints one JSON line when ready, answers the command 'cpu' (ms of CPU used so far) with one
+// JSON line, and closes everything when its stdin ends.
+const b4a = require('b4a')
+const readline = require('readline')
 const AuctionPeer = require('..')
-const { Author } = require('../test/helpers/events')
+const m = require('../lib/messages')
+const crypto = require('../lib/crypto')
+const { measure } = require('./propagation')
+const { RAW, createPeer, createRpc, codeOf, cpuTime, now, log } = require('./harness')
 
-const [mode, bootstrapArg, storage, count = '1'] = process.argv.slice(2)
-const [host, port] = bootstrapArg.split(':')
-const bootstrap = [{ host, port: Number(port) }]
+const [mode, json] = process.argv.slice(2)
+const opts = JSON.parse(json)
+// A process still running this long after everything was closed holds a leaked handle
+const EXIT_TIMEOUT = 5000
 
 async function main() {
+  let info
   let close
   if (mode === 'rpc') {
-    const keyPair = DHT.keyPair()
-    const dht = new DHT({ keyPair, bootstrap, host: '127.0.0.1', firewalled: false })
-    const rpc = new RPC({ dht, keyPair })
-    const server = rpc.createServer()
-    // Answers with as many bytes as a bid acceptance, so both sides move the same data
-    const reply = Buffer.alloc(260)
-    server.respond('echo', { requestEncoding: c.raw, responseEncoding: c.raw }, () => reply)
-    await server.listen()
-    print({ publicKey: keyPair.publicKey.toString('hex') })
-    close = () => rpc.destroy()
+    const node = createRpc(opts.bootstrap)
+    const server = node.rpc.createServer()
+    const reply = b4a.alloc(opts.replyBytes)
+    server.respond('echo', RAW, () => reply)
+    await server.listen(node.keyPair)
+    info = { publicKey: b4a.toString(node.keyPair.publicKey, 'hex') }
+    close = () => node.destroy()
+  } else if (mode === 'propagation') {
+    info = await measure(opts.bootstrap, opts.dir, opts.n, opts)
+    close = async () => {}
   } else {
-    const peer = new AuctionPeer(storage, {
-      bootstrap,
-      host: '127.0.0.1',
-      firewalled: false,
-      network: 'bench',
-      name: 'seller'
-    })
+    const peer = createPeer(opts.storage, opts.bootstrap, { name: 'seller' })
     await peer.ready()
-    if (mode === 'history') {
-      print({ publicKey: peer.id, ...(await loadHistory(peer, Number(count))) })
-    } else {
-      const ids = []
-      for (let i = 0; i < Number(count); i++) {
-        ids.push((await peer.openAuction({ item: 'Lot#' + i, price: '1' })).id)
-      }
-      print({ publicKey: peer.id, auctions: ids })
-    }
     close = () => peer.close()
+    const auctions = []
+    for (let i = 0; i < (opts.auctions || 1); i++) {
+      auctions.push((await peer.openAuction({ item: 'Lot#' + i, price: '1' })).id)
+    }
+    info = { publicKey: peer.id, auctions }
+    if (mode === 'history') {
+      const t = now()
+      await loadBids(peer, auctions[0], opts)
+      info.loadSeconds = (now() - t) / 1000
+      info.blocks = peer.log.core.length
+      info.events = auctions.length + opts.bids
+      info.logKey = b4a.toString(crypto.logKey(peer.publicKey), 'hex')
+    }
   }
-  process.stdin.resume()
-  process.stdin.on('end', async () => {
+
+  print(info)
+  const commands = readline.createInterface({ input: process.stdin })
+  commands.on('line', (line) => {
+    if (line === 'cpu') print({ cpu: cpuTime() })
+    else print({ error: 'unknown command ' + line })
+  })
+  commands.on('close', async () => {
     await close()
-    process.exit(0)
+    setTimeout(() => {
+      log(`  ! remote ${mode} still running ${EXIT_TIMEOUT} ms after closing everything`)
+      process.exit(1)
+    }, EXIT_TIMEOUT).unref()
   })
 }
 
-// One auction with count - 1 accepted bids from three bidders, signed as the network would
-// have made them, stored without the network
-async function loadHistory(peer, count) {
-  const seller = new Author()
-  const bidders = [new Author(), new Author(), new Author()]
-  const opened = seller.open('Lot', '1')
-  let flushed = peer._ingest(opened.buf, null).flushed
-  for (let i = 1; i < count; i++) {
-    const bid = bidders[i % 3].bid(opened.evt.payload.id, String(1 + i))
-    flushed = peer._ingest(seller.accept(bid, i - 1).buf, null).flushed
+// opts.bids accepted bids from opts.bidders raw RPC bidders, opts.inFlight each, amounts rising;
+// a bid overtaken by a higher one is retried higher
+async function loadBids(peer, auction, { bootstrap, bids, bidders, inFlight }) {
+  const node = createRpc(bootstrap)
+  const id = b4a.from(auction, 'hex')
+  let amount = 1
+  let accepted = 0
+  let sent = 0
+  const bid = async (bidder) => {
+    const body = { auction: id, bidder: bidder.keyPair.publicKey, nonce: crypto.randomNonce() }
+    body.amount = BigInt(++amount) * 1000000n
+    body.createdAt = Date.now()
+    const req = m.encode(m.bid, crypto.signBid(body, bidder.keyPair))
+    try {
+      await bidder.client.request(AuctionPeer.METHODS.bid, req, RAW)
+      accepted++
+    } catch (err) {
+      if (codeOf(err) !== 'BID_TOO_LOW') throw err
+    }
   }
-  await flushed
-  return { author: seller.publicKey.toString('hex'), events: count }
+  const lane = async (bidder) => {
+    while (sent < bids) {
+      sent++
+      const before = accepted
+      await bid(bidder)
+      if (accepted === before) sent--
+    }
+  }
+  try {
+    const lanes = []
+    for (let i = 0; i < bidders; i++) {
+      const keyPair = crypto.keyPair()
+      const bidder = { keyPair, client: node.rpc.connect(peer.publicKey, { keyPair }) }
+      for (let j = 0; j < inFlight; j++) lanes.push(lane(bidder))
+    }
+    await Promise.all(lanes)
+  } finally {
+    await node.destroy()
+  }
 }
 
 function print(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n')
 }
 
-main()
+main().catch((err) => {
+  log(err.stack)
+  process.exit(1)
+})

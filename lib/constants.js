@@ -22,7 +22,7 @@ module.exports = {
   // A bid signed further than this from the seller's clock is refused
   MAX_BID_SKEW: 5 * 60 * 1000,
   // Decoded auction views kept in memory; the rest stay in the view's Hyperbee
-  VIEW_CACHE: 10000,
+  VIEW_CACHE: 4096,
   // setTimeout cannot wait longer than 2^31-1 ms; longer auctions re-arm their timer
   MAX_TIMER: 2 ** 31 - 1
 }

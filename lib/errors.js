@@ -132,6 +132,10 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'STORAGE_VERSION', AuctionError.STORAGE_VERSION)
   }
 
+  static STORAGE_UNREADABLE(msg = 'The storage folder cannot be read') {
+    return new AuctionError(msg, 'STORAGE_UNREADABLE', AuctionError.STORAGE_UNREADABLE)
+  }
+
   static LOG_RECOVERING(msg = 'Recovering the tail of this peer’s own log from peers') {
     return new AuctionError(msg, 'LOG_RECOVERING', AuctionError.LOG_RECOVERING)
   }

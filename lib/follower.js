@@ -24,7 +24,33 @@ class Follower extends ReadyResource {
     this._range = null
     this._running = null
     this._again = false
+    this._waiters = []
     this._onappend = () => this.kick()
+  }
+
+  // Resolves true once block index is applied, false after timeout ms or when the follower stops
+  waitFor(index, timeout) {
+    if (this.applied > index) return Promise.resolve(true)
+    if (this.closing || this.failed !== null) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const waiter = { index, resolve, timer: null }
+      waiter.timer = setTimeout(() => this._settle(waiter, false), timeout)
+      this._waiters.push(waiter)
+    })
+  }
+
+  _settle(waiter, ok) {
+    clearTimeout(waiter.timer)
+    const i = this._waiters.indexOf(waiter)
+    if (i !== -1) this._waiters.splice(i, 1)
+    waiter.resolve(ok)
+  }
+
+  _wake() {
+    for (const waiter of [...this._waiters]) {
+      if (this.applied > waiter.index) this._settle(waiter, true)
+      else if (this.closing || this.failed !== null) this._settle(waiter, false)
+    }
   }
 
   async _open() {
@@ -37,6 +63,7 @@ class Follower extends ReadyResource {
   }
 
   async _close() {
+    this._wake()
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
     await this.core.close()
@@ -81,6 +108,7 @@ class Follower extends ReadyResource {
         const events = m.decode(m.block, buf, 'log block')
         await this.onblock(index, events)
         this.applied = index + 1
+        if (this._waiters.length > 0) this._wake()
       }
     } while (this._again && !this.closing)
   }
@@ -88,11 +116,13 @@ class Follower extends ReadyResource {
   _fail(err) {
     if (this.closing || this.failed !== null) return
     this.failed = err
+    this._wake()
     this.oninvalid(err)
   }
 
   _onconflict(length, fork, proof) {
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
+    this._wake()
     this.onconflict({ length, fork, proof })
   }
 }

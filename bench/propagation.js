@@ -1,0 +1,137 @@
+// N full peers in one process (a fresh child process per N, so its RSS is theirs alone): start,
+// mesh, then one auction and a sequence of bids, each timed from the seller's append until
+// every peer has emitted it
+const path = require('path')
+const {
+  createPeer,
+  spawnRemote,
+  waitFor,
+  within,
+  percentile,
+  median,
+  now,
+  mib,
+  log
+} = require('./harness')
+
+// Runs measure() below in a child process
+async function propagation(bootstrap, dir, n, opts) {
+  log(`  propagation, N = ${n}`)
+  const remote = await spawnRemote('propagation', bootstrap, { dir, n, ...opts })
+  await remote.stop()
+  return remote.info
+}
+
+async function measure(bootstrap, dir, n, { bids, startBatch, budget }) {
+  const deadline = Date.now() + budget
+  const rssBefore = process.memoryUsage().rss
+  const peers = []
+  const startMs = []
+  const r = {}
+  const t0 = now()
+  try {
+    for (let i = 0; i < n && Date.now() < deadline; i += startBatch) {
+      const batch = []
+      for (let j = i; j < Math.min(n, i + startBatch); j++) {
+        const peer = createPeer(path.join(dir, 'peer-' + j), bootstrap, { name: 'peer-' + j })
+        peers.push(peer)
+        const t = now()
+        batch.push(peer.ready().then(() => startMs.push(now() - t)))
+      }
+      await Promise.all(batch)
+      if (n >= 100) log(`    ${peers.length} peers started, ${Math.round(now() - t0)} ms`)
+    }
+    r['startedN' + n] = peers.length
+    r['startSecondsN' + n] = (now() - t0) / 1000
+    r['startP50MsN' + n] = percentile(startMs, 50)
+
+    const meshed = await within(
+      () => peers.every((p) => p.peers().length === n - 1),
+      Math.max(0, deadline - Date.now()),
+      100
+    )
+    const known = peers.map((p) => p.peers().length)
+    r['meshedN' + n] = meshed
+    r['meshSecondsN' + n] = (now() - t0) / 1000
+    r['meshMinPeersN' + n] = Math.min(...known)
+    r['meshMedianPeersN' + n] = median(known)
+    r['connectionsPerPeerN' + n] = connections(peers) / peers.length
+    const rss = process.memoryUsage().rss
+    r['rssMiBN' + n] = mib(rss)
+    r['rssPerPeerMiBN' + n] = mib(rss - rssBefore) / peers.length
+    if (!meshed) {
+      log(`    no full mesh after ${r['meshSecondsN' + n]} s: peers known ${Math.min(...known)}`)
+      return r
+    }
+    log(`    meshed in ${r['meshSecondsN' + n].toFixed(1)} s, ${mib(rss).toFixed(0)} MiB RSS`)
+
+    Object.assign(r, await events(peers, n, bids, deadline))
+    return r
+  } finally {
+    const t = now()
+    await closeAll(peers)
+    r['closeSecondsN' + n] = (now() - t) / 1000
+  }
+}
+
+// Each event: from the seller's own emit (right after its append resolved) until the last
+// peer emitted it
+async function events(peers, n, bids, deadline) {
+  const [seller] = peers
+  const arrivals = new Map()
+  const arrive = (key, peer) => {
+    const t = now()
+    let a = arrivals.get(key)
+    if (!a) arrivals.set(key, (a = { at: null, times: [] }))
+    if (peer === seller) a.at = t
+    else a.times.push(t)
+  }
+  for (const peer of peers) {
+    peer.on('auction-opened', () => arrive('open', peer))
+    peer.on('bid-accepted', (e) => arrive('bid/' + e.bid.position, peer))
+  }
+  const all = (key) => {
+    const a = arrivals.get(key)
+    return a !== undefined && a.at !== null && a.times.length === n - 1
+  }
+  // Events may take long past the budget, never forever
+  const timeout = Math.max(30000, deadline - Date.now())
+
+  const auction = await seller.openAuction({ item: 'Lot', price: '1' })
+  await waitFor(() => all('open'), 'the auction at every peer', timeout, 1)
+  for (let i = 0; i < bids; i++) {
+    const bidder = peers[1 + (i % (n - 1))]
+    await bidder.placeBid(auction.id, String(2 + i))
+    await waitFor(() => all('bid/' + i), 'a bid at every peer', timeout, 1)
+  }
+
+  const last = []
+  const each = []
+  for (const a of arrivals.values()) {
+    last.push(Math.max(...a.times) - a.at)
+    for (const t of a.times) each.push(t - a.at)
+  }
+  return {
+    ['propagationP50N' + n]: percentile(last, 50),
+    ['propagationP99N' + n]: percentile(last, 99),
+    ['deliveryP50N' + n]: percentile(each, 50),
+    ['propagationEventsN' + n]: last.length
+  }
+}
+
+function connections(peers) {
+  let all = 0
+  for (const peer of peers) {
+    for (const list of peer.net._connections.values()) all += list.length
+  }
+  return all
+}
+
+// A few at a time: each says bye to every peer it knows
+async function closeAll(peers) {
+  for (let i = 0; i < peers.length; i += 10) {
+    await Promise.all(peers.slice(i, i + 10).map((peer) => peer.close()))
+  }
+}
+
+module.exports = { propagation, measure }

@@ -1,0 +1,145 @@
+// The printed table and the JSON file under bench/results/
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+
+function report(r, meta) {
+  const failed = (name) => r[name + 'Error'] && 'failed: ' + r[name + 'Error']
+  const rows = [
+    [
+      'raw RPC sequential latency p50 / p99',
+      '',
+      failed('rawRpc') || `${ms(r.rawRpcP50)} / ${ms(r.rawRpcP99)}`,
+      ''
+    ],
+    [
+      `raw RPC parallel requests/s (${meta.clients} clients x ${meta.inFlight} in flight)`,
+      '',
+      failed('rawRpc') || num(r.rawRpcRps),
+      ''
+    ],
+    [
+      'raw Hyperbee put p50, sequential puts/s',
+      '',
+      failed('rawBee') || `${ms(r.rawBeePutP50)}, ${num(r.rawBeeSeqPuts)}/s`,
+      ''
+    ],
+    [
+      `raw Hyperbee batched puts/s (batches of ${meta.beeBatch})`,
+      '',
+      failed('rawBee') || num(r.rawBeeBatchedPuts),
+      ''
+    ],
+    [
+      `raw Hypercore append p50, batched blocks/s (${meta.coreBatch} a batch)`,
+      '',
+      failed('rawCore') || `${ms(r.rawCoreAppendP50)}, ${num(r.rawCoreBatchedBlocks)}/s`,
+      ''
+    ],
+    [
+      'accepted-bid latency p50 / p99 (full bidder peer)',
+      failed('bid') || `${ms(r.bidP50)} / ${ms(r.bidP99)}`,
+      `p50 = ${ratio(r.bidP50 / r.rawRpcP50)} raw RPC p50`,
+      target(r.bidP50 / r.rawRpcP50 <= 3, '<= 3x')
+    ],
+    [
+      `seller throughput, accepted bids/s (${meta.clients} bidder peers x ${meta.inFlight})`,
+      failed('throughput') ||
+        `${num(r.sellerBidsPerSec)}${r.sellerError ? ' (INVALID: ' + r.sellerError + ')' : ''}`,
+      `${pct(r.sellerBidsPerSec / r.rawRpcRps)} of raw parallel RPC`,
+      target(!r.sellerError && r.sellerBidsPerSec / r.rawRpcRps >= 0.15, '>= 15%')
+    ],
+    [
+      `late-joiner catch-up, ${num(r.catchUpEvents)} events in ${num(r.catchUpBlocks)} blocks`,
+      failed('catchUp') || `${num(r.catchUpEventsPerSec)} events/s (${sec(r.catchUpSeconds)})`,
+      `raw Hypercore ${num(r.rawReplicationBlocksPerSec)} blocks/s = ${num(r.rawReplicationEventsPerSec)} events/s (${sec(r.rawReplicationSeconds)})`,
+      target(r.catchUpEventsPerSec >= 20000, '>= 20,000/s')
+    ]
+  ]
+  for (const n of meta.sizes) {
+    const goal = (met) => (n === 50 ? target(met, 'p99 <= 100 ms') : '')
+    if (r['propagationP99N' + n] === undefined) {
+      const why =
+        failed('propagationN' + n) ||
+        `not measured: ${r['startedN' + n]} of ${n} started, every peer knew ${r['meshMinPeersN' + n]} or more`
+      rows.push([`propagation p50 / p99, N = ${n}`, why, '', goal(false)])
+      continue
+    }
+    rows.push([
+      `propagation p50 / p99 from the seller's append, N = ${n}`,
+      `${ms(r['propagationP50N' + n])} / ${ms(r['propagationP99N' + n])}`,
+      '',
+      goal(r['propagationP99N' + n] <= 100)
+    ])
+  }
+  for (const n of meta.sizes) {
+    if (r['startedN' + n] === undefined) continue
+    rows.push([
+      `peer start p50 / all started / full mesh, N = ${n}`,
+      `${ms(r['startP50MsN' + n])} / ${sec(r['startSecondsN' + n])} / ${
+        r['meshedN' + n] ? sec(r['meshSecondsN' + n]) : 'no'
+      }`,
+      '',
+      ''
+    ])
+  }
+  const maxN = meta.sizes.filter((n) => r['rssPerPeerMiBN' + n] !== undefined).pop()
+  if (maxN !== undefined) {
+    rows.push([
+      `memory, RSS per peer, N = ${maxN} in one process`,
+      `${r['rssPerPeerMiBN' + maxN].toFixed(2)} MiB (${r['rssMiBN' + maxN].toFixed(0)} MiB in all)`,
+      '',
+      ''
+    ])
+  }
+
+  const machine = `${os.cpus().length} x ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  const head = ['figure', 'hyperauction', 'raw baseline (same run)', 'target']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
+  const line = (cells) => '| ' + cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ') + ' |'
+  console.log(
+    `\nhyperauction bench (${meta.quick ? 'quick, ' : ''}median of ${meta.runs} run(s) where repeated, ${meta.seconds} s)`
+  )
+  console.log(machine + '\n')
+  console.log(line(head))
+  console.log(line(widths.map((w) => '-'.repeat(w))))
+  for (const row of rows) console.log(line(row))
+  const notes = [
+    `throughput: seller CPU ${pct(r.sellerCpuShare)} of a core, bidders' process ${pct(r.biddersCpuShare)}; BID_TOO_LOW retries ${num(r.sellerTooLowPerSec)}/s; every bidder held every bid ${ms(r.biddersLagMs)} after the window`,
+    `catch-up: first event after ${ms(r.catchUpFirstEventMs)} (DHT lookup, connect), then ${num(r.catchUpEventsPerSecAfterFirst)} events/s; raw first block after ${ms(r.rawReplicationFirstBlockMs)}`
+  ]
+  if (r.catchUpError) notes.push('catch-up failed: ' + r.catchUpError)
+  console.log('\n' + notes.join('\n'))
+
+  const date = new Date().toISOString()
+  const file = path.join(__dirname, 'results', date.replace(/[:.]/g, '-') + '.json')
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.writeFileSync(file, JSON.stringify({ date, machine, ...meta, results: r }, null, 2) + '\n')
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`)
+}
+
+function target(met, what) {
+  return `${what}: ${met ? 'met' : 'missed'}`
+}
+
+function ms(x) {
+  return x === undefined ? '-' : x.toFixed(2) + ' ms'
+}
+
+function num(x) {
+  return x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US')
+}
+
+function sec(x) {
+  return x === undefined ? '-' : x.toFixed(2) + ' s'
+}
+
+function ratio(x) {
+  return Number.isNaN(x) ? '-' : x.toFixed(2) + 'x'
+}
+
+function pct(x) {
+  return Number.isNaN(x) ? '-' : (100 * x).toFixed(1) + '%'
+}
+
+module.exports = { report }

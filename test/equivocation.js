@@ -1,0 +1,50 @@
+const test = require('brittle')
+const path = require('path')
+const Corestore = require('corestore')
+const b4a = require('b4a')
+const { createBootstrap, createPeer, meshed, everywhere, once, until } = require('./helpers')
+
+test('a seller that signs two histories is caught by every peer, with the proof kept', async (t) => {
+  const testnet = await createBootstrap(t)
+  const v1 = await createPeer(t, testnet, { name: 'v1' })
+  const v2 = await createPeer(t, testnet, { name: 'v2' })
+  const liar = await createPeer(t, testnet, { name: 'liar' })
+  await meshed([v1, v2, liar])
+
+  const a = await liar.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([v1, v2], a.id)
+  const primaryKey = liar.store.primaryKey
+  const liarId = liar.id
+  await liar.close()
+
+  // The same identity on storage that never saw the first history: it signs another one
+  const store = new Corestore(path.join(await t.tmp(), 'twin'), { primaryKey, unsafe: true })
+  const disputes = [once(v1, 'dispute'), once(v2, 'dispute')]
+  const twin = await createPeer(t, testnet, { corestore: store, name: 'twin' })
+  t.teardown(() => store.close(), { order: 1 })
+  t.is(twin.id, liarId, 'the twin has the liar’s key')
+  await twin.openAuction({ item: 'Other#1', price: '1' })
+  await twin.openAuction({ item: 'Other#2', price: '1' })
+
+  for (const d of await Promise.all(disputes)) t.is(d.seller, liarId, 'a peer caught the liar')
+
+  for (const peer of [v1, v2]) {
+    const proof = await peer.dispute(liarId)
+    t.ok(proof !== null, `${peer.name} kept the proof`)
+    t.ok(b4a.from(proof.signature, 'hex').byteLength >= 64, 'the other history’s signature')
+    const shown = await peer.getAuction(a.id)
+    t.is(shown.disputed, true, `${peer.name} shows the liar’s auction as disputed`)
+    t.ok((await peer.info()).disputed.includes(liarId))
+    try {
+      await peer.placeBid(a.id, '5')
+      t.fail('bid on a disputed seller')
+    } catch (err) {
+      t.is(err.code, 'DISPUTED', 'bidding on a disputed seller is refused')
+    }
+  }
+
+  await v1.close()
+  const again = await createPeer(t, testnet, { storage: v1.storage })
+  t.is((await again.getAuction(a.id)).disputed, true, 'the dispute survives a restart')
+  await until(async () => (await again.dispute(liarId)) !== null, 1000, 'the stored proof')
+})

@@ -1,0 +1,99 @@
+const test = require('brittle')
+const fs = require('fs')
+const path = require('path')
+const Corestore = require('corestore')
+const AuctionPeer = require('..')
+const { createBootstrap, createPeer, meshed, everywhere, once, converged } = require('./helpers')
+
+test('a seller whose storage lost its tail takes it back from peers and never reuses a length', async (t) => {
+  const testnet = await createBootstrap(t)
+  const dir = path.join(await t.tmp(), 'seller')
+  const backup = path.join(await t.tmp(), 'backup')
+
+  let seller = await createPeer(t, testnet, { storage: dir, name: 'seller' })
+  const bidder = await createPeer(t, testnet, { name: 'bidder' })
+  await meshed([seller, bidder])
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([bidder], a.id)
+  await seller.close()
+  // What a database that loses its recent writes leaves behind: the state after the first
+  // auction. The device file stays: it refuses a copied storage folder as a whole.
+  fs.cpSync(path.join(dir, 'db'), backup, { recursive: true })
+
+  seller = await createPeer(t, testnet, { storage: dir })
+  await meshed([seller, bidder])
+  for (const amount of ['2', '3', '4']) await bidder.placeBid(a.id, amount)
+  const lost = seller.log.core.length
+  await seller.close()
+  fs.rmSync(path.join(dir, 'db'), { recursive: true })
+  fs.cpSync(backup, path.join(dir, 'db'), { recursive: true })
+
+  const disputes = []
+  bidder.on('dispute', (d) => disputes.push(d))
+  seller = new AuctionPeer(dir, {
+    bootstrap: testnet.bootstrap,
+    host: '127.0.0.1',
+    firewalled: false,
+    network: 'test'
+  })
+  t.teardown(() => seller.close(), { order: 0 })
+  const recovered = once(seller, 'recovered')
+  await seller.ready()
+  t.is(seller.log.core.length, 1, 'storage came back with only the first block')
+
+  // The first append waits for the peers that hold the log
+  const b = await seller.openAuction({ item: 'Pic#2', price: '1' })
+  const { blocks } = await recovered
+  t.is(blocks, lost - 1, `the ${lost - 1} lost blocks were taken back from the bidder`)
+  t.is(seller.log.core.length, lost + 1, 'the new auction went after them, at a new length')
+  t.alike(
+    (await seller.getAuction(a.id)).bids.map((x) => x.amount),
+    ['2', '3', '4'],
+    'the acknowledged bids are back in the seller’s view'
+  )
+
+  await everywhere([bidder], b.id)
+  await converged([seller, bidder])
+  t.alike(disputes, [], 'the bidder saw one history only')
+  const sale = await seller.closeAuction(a.id)
+  t.alike(sale.winner, { bidder: bidder.id, amount: '4' })
+})
+
+test('storage that cannot be read is a coded error, never a new identity', async (t) => {
+  const dir = path.join(await t.tmp(), 'peer')
+  const first = new AuctionPeer(dir, { bootstrap: [], host: '127.0.0.1' })
+  // Opened without a network: the identity is made with the storage
+  await first.store.ready()
+  const view = first.store.get({ name: 'hyperauction/view' })
+  await view.ready()
+  await view.close()
+  await first.store.close()
+
+  fs.writeFileSync(path.join(dir, 'db', 'CURRENT'), 'garbage\n')
+  const peer = new AuctionPeer(dir, { bootstrap: [], host: '127.0.0.1' })
+  try {
+    await peer.ready()
+    t.fail('opened unreadable storage')
+  } catch (err) {
+    t.is(err.code, 'STORAGE_UNREADABLE', err.message)
+  }
+  await peer.close().catch(() => {})
+})
+
+test('storage of version 0.1 is refused with an error that names the version', async (t) => {
+  const dir = path.join(await t.tmp(), 'old')
+  const store = new Corestore(dir)
+  const core = store.get({ name: 'hyperauction' })
+  await core.append('a 0.1 Hyperbee header')
+  await store.close()
+
+  const peer = new AuctionPeer(dir, { bootstrap: [], host: '127.0.0.1' })
+  try {
+    await peer.ready()
+    t.fail('opened 0.1 storage')
+  } catch (err) {
+    t.is(err.code, 'STORAGE_VERSION')
+    t.ok(err.message.includes('0.1'), err.message)
+  }
+  await peer.close().catch(() => {})
+})
