@@ -38,6 +38,7 @@ const RECOVERY_TIMEOUT = 5000
 const MAX_STAGED = 8192
 const LOGS_PAGES = 64
 const CACHE_ENTRIES = 16384
+const START_GREETING_TIMEOUT = 2000
 
 class AuctionPeer extends ReadyResource {
   constructor(storage, opts = {}) {
@@ -77,6 +78,8 @@ class AuctionPeer extends ReadyResource {
     this._instances = new Map()
     this._followers = new Map()
     this._disputed = new Set()
+    // Logs that broke a rule: never followed again, whoever names them
+    this._invalid = new Set()
     this._announced = false
     this._paged = new Set()
     this._yours = 0
@@ -143,6 +146,7 @@ class AuctionPeer extends ReadyResource {
     for (const row of await this.view.listLogs({ limit: MAX_LOGS })) {
       if (row.author === this.id) continue
       if (row.disputed) this._disputed.add(row.author)
+      if (row.invalid) this._invalid.add(row.author)
       if (row.disputed || row.invalid) continue
       this._follow(b4a.from(row.author, 'hex'), row)
     }
@@ -170,6 +174,9 @@ class AuctionPeer extends ReadyResource {
     const recovering = saved.length > 0 || applied > this.log.core.length
     await this.net.start(saved)
     if (recovering) this._recovery = this._recover(applied)
+    // Known peers hear of this start before it is ready: connections they kept to a previous
+    // run (killed, not closed) would otherwise hold their first requests until a timeout
+    if (saved.length > 0) await this.net.greeted({ timeout: START_GREETING_TIMEOUT })
   }
 
   async _close() {
@@ -479,7 +486,8 @@ class AuctionPeer extends ReadyResource {
   // A remote log: followed while this peer holds it, bounded in number
   _follow(author, row = null) {
     const hex = b4a.toString(author, 'hex')
-    if (hex === this.id || this._followers.has(hex) || this._disputed.has(hex)) return
+    if (hex === this.id || this._followers.has(hex)) return
+    if (this._disputed.has(hex) || this._invalid.has(hex)) return
     if (this._followers.size >= MAX_LOGS) {
       this.emit(
         'warning',
@@ -552,6 +560,7 @@ class AuctionPeer extends ReadyResource {
 
   _oninvalid(hex, err) {
     if (this.closing) return
+    this._invalid.add(hex)
     const follower = this._followers.get(hex)
     if (follower) {
       this._followers.delete(hex)

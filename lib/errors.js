@@ -101,6 +101,10 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'PEER_UNREACHABLE', AuctionError.PEER_UNREACHABLE)
   }
 
+  static PEER_REFUSED(msg = 'The peer answered with an error') {
+    return new AuctionError(msg, 'PEER_REFUSED', AuctionError.PEER_REFUSED)
+  }
+
   static REQUEST_TIMEOUT(msg = 'Request timed out') {
     return new AuctionError(msg, 'REQUEST_TIMEOUT', AuctionError.REQUEST_TIMEOUT)
   }

@@ -9,6 +9,7 @@ const Discovery = require('./discovery')
 const { MAX_PAYLOAD, MAX_GREETINGS } = require('./constants')
 
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
+const ANSWERED = new Set(['UNKNOWN_METHOD', 'REQUEST_ERROR', 'DECODE_ERROR', 'ENCODE_ERROR'])
 const MAX_INFLIGHT_PER_PEER = 64
 const REQUEST_TIMEOUT = 3000
 const MAINTAIN_INTERVAL = 3000
@@ -127,6 +128,11 @@ class Network extends ReadyResource {
           safetyCatch(err)
           const coded = AuctionError.from(err)
           if (coded) return reject(coded)
+          // An answer without one of our codes (another version, an unknown method) still
+          // means the peer is alive and the connection good
+          if (err && ANSWERED.has(err.code)) {
+            return reject(AuctionError.PEER_REFUSED(`${method}: ${err.message}`))
+          }
           conn.destroy()
           reject(AuctionError.PEER_UNREACHABLE(err && err.message))
         }
@@ -149,9 +155,14 @@ class Network extends ReadyResource {
     this._greeting.set(hex, greeting)
   }
 
-  // Resolves once every greeting under way has ended
-  async greeted() {
-    while (this._greeting.size > 0) await Promise.allSettled([...this._greeting.values()])
+  // Resolves once every greeting under way has ended, or after timeout ms
+  async greeted({ timeout = 0 } = {}) {
+    const deadline = timeout === 0 ? Infinity : Date.now() + timeout
+    while (this._greeting.size > 0 && Date.now() < deadline) {
+      const all = Promise.allSettled([...this._greeting.values()])
+      if (deadline === Infinity) await all
+      else await Promise.race([all, sleep(deadline - Date.now())])
+    }
   }
 
   succeed(hex) {
@@ -288,6 +299,10 @@ class Network extends ReadyResource {
       else this._inflight.set(hex, n)
     }
   }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 function noop() {}

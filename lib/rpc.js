@@ -1,4 +1,3 @@
-const c = require('compact-encoding')
 const b4a = require('b4a')
 const AuctionError = require('./errors')
 const m = require('./messages')
@@ -47,7 +46,7 @@ function respond(network, peer) {
     peer._onbye(remote)
   })
 
-  network.respond(METHODS.info, async () => c.encode(c.json, await peer.info()))
+  network.respond(METHODS.info, async () => json(await peer.info()))
 
   network.respond(METHODS.auctions, async (req) => {
     const query = parseJson(req, '{ "limit": 100, "cursor": null }', true)
@@ -62,13 +61,18 @@ function respond(network, peer) {
     ) {
       throw AuctionError.BAD_REQUEST('cursor is the value a previous page returned')
     }
-    return c.encode(c.json, await peer.listAuctions({ limit, cursor, page: true }))
+    return json(await peer.listAuctions({ limit, cursor, page: true }))
   })
 
   network.respond(METHODS.auction, async (req) => {
     const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
-    return c.encode(c.json, await peer.getAuction(query.id))
+    return json(await peer.getAuction(query.id))
   })
+}
+
+// Plain UTF-8 JSON, as hp-rpc-cli and JSON.parse read it
+function json(value) {
+  return b4a.from(JSON.stringify(value))
 }
 
 // An empty request stands for {} where allowed

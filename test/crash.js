@@ -139,3 +139,30 @@ test('an observer SIGKILLed and restarted converges without loss', async (t) => 
   observer.kill('SIGTERM')
   t.is((await observer.exited).code, 0)
 })
+
+test('a seller SIGKILLed and restarted takes the first bid sent after it is ready', async (t) => {
+  const testnet = await createBootstrap(t)
+  const storage = path.join(await t.tmp(), 'seller')
+  let seller = await startSeller(t, testnet, storage)
+  const sellerKey = (await runJson(['id', '--storage', storage])).publicKey
+  const bidder = await createPeer(t, testnet, { name: 'b' })
+  await until(
+    () => bidder.peers().some((p) => p.publicKey === sellerKey),
+    10000,
+    'the bidder to meet the seller'
+  )
+  const auction = await runJson(['open', 'Pic#1', '1', '--storage', storage])
+  await everywhere([bidder], auction.id)
+  await bidder.placeBid(auction.id, '2')
+
+  seller.kill('SIGKILL')
+  await seller.exited
+  seller = await startSeller(t, testnet, storage)
+
+  const started = Date.now()
+  const bid = await bidder.placeBid(auction.id, '3')
+  t.is(bid.position, 1, 'the first bid after the restart is accepted')
+  t.comment(`accepted in ${Date.now() - started} ms`)
+  seller.kill('SIGTERM')
+  t.is((await seller.exited).code, 0)
+})
