@@ -84,6 +84,7 @@ class AuctionPeer extends ReadyResource {
     this._paged = new Set()
     this._yours = 0
     this._recovery = null
+    this._recovering = null
   }
 
   get publicKey() {
@@ -367,38 +368,58 @@ class AuctionPeer extends ReadyResource {
   async _writable() {
     if (!this.opened) await this.ready()
     this._checkOpen()
-    if (this._recovery === null) return
+    if (this._recovering === null) return
     let timer
-    const timeout = new Promise((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(AuctionError.LOG_RECOVERING('Peers that hold this log did not answer yet')),
-        RECOVERY_TIMEOUT
-      )
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(resolve, RECOVERY_TIMEOUT)
     })
-    try {
-      await Promise.race([this._recovery, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
+    await Promise.race([this._recovery, timeout])
+    clearTimeout(timer)
+    const r = this._recovering
+    if (r === null) return
+    throw AuctionError.LOG_RECOVERING(
+      r.applied > this.log.core.length
+        ? `This peer signed ${r.applied} blocks of its log, storage holds ${this.log.core.length}: waiting for a peer that holds the rest`
+        : 'Waiting for known peers to say how much of this peer’s log they hold'
+    )
   }
 
-  async _recover(applied) {
-    await this.net.greeted()
-    const length = Math.max(applied, this._yours)
+  // Takes back blocks of the own log that peers hold beyond local storage. Until the log is
+  // at least as long as the view says it was, appends are refused; every hello that reports
+  // more of the log tries again.
+  _recover(applied) {
+    let resolve
+    const recovery = new Promise((res) => {
+      resolve = res
+    })
+    this._recovering = { applied, resolve, running: null }
+    this._tryRecover()
+    return recovery
+  }
+
+  _tryRecover() {
+    const r = this._recovering
+    if (r === null || r.running !== null) return
+    r.running = this._recoverOnce(r)
+      .catch((err) => this.emit('warning', err))
+      .finally(() => {
+        r.running = null
+      })
+  }
+
+  async _recoverOnce(r) {
+    await this.net.greeted({ timeout: RECOVERY_TIMEOUT })
+    const length = Math.max(r.applied, this._yours)
     if (length > this.log.core.length) {
-      const recovered = await this.log.recover(length)
-      this.emit('recovered', { blocks: recovered, length: this.log.core.length })
-      await this._applyOwnBlocks(((await this.view.getLog(this.id)) || { applied: 0 }).applied)
+      const recovered = await this.log.recover(length, RECOVERY_TIMEOUT)
+      const own = await this.view.getLog(this.id)
+      await this._applyOwnBlocks(own === null ? 0 : own.applied)
+      if (recovered > 0) this.emit('recovered', { blocks: recovered, length: this.log.core.length })
     }
-    if (this.log.core.length < applied) {
-      const err = AuctionError.LOG_RECOVERING(
-        `The view holds ${applied} blocks of this peer's log, storage ${this.log.core.length}`
-      )
-      this._recovery = Promise.reject(err)
-      this._recovery.catch(noop)
-      return
-    }
+    if (this.log.core.length < r.applied || this.closing) return
+    this._recovering = null
     this._recovery = null
+    r.resolve()
   }
 
   async _applyOwnBlocks(from) {
@@ -622,8 +643,9 @@ class AuctionPeer extends ReadyResource {
     const hex = b4a.toString(remote, 'hex')
     const instance = this._instances.get(hex)
     // The remote started again: connections to its previous run would only time out
-    if (instance !== undefined && !b4a.equals(instance, hello.instance))
+    if (instance !== undefined && !b4a.equals(instance, hello.instance)) {
       this.net.supersede(hex, stream)
+    }
     this._meet(remote, hello)
   }
 
@@ -638,6 +660,7 @@ class AuctionPeer extends ReadyResource {
       this.emit('peer-add', { publicKey: hex, name: info.name })
     }
     if (hello.yours > this._yours) this._yours = hello.yours
+    if (this._recovering !== null && hello.yours > this.log.core.length) this._tryRecover()
     if (hello.length > 0) this._follow(publicKey)
     for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
     if (!this._paged.has(hex)) {

@@ -73,7 +73,6 @@ async function loadBids(peer, auction, { bootstrap, bids, bidders, inFlight }) {
   const node = createRpc(bootstrap)
   const id = b4a.from(auction, 'hex')
   let amount = 1
-  let accepted = 0
   let sent = 0
   const bid = async (bidder) => {
     const body = { auction: id, bidder: bidder.keyPair.publicKey, nonce: crypto.randomNonce() }
@@ -82,17 +81,17 @@ async function loadBids(peer, auction, { bootstrap, bids, bidders, inFlight }) {
     const req = m.encode(m.bid, crypto.signBid(body, bidder.keyPair))
     try {
       await bidder.client.request(AuctionPeer.METHODS.bid, req, RAW)
-      accepted++
+      return true
     } catch (err) {
       if (codeOf(err) !== 'BID_TOO_LOW') throw err
+      return false
     }
   }
+  // A lane takes a bid to send, and gives it back if the bid was too low
   const lane = async (bidder) => {
     while (sent < bids) {
       sent++
-      const before = accepted
-      await bid(bidder)
-      if (accepted === before) sent--
+      if (!(await bid(bidder))) sent--
     }
   }
   try {

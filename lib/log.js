@@ -72,12 +72,12 @@ class OwnLog extends ReadyResource {
   }
 
   // Blocks that another copy of this log holds beyond ours, taken back before signing anew
-  async recover(length) {
+  async recover(length, timeout) {
     if (length <= this.core.length || this._pending.length > 0) return 0
     const before = this.core.length
-    await this.core.update({ wait: true, force: true })
+    await deadline(this.core.update({ wait: true, force: true }), timeout)
     const end = Math.min(length, this.core.length)
-    if (end > before) await this.core.download({ start: before, end }).done()
+    if (end > before) await deadline(this.core.download({ start: before, end }).done(), timeout)
     this._length = Math.max(this._length, this.core.length)
     return this.core.length - before
   }
@@ -110,6 +110,15 @@ function defer() {
   })
   promise.catch(noop)
   return { promise, resolve, reject }
+}
+
+// The peer that said it holds more may be gone: a recovery attempt never waits forever
+function deadline(promise, ms) {
+  let timer
+  const timeout = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`No peer answered within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 function noop() {}

@@ -42,8 +42,9 @@ function checkBid(view, bid, now) {
   if (view.closed) throw AuctionError.AUCTION_CLOSED()
   if (view.endsAt !== 0 && now >= view.endsAt) throw AuctionError.AUCTION_ENDED()
   if (b4a.equals(bid.bidder, view.seller)) throw AuctionError.OWN_AUCTION()
-  if (!b4a.equals(bid.auction, view.id))
+  if (!b4a.equals(bid.auction, view.id)) {
     throw AuctionError.INVALID_EVENT('Bid is for another auction')
+  }
   if (Math.abs(now - bid.createdAt) > MAX_BID_SKEW) {
     throw AuctionError.BID_EXPIRED(
       `The bid was signed ${Math.round((now - bid.createdAt) / 1000)} s from the seller's clock`

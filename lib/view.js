@@ -33,7 +33,7 @@ class View extends ReadyResource {
     return this.bee.core.length
   }
 
-  async getMeta(name) {
+  getMeta(name) {
     return this._get('meta/' + name)
   }
 

@@ -60,8 +60,9 @@ test('an endless log of valid events keeps a follower inside its memory bound', 
   const total = ENDLESS_BLOCKS * EVENTS_PER_BLOCK
 
   const blocks = []
-  for (let i = 0; i < ENDLESS_BLOCKS; i++)
+  for (let i = 0; i < ENDLESS_BLOCKS; i++) {
     blocks.push(openings(EVENTS_PER_BLOCK, i * EVENTS_PER_BLOCK))
+  }
   await liar.log.core.append(blocks)
   const before = heldHeap()
   liar._announce()

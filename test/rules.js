@@ -8,8 +8,9 @@ const { codeOf } = require('./helpers')
 // Applies an author's events in order, as a follower of its log would
 function replay(author, events) {
   let view = null
-  for (const at of events)
+  for (const at of events) {
     view = applyEvent(view, at.evt, author.publicKey, at.index, at.offset).view
+  }
   return view
 }
 
