@@ -257,7 +257,15 @@ class Network extends ReadyResource {
     }
     rpc.on('close', () => this._remove(conn))
     this._add(conn)
-    this.store.replicate(rpc.stream)
+    if (this.capability === null) {
+      this.store.replicate(rpc.stream)
+      return
+    }
+    // Logs only to a caller that proved the network secret: the server checks it on 'open',
+    // before this listener runs, and destroys the connection if it fails
+    rpc.on('open', () => {
+      if (!rpc.closed && !rpc.stream.destroying) this.store.replicate(rpc.stream)
+    })
   }
 
   _add(conn) {

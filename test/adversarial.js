@@ -1,13 +1,19 @@
 const test = require('brittle')
-const RPC = require('@hyperswarm/rpc')
-const DHT = require('hyperdht')
 const c = require('compact-encoding')
 const b4a = require('b4a')
 const AuctionPeer = require('..')
 const AuctionError = require('../lib/errors')
 const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
-const { createPeers, createBootstrap, createPeer, everywhere, meshed, until } = require('./helpers')
+const {
+  createPeers,
+  createBootstrap,
+  createPeer,
+  everywhere,
+  meshed,
+  until,
+  rawClient
+} = require('./helpers')
 const { Author } = require('./helpers/events')
 
 const RANDOM_PER_METHOD = 2000
@@ -28,17 +34,6 @@ function randomBytes(rand, max) {
   const buf = b4a.alloc(Math.floor(rand() * max))
   for (let i = 0; i < buf.byteLength; i++) buf[i] = Math.floor(rand() * 256)
   return buf
-}
-
-// A bare Hyperswarm RPC client on the test's DHT, with no hyperauction code behind it
-function rawClient(t, testnet, keyPair = DHT.keyPair()) {
-  const dht = new DHT({ keyPair, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
-  const rpc = new RPC({ dht, keyPair })
-  t.teardown(async () => {
-    await rpc.destroy()
-    await dht.destroy()
-  })
-  return rpc
 }
 
 // One connection of a raw client, kept for every request it sends

@@ -1,26 +1,21 @@
 const test = require('brittle')
-const RPC = require('@hyperswarm/rpc')
-const DHT = require('hyperdht')
 const c = require('compact-encoding')
 const b4a = require('b4a')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
-const { createBootstrap, createPeer, meshed, everywhere, once, until } = require('./helpers')
+const {
+  createBootstrap,
+  createPeer,
+  meshed,
+  everywhere,
+  once,
+  until,
+  rawClient
+} = require('./helpers')
 const { Author } = require('./helpers/events')
 
 const { METHODS } = AuctionPeer
-
-// A bare Hyperswarm RPC client on the test's DHT, with no hyperauction code behind it
-function rawClient(t, testnet, keyPair = DHT.keyPair()) {
-  const dht = new DHT({ keyPair, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
-  const rpc = new RPC({ dht, keyPair })
-  t.teardown(async () => {
-    await rpc.destroy()
-    await dht.destroy()
-  })
-  return rpc
-}
 
 // Both know each other: a notice from one reaches the other
 function met(a, b) {

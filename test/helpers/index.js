@@ -1,4 +1,6 @@
 const createTestnet = require('hyperdht/testnet')
+const RPC = require('@hyperswarm/rpc')
+const DHT = require('hyperdht')
 const path = require('path')
 const AuctionPeer = require('../..')
 
@@ -105,6 +107,17 @@ async function converged(peers, timeout = 15000) {
   )
 }
 
+// A bare Hyperswarm RPC client on the test's DHT, with no hyperauction code behind it
+function rawClient(t, testnet, keyPair = DHT.keyPair()) {
+  const dht = new DHT({ keyPair, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
+  const rpc = new RPC({ dht, keyPair })
+  t.teardown(async () => {
+    await rpc.destroy()
+    await dht.destroy()
+  })
+  return rpc
+}
+
 // The code a synchronous call throws, or 'ok'
 function codeOf(fn) {
   try {
@@ -117,6 +130,7 @@ function codeOf(fn) {
 
 module.exports = {
   codeOf,
+  rawClient,
   auctionAt,
   holds,
   count,
