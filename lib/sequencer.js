@@ -14,16 +14,22 @@ class Sequencer {
     this.publicKey = opts.publicKey
     // onappended(evt, idHex, current, next, place) stages the view rows and notifies
     this.onappended = opts.onappended
-    // Own auctions with events queued but not yet appended, newest state first
-    this._inflight = new Map()
+    // Open own auctions as the latest queued event left them: the state bids are judged on
+    this._state = new Map()
   }
 
-  // The latest state of an own auction; after the await nothing runs before the caller's check
+  // Loads an auction into memory. Callers read state(idHex) right after: an await lets other
+  // events be judged meanwhile, so a value carried across it may be stale.
   async load(idHex) {
-    const inflight = this._inflight.get(idHex)
-    if (inflight) return inflight
+    if (this._state.has(idHex)) return
     const view = await this.view.getAuction(idHex)
-    return this._inflight.get(idHex) || view
+    if (view === null || this._state.has(idHex)) return
+    if (b4a.equals(view.seller, this.publicKey) && !view.closed) this._state.set(idHex, view)
+  }
+
+  // The latest state of an open own auction, events still on their way into the log included
+  state(idHex) {
+    return this._state.get(idHex) || null
   }
 
   async open(payload) {
@@ -38,8 +44,13 @@ class Sequencer {
     if (!verifyBid(bid)) throw AuctionError.INVALID_SIGNATURE('Bid signature is invalid')
 
     const idHex = b4a.toString(bid.auction, 'hex')
-    const current = await this.load(idHex)
-    if (current === null || !b4a.equals(current.seller, this.publicKey)) {
+    await this.load(idHex)
+    const current = this.state(idHex)
+    if (current === null) {
+      const view = await this.view.getAuction(idHex)
+      if (view !== null && b4a.equals(view.seller, this.publicKey)) {
+        throw AuctionError.AUCTION_CLOSED()
+      }
       throw AuctionError.AUCTION_NOT_FOUND('This peer sells no such auction')
     }
 
@@ -61,12 +72,16 @@ class Sequencer {
   }
 
   async close(idHex) {
-    const current = await this.load(idHex)
-    if (current === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
-    if (!b4a.equals(current.seller, this.publicKey)) {
-      throw AuctionError.NOT_SELLER('Only the seller can close an auction')
+    await this.load(idHex)
+    const current = this.state(idHex)
+    if (current === null) {
+      const view = await this.view.getAuction(idHex)
+      if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
+      if (!b4a.equals(view.seller, this.publicKey)) {
+        throw AuctionError.NOT_SELLER('Only the seller can close an auction')
+      }
+      throw AuctionError.AUCTION_CLOSED('Auction is already closed')
     }
-    if (current.closed) throw AuctionError.AUCTION_CLOSED('Auction is already closed')
     const evt = {
       type: m.EVENT_CLOSED,
       payload: {
@@ -87,18 +102,12 @@ class Sequencer {
     const next = rules.applyEvent(current, evt, this.publicKey, place.index, place.offset)
     const { appended } = this.log.queue(evt)
     const idHex = b4a.toString(next.view.id, 'hex')
-    this._inflight.set(idHex, next.view)
-    return appended.then(
-      () => {
-        if (this._inflight.get(idHex) === next.view) this._inflight.delete(idHex)
-        this.onappended(evt, idHex, current, next, place)
-        return { next, place }
-      },
-      (err) => {
-        if (this._inflight.get(idHex) === next.view) this._inflight.delete(idHex)
-        throw err
-      }
-    )
+    if (next.view.closed) this._state.delete(idHex)
+    else this._state.set(idHex, next.view)
+    return appended.then(() => {
+      this.onappended(evt, idHex, current, next, place)
+      return { next, place }
+    })
   }
 }
 

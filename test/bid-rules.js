@@ -111,3 +111,37 @@ test('bad auction parameters are coded errors', async (t) => {
   const ok = await seller.openAuction({ item: 'é'.repeat(128), price: '1' })
   t.is(ok.item.length, 128, '256 bytes is allowed')
 })
+
+test('bids that reach the seller together get distinct positions, and every peer applies them', async (t) => {
+  const { peers } = await createPeers(t, 4)
+  const [seller, ...bidders] = peers
+  const warnings = []
+  for (const peer of peers) peer.on('warning', (err) => warnings.push(err.code))
+  const a = await seller.openAuction({ item: 'Lamp', price: '1' })
+  await everywhere(bidders, a.id)
+
+  // Rising amounts fired at once: each is judged against the bids queued before it
+  const sent = []
+  for (let i = 0; i < 60; i++) sent.push(bidders[i % 3].placeBid(a.id, String(2 + i)))
+  const results = await Promise.allSettled(sent)
+  const accepted = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
+  for (const r of results) {
+    if (r.status === 'rejected') t.is(r.reason.code, 'BID_TOO_LOW', 'refused only as too low')
+  }
+  const positions = accepted.map((b) => b.position).sort((x, y) => x - y)
+  t.alike(
+    positions,
+    positions.map((_, i) => i),
+    `${accepted.length} accepted bids hold positions 0 to ${accepted.length - 1}, once each`
+  )
+
+  await everywhere(bidders, a.id, (x) => x.bidCount === accepted.length)
+  const held = (await seller.getAuction(a.id)).bids.map((b) => [b.position, b.amount])
+  for (const peer of bidders) {
+    t.alike(
+      (await peer.getAuction(a.id)).bids.map((b) => [b.position, b.amount]),
+      held
+    )
+  }
+  t.alike(warnings, [], 'no peer refused a block of the seller')
+})
