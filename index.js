@@ -34,8 +34,6 @@ const NOTICE_CONCURRENCY = 16
 // How long the first append after a start waits for known peers to say how much of the own
 // log they hold, and for a lost tail to come back
 const RECOVERY_TIMEOUT = 5000
-// Staged view writes beyond this make a follower wait for the batch to be written
-const MAX_STAGED = 8192
 const LOGS_PAGES = 64
 const CACHE_ENTRIES = 16384
 const START_GREETING_TIMEOUT = 2000
@@ -105,6 +103,7 @@ class AuctionPeer extends ReadyResource {
     await checkNotVersion01(this.store)
 
     this.view = new View(this.store.get({ name: 'hyperauction/view' }))
+    this.view.on('error', (err) => this.emit('warning', err))
     await this.view.ready()
     const version = await this.view.getMeta('version')
     if (version === null) {
@@ -132,7 +131,7 @@ class AuctionPeer extends ReadyResource {
       onappended: (evt, idHex, current, next, place) => {
         this._stage(evt, idHex, current, next, place.index, true)
         this.view.stageLog(this.id, { applied: place.index + 1, disputed: false, invalid: false })
-        this.view.flush().catch((err) => this.emit('warning', err))
+        this.view.scheduleFlush()
         this._notify(evt, next)
       }
     })
@@ -457,8 +456,8 @@ class AuctionPeer extends ReadyResource {
     }
     const row = { applied: index + 1, disputed: false, invalid: false }
     this.view.stageLog(authorHex, row)
-    if (this.view.staged > MAX_STAGED) await this.view.flush()
-    else this.view.flush().catch((err) => this.emit('warning', err))
+    if (this.view.full) await this.view.flush()
+    else this.view.scheduleFlush()
     for (const { evt, next } of applied) this._notify(evt, next)
   }
 
@@ -589,7 +588,7 @@ class AuctionPeer extends ReadyResource {
     }
     const applied = follower ? follower.applied : 0
     this.view.stageLog(hex, { applied, disputed: false, invalid: true })
-    this.view.flush().catch(safetyCatch)
+    this.view.scheduleFlush()
     this.emit('warning', err)
   }
 
@@ -656,7 +655,7 @@ class AuctionPeer extends ReadyResource {
     const info = this.net.peerTable.add(publicKey, name, Date.now())
     if (info !== null) {
       this.view.stagePeer(hex, name)
-      this.view.flush().catch(safetyCatch)
+      this.view.scheduleFlush()
       this.emit('peer-add', { publicKey: hex, name: info.name })
     }
     if (hello.yours > this._yours) this._yours = hello.yours
@@ -721,7 +720,7 @@ class AuctionPeer extends ReadyResource {
     const info = this.net.peerTable.remove(hex)
     if (info === null) return
     this.view.stagePeer(hex, null)
-    this.view.flush().catch(safetyCatch)
+    this.view.scheduleFlush()
     this.emit('peer-remove', { publicKey: hex, name: info.name })
   }
 
@@ -774,7 +773,5 @@ function shuffle(list) {
     list[j] = tmp
   }
 }
-
-function noop() {}
 
 module.exports = AuctionPeer

@@ -102,10 +102,11 @@ class Sequencer {
     const next = rules.applyEvent(current, evt, this.publicKey, place.index, place.offset)
     const { appended } = this.log.queue(evt)
     const idHex = b4a.toString(next.view.id, 'hex')
-    if (next.view.closed) this._state.delete(idHex)
-    else this._state.set(idHex, next.view)
+    this._state.set(idHex, next.view)
     return appended.then(() => {
       this.onappended(evt, idHex, current, next, place)
+      // A closed auction is judged from the view from here on, where it now stands closed
+      if (next.view.closed && this._state.get(idHex) === next.view) this._state.delete(idHex)
       return { next, place }
     })
   }

@@ -5,6 +5,10 @@ const b4a = require('b4a')
 const m = require('./messages')
 const { VIEW_CACHE } = require('./constants')
 
+const FLUSH_DELAY = 20
+// Staged writes beyond this are written at once, which bounds the memory they hold
+const MAX_STAGED = 8192
+
 // The local view: auctions, bids, logs, peers and meta in one Hyperbee that is never
 // replicated. Everything but meta and peers is derived from the logs and can be rebuilt.
 // Writes are staged, visible to reads at once, and flushed together in one batch.
@@ -18,6 +22,7 @@ class View extends ReadyResource {
     this._writing = null
     this._next = null
     this._running = null
+    this._timer = null
   }
 
   _open() {
@@ -189,15 +194,35 @@ class View extends ReadyResource {
     return peers
   }
 
+  // Writes what is staged within FLUSH_DELAY: the view is derived from the logs, so a write
+  // may wait, and many events then share one batch
+  scheduleFlush() {
+    if (this._timer !== null || this.closing) return
+    if (this._staged.size >= MAX_STAGED) {
+      this.flush().catch(noop)
+      return
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null
+      this.flush().catch((err) => this.emit('error', err))
+    }, FLUSH_DELAY)
+  }
+
   // Resolves once everything staged so far is written; concurrent callers share a batch
   flush() {
+    if (this._timer !== null) {
+      clearTimeout(this._timer)
+      this._timer = null
+    }
     if (this._next === null) this._next = defer()
     const promise = this._next.promise
     if (this._running === null) this._running = this._run()
     return promise
   }
 
+  // Everything staged so far is written
   async flushed() {
+    if (this._staged.size > 0) await this.flush()
     while (this._running !== null) await this._running
   }
 
@@ -227,8 +252,9 @@ class View extends ReadyResource {
     this._running = null
   }
 
-  get staged() {
-    return this._staged.size
+  // Enough is staged that a writer should wait for it to be written
+  get full() {
+    return this._staged.size >= MAX_STAGED
   }
 
   _stage(key, value) {
@@ -257,6 +283,8 @@ function defer() {
   })
   return { promise, resolve, reject }
 }
+
+function noop() {}
 
 function pad(n) {
   return n.toString().padStart(16, '0')
