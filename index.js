@@ -37,6 +37,8 @@ const RECOVERY_TIMEOUT = 5000
 const LOGS_PAGES = 64
 const CACHE_ENTRIES = 16384
 const START_GREETING_TIMEOUT = 2000
+// Connections besides the author's on which a followed log is replicated
+const RELAYS = 2
 
 class AuctionPeer extends ReadyResource {
   constructor(storage, opts = {}) {
@@ -48,10 +50,15 @@ class AuctionPeer extends ReadyResource {
     this.keyPair = null
     this.dht = opts.dht || null
     // Hyperbee and Hypercore cache decoded nodes in one cache per store: 65,536 entries by
-    // default, about 1.5 KiB each, which is more than a peer of many logs can spare
+    // default, about 1.5 KiB each, which is more than a peer of many logs can spare.
+    // Not active: Corestore would replicate every log on every connection, and every peer would
+    // tell every other of each new block; each log is attached where it is needed instead.
     this.store =
       opts.corestore ||
-      new Corestore(storage, { globalCache: new Rache({ maxSize: CACHE_ENTRIES }) })
+      new Corestore(storage, {
+        globalCache: new Rache({ maxSize: CACHE_ENTRIES }),
+        active: false
+      })
     this.view = null
     this.log = null
     this.net = null
@@ -163,6 +170,7 @@ class AuctionPeer extends ReadyResource {
       lookupInterval: this._lookupInterval,
       backoff: this._backoff,
       greet: (publicKey) => this._greet(publicKey),
+      onreplicate: (hex, mux) => this._onreplicate(hex, mux),
       onerror: (err) => this.emit('warning', err)
     })
     respond(this.net, this)
@@ -503,8 +511,19 @@ class AuctionPeer extends ReadyResource {
     })
   }
 
-  // A remote log: followed while this peer holds it, bounded in number
-  _follow(author, row = null) {
+  // A new connection replicates the own log, the log of its remote, and the logs that have
+  // fewer than RELAYS connections to replicate on (after a start, or when the author is away)
+  _onreplicate(hex, mux) {
+    this.log.core.replicate(mux)
+    for (const [author, follower] of this._followers) {
+      if (!follower.opened) continue
+      if (author === hex || follower.attached < RELAYS) follower.attach(mux)
+    }
+  }
+
+  // A remote log: followed while this peer holds it, bounded in number. It is replicated with
+  // its author, with the peer that named it (source) and with a few others at random.
+  _follow(author, row = null, source = null) {
     const hex = b4a.toString(author, 'hex')
     if (hex === this.id || this._followers.has(hex)) return
     if (this._disputed.has(hex) || this._invalid.has(hex)) return
@@ -523,7 +542,17 @@ class AuctionPeer extends ReadyResource {
     })
     this._followers.set(hex, follower)
     if (row === null) this.view.stageLog(hex, { applied: 0, disputed: false, invalid: false })
-    follower.ready().catch((err) => this._oninvalid(hex, err))
+    follower
+      .ready()
+      .then(() => {
+        if (this.net === null) return
+        const sourceHex = source === null ? null : b4a.toString(source, 'hex')
+        const muxers = new Set(this.net.muxers(hex))
+        if (sourceHex !== null) for (const mux of this.net.muxers(sourceHex)) muxers.add(mux)
+        for (const mux of this.net.randomMuxers(RELAYS, hex)) muxers.add(mux)
+        for (const mux of muxers) follower.attach(mux)
+      })
+      .catch((err) => this._oninvalid(hex, err))
   }
 
   _onremoteblock(author, hex, index, events) {
@@ -679,7 +708,8 @@ class AuctionPeer extends ReadyResource {
       )
       const res = m.decode(m.logsResponse, reply, 'logs reply')
       if (res.logs.length > LOGS_PAGE) throw AuctionError.BAD_REQUEST('Too many logs in one page')
-      for (const { author, length } of res.logs) if (length > 0) this._follow(author)
+      for (const { author, length } of res.logs)
+        if (length > 0) this._follow(author, null, publicKey)
       if (!res.more || res.logs.length === 0) break
       after = res.logs[res.logs.length - 1].author
     }

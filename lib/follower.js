@@ -25,6 +25,7 @@ class Follower extends ReadyResource {
     this._running = null
     this._again = false
     this._waiters = []
+    this._muxers = new Set()
     this._onappend = () => this.kick()
   }
 
@@ -67,6 +68,20 @@ class Follower extends ReadyResource {
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
     await this.core.close()
+  }
+
+  // Replicates the log on one more connection (its Protomux), once
+  attach(mux) {
+    if (this.closing || this.failed !== null || mux.stream.destroying) return
+    if (this._muxers.has(mux)) return
+    this._muxers.add(mux)
+    mux.stream.once('close', () => this._muxers.delete(mux))
+    this.core.replicate(mux)
+  }
+
+  // Connections this peer itself chose to replicate the log on, still open
+  get attached() {
+    return this._muxers.size
   }
 
   // How far this peer holds the log, signed, whether applied yet or not

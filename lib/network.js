@@ -38,8 +38,10 @@ class Network extends ReadyResource {
     this.rpc = new RPC({ dht: this.dht, keyPair: this.keyPair })
     this.server = this.rpc.createServer({ capability: this.capability })
     this.discovery = null
-    // greet(publicKey) says hello to a key and resolves with its answer; onerror reports
+    // greet(publicKey) says hello to a key and resolves with its answer; onreplicate(hex, mux)
+    // hears of each connection that replicates; onerror reports
     this.greet = opts.greet
+    this.onreplicate = opts.onreplicate || noop
     this.onerror = opts.onerror || noop
     this.id = b4a.toString(this.keyPair.publicKey, 'hex')
 
@@ -229,6 +231,7 @@ class Network extends ReadyResource {
     const conn = {
       hex,
       stream: null,
+      replicating: false,
       request: (method, value) => client.request(method, value, RAW),
       destroy: () => client.destroy()
     }
@@ -238,7 +241,7 @@ class Network extends ReadyResource {
       for (const [method, handler] of this._responders) {
         client.rpc.respond(method, RAW, (req) => this._handle(handler, req, conn.stream))
       }
-      this.store.replicate(conn.stream)
+      this._replicate(conn)
     }
     attach()
     client.on('open', attach)
@@ -252,20 +255,48 @@ class Network extends ReadyResource {
     const conn = {
       hex,
       stream: rpc.stream,
+      replicating: false,
       request: (method, value) => rpc.request(method, value, RAW),
       destroy: () => rpc.destroy()
     }
     rpc.on('close', () => this._remove(conn))
     this._add(conn)
     if (this.capability === null) {
-      this.store.replicate(rpc.stream)
+      this._replicate(conn)
       return
     }
     // Logs only to a caller that proved the network secret: the server checks it on 'open',
     // before this listener runs, and destroys the connection if it fails
     rpc.on('open', () => {
-      if (!rpc.closed && !rpc.stream.destroying) this.store.replicate(rpc.stream)
+      if (!rpc.closed && !rpc.stream.destroying) this._replicate(conn)
     })
+  }
+
+  // Hypercore replication joins the connection's Protomux: the own log and every log a remote
+  // opens are replicated on it; the owner attaches the logs it wants from this remote
+  _replicate(conn) {
+    conn.replicating = true
+    this.store.replicate(conn.stream)
+    this.onreplicate(conn.hex, conn.stream.userData)
+  }
+
+  // The Protomux of every replicating connection to a key, or of up to n others at random
+  muxers(hex) {
+    const list = this._connections.get(hex) || []
+    return list.filter((c) => c.replicating).map((c) => c.stream.userData)
+  }
+
+  randomMuxers(n, except) {
+    const all = []
+    for (const [hex, list] of this._connections) {
+      if (hex === except) continue
+      for (const c of list) if (c.replicating) all.push(c.stream.userData)
+    }
+    const out = []
+    while (out.length < n && all.length > 0) {
+      out.push(all.splice(Math.floor(Math.random() * all.length), 1)[0])
+    }
+    return out
   }
 
   _add(conn) {
