@@ -511,18 +511,21 @@ class AuctionPeer extends ReadyResource {
     })
   }
 
-  // A new connection replicates the own log, the log of its remote, and the logs that have
-  // fewer than RELAYS connections to replicate on (after a start, or when the author is away)
+  // A new connection replicates the own log, the log of its remote, and the logs whose author
+  // is not connected and that have fewer than RELAYS connections to replicate on
   _onreplicate(hex, mux) {
     this.log.core.replicate(mux)
     for (const [author, follower] of this._followers) {
       if (!follower.opened) continue
-      if (author === hex || follower.attached < RELAYS) follower.attach(mux)
+      if (author === hex) follower.attach(mux)
+      else if (follower.attached < RELAYS && !this.net.connected(author)) follower.attach(mux)
     }
   }
 
   // A remote log: followed while this peer holds it, bounded in number. It is replicated with
-  // its author, with the peer that named it (source) and with a few others at random.
+  // its author; while the author is not connected, with the peer that named it (source) and a
+  // few others at random. Fetching from other followers while the author is there would only
+  // race them for blocks they do not have yet.
   _follow(author, row = null, source = null) {
     const hex = b4a.toString(author, 'hex')
     if (hex === this.id || this._followers.has(hex)) return
@@ -546,10 +549,11 @@ class AuctionPeer extends ReadyResource {
       .ready()
       .then(() => {
         if (this.net === null) return
-        const sourceHex = source === null ? null : b4a.toString(source, 'hex')
         const muxers = new Set(this.net.muxers(hex))
-        if (sourceHex !== null) for (const mux of this.net.muxers(sourceHex)) muxers.add(mux)
-        for (const mux of this.net.randomMuxers(RELAYS, hex)) muxers.add(mux)
+        if (muxers.size === 0) {
+          const named = source === null ? [] : this.net.muxers(b4a.toString(source, 'hex'))
+          for (const mux of [...named, ...this.net.randomMuxers(RELAYS, hex)]) muxers.add(mux)
+        }
         for (const mux of muxers) follower.attach(mux)
       })
       .catch((err) => this._oninvalid(hex, err))
@@ -708,8 +712,9 @@ class AuctionPeer extends ReadyResource {
       )
       const res = m.decode(m.logsResponse, reply, 'logs reply')
       if (res.logs.length > LOGS_PAGE) throw AuctionError.BAD_REQUEST('Too many logs in one page')
-      for (const { author, length } of res.logs)
+      for (const { author, length } of res.logs) {
         if (length > 0) this._follow(author, null, publicKey)
+      }
       if (!res.more || res.logs.length === 0) break
       after = res.logs[res.logs.length - 1].author
     }
