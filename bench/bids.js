@@ -1,14 +1,13 @@
 // Bids from full bidder peers here (each replicates the seller's log and applies every accepted
 // bid) to a seller AuctionPeer in a child process
 const path = require('path')
+const { Bidders, RemoteBidders } = require('./bidders')
 const {
   createPeer,
   watchWarnings,
   spawnRemote,
-  saturate,
   waitFor,
   auctionAt,
-  cpuTime,
   percentile,
   now,
   log
@@ -50,63 +49,70 @@ async function bidLatency(bootstrap, dir, { sequential, warmup }) {
 }
 
 // bidders x inFlight bids in flight on one auction for ms; a bid found too low (overtaken by
-// another in flight) is retried higher; only accepted bids count
-async function sellerThroughput(bootstrap, dir, { parallelMs, bidders, inFlight }) {
-  log('  seller throughput')
+// another in flight) is retried higher; only accepted bids count. The bidders run in this
+// process (processes = 0) or spread over that many child processes. Figures are named key...
+async function sellerThroughput(bootstrap, dir, opts) {
+  const { key = 'seller', parallelMs, bidders, inFlight, processes = 0 } = opts
+  const where = processes ? `in ${processes} child processes` : 'here'
+  log(`  seller throughput, ${bidders} bidder peers x ${inFlight} (${where})`)
   const remote = await spawnRemote('seller', bootstrap, { storage: path.join(dir, 'seller') })
-  const id = remote.info.auctions[0]
-  const peers = []
-  const applied = []
-  const warnings = []
-  for (let i = 0; i < bidders; i++) {
-    const peer = createPeer(path.join(dir, 'bidder-' + i), bootstrap, { name: 'bidder-' + i })
-    applied.push(0)
-    peer.on('bid-accepted', () => applied[i]++)
-    warnings.push(watchWarnings(peer))
-    peers.push(peer)
+  const auction = remote.info.auctions[0]
+  const groups = []
+  if (processes === 0) {
+    groups.push(new Bidders(bootstrap, dir, { count: bidders, auction }))
+  } else {
+    for (let i = 0; i < processes; i++) {
+      const count =
+        Math.ceil((bidders * (i + 1)) / processes) - Math.ceil((bidders * i) / processes)
+      const first = Math.ceil((bidders * i) / processes)
+      groups.push(new RemoteBidders(bootstrap, dir, { count, first, auction }))
+    }
   }
   try {
-    await Promise.all(peers.map((peer) => peer.ready()))
-    for (const peer of peers) {
-      await waitFor(() => auctionAt(peer, id), 'the auction at every bidder', 30000, 20)
-    }
-    let amount = 1
-    const bid = (peer) => peer.placeBid(id, String(++amount))
-    for (const peer of peers) await bid(peer)
+    let accepted = 0
+    for (const info of await Promise.all(groups.map((g) => g.ready()))) accepted += info.warmup
 
     const sellerCpu = (await remote.ask('cpu')).cpu
-    const biddersCpu = cpuTime()
-    const res = await saturate(parallelMs, peers, inFlight, bid)
-    const ms = res.seconds * 1000
-    const sellerUse = ((await remote.ask('cpu')).cpu - sellerCpu) / ms
-    const biddersUse = (cpuTime() - biddersCpu) / ms
+    const runs = await Promise.all(groups.map((g) => g.run(parallelMs, inFlight)))
+    const seconds = Math.max(...runs.map((r) => r.seconds))
+    const sellerUse = ((await remote.ask('cpu')).cpu - sellerCpu) / (seconds * 1000)
+    const done = runs.reduce((all, r) => all + r.done, 0)
+    const refused = sum(runs.map((r) => r.refused))
+    accepted += done
 
     // Every bidder is a full peer: it has to hold every accepted bid
-    const accepted = bidders + res.done
     const t = now()
     let error = null
+    let last = null
     try {
       await waitFor(
-        () => warnings.every((w) => w.check()) && applied.every((n) => n >= accepted),
+        async () => {
+          last = await Promise.all(groups.map((g) => g.applied()))
+          const invalid = last.find((a) => a.invalid)
+          if (invalid) throw new Error(invalid.invalid)
+          return last.every((a) => a.min >= accepted)
+        },
         'every bidder to apply every bid',
-        60000
+        60000,
+        5
       )
     } catch (err) {
       // The rate stands as measured, but bidders that stopped applying bids did less work
       error = err.message
     }
     return {
-      sellerError: error,
-      sellerBidsPerSec: res.perSec,
-      sellerTooLowPerSec: (res.refused.BID_TOO_LOW || 0) / res.seconds,
-      sellerRefused: res.refused,
-      sellerCpuShare: sellerUse,
-      biddersCpuShare: biddersUse,
-      biddersLagMs: now() - t,
-      sellerWarnings: sum(warnings.map((w) => w.counts))
+      [key + 'Error']: error,
+      [key + 'BidsPerSec']: done / seconds,
+      [key + 'TooLowPerSec']: (refused.BID_TOO_LOW || 0) / seconds,
+      [key + 'Refused']: refused,
+      [key + 'SellerCpu']: sellerUse,
+      [key + 'BiddersCpu']: runs.map((r) => r.cpuShare),
+      [key + 'BidderProcesses']: processes,
+      [key + 'LagMs']: now() - t,
+      [key + 'Warnings']: sum((last || []).map((a) => a.warnings))
     }
   } finally {
-    for (const peer of peers) await peer.close()
+    for (const group of groups) await group.close()
     await remote.stop()
   }
 }

@@ -3,7 +3,15 @@
 const Corestore = require('corestore')
 const b4a = require('b4a')
 const path = require('path')
-const { createPeer, watchWarnings, createRpc, spawnRemote, waitFor, now, log } = require('./harness')
+const {
+  createPeer,
+  watchWarnings,
+  createRpc,
+  spawnRemote,
+  waitFor,
+  now,
+  log
+} = require('./harness')
 
 // As the follower opens a remote log (lib/follower.js)
 const INFLIGHT_RANGE = [128, 1024]

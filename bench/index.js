@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --runs N] [-- --n200]
+// npm run bench [-- --quick] [-- --runs N] [-- --n200] [-- --bidder-processes N]
 // hyperauction side by side with raw @hyperswarm/rpc, Hyperbee and Hypercore, measured in the
 // same run. Everything binds 127.0.0.1 on a private testnet.
 const createTestnet = require('hyperdht/testnet')
@@ -15,6 +15,8 @@ const { HOST, median, log } = require('./harness')
 const QUICK = process.argv.includes('--quick')
 const RUNS = Number(argValue('--runs') || (QUICK ? 1 : 3))
 const CLIENTS = 8
+// Where the throughput figure's bidder peers run: 0 in this process, else that many children
+const BIDDER_PROCESSES = Number(argValue('--bidder-processes') || 0)
 const IN_FLIGHT = 8
 const SEQUENTIAL = QUICK ? 300 : 2000
 const PARALLEL_MS = QUICK ? 1000 : 3000
@@ -60,7 +62,19 @@ async function main() {
         bidLatency(bootstrap, path.join(dir, 'latency'), { sequential: SEQUENTIAL, warmup: 20 })
       )
       await attempt(r, 'throughput', () =>
-        sellerThroughput(bootstrap, path.join(dir, 'throughput'), { ...fig, bidders: CLIENTS })
+        sellerThroughput(bootstrap, path.join(dir, 'throughput'), {
+          ...fig,
+          bidders: CLIENTS,
+          processes: BIDDER_PROCESSES
+        })
+      )
+      // The same seller with a single bidder peer: what the seller takes when few peers follow
+      await attempt(r, 'oneBidderThroughput', () =>
+        sellerThroughput(bootstrap, path.join(dir, 'one-bidder'), {
+          ...fig,
+          key: 'oneBidder',
+          bidders: 1
+        })
       )
       runs.push(r)
     }

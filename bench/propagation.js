@@ -2,17 +2,21 @@
 // mesh, then one auction and a sequence of bids, each timed from the seller's append until
 // every peer has emitted it
 const path = require('path')
+const { monitorEventLoopDelay } = require('perf_hooks')
 const {
   createPeer,
   spawnRemote,
   waitFor,
   within,
+  cpuTime,
   percentile,
   median,
   now,
   mib,
   log
 } = require('./harness')
+
+const CLOSE_BATCH = 20
 
 // Runs measure() below in a child process
 async function propagation(bootstrap, dir, n, opts) {
@@ -28,12 +32,17 @@ async function measure(bootstrap, dir, n, { bids, startBatch, budget }) {
   const peers = []
   const startMs = []
   const r = {}
+  // Peers given up on while starting and meshing, and how late the event loop ran
+  let dropped = 0
+  const loop = monitorEventLoopDelay()
+  loop.enable()
   const t0 = now()
   try {
     for (let i = 0; i < n && Date.now() < deadline; i += startBatch) {
       const batch = []
       for (let j = i; j < Math.min(n, i + startBatch); j++) {
         const peer = createPeer(path.join(dir, 'peer-' + j), bootstrap, { name: 'peer-' + j })
+        peer.on('peer-remove', () => dropped++)
         peers.push(peer)
         const t = now()
         batch.push(peer.ready().then(() => startMs.push(now() - t)))
@@ -56,11 +65,18 @@ async function measure(bootstrap, dir, n, { bids, startBatch, budget }) {
     r['meshMinPeersN' + n] = Math.min(...known)
     r['meshMedianPeersN' + n] = median(known)
     r['connectionsPerPeerN' + n] = connections(peers) / peers.length
+    r['droppedN' + n] = dropped
+    loop.disable()
+    r['loopDelayP99MsN' + n] = loop.percentile(99) / 1e6
+    r['loopDelayMaxMsN' + n] = loop.max / 1e6
     const rss = process.memoryUsage().rss
     r['rssMiBN' + n] = mib(rss)
     r['rssPerPeerMiBN' + n] = mib(rss - rssBefore) / peers.length
     if (!meshed) {
-      log(`    no full mesh after ${r['meshSecondsN' + n]} s: peers known ${Math.min(...known)}`)
+      const ms = Math.round(r['loopDelayP99MsN' + n])
+      log(
+        `    no full mesh after ${r['meshSecondsN' + n].toFixed(0)} s: peers known min ${r['meshMinPeersN' + n]}, median ${r['meshMedianPeersN' + n]}; ${dropped} peers dropped; event loop delay p99 ${ms} ms`
+      )
       return r
     }
     log(`    meshed in ${r['meshSecondsN' + n].toFixed(1)} s, ${mib(rss).toFixed(0)} MiB RSS`)
@@ -97,6 +113,7 @@ async function events(peers, n, bids, deadline) {
   // Events may take long past the budget, never forever
   const timeout = Math.max(30000, deadline - Date.now())
 
+  const cpu = cpuTime()
   const auction = await seller.openAuction({ item: 'Lot', price: '1' })
   await waitFor(() => all('open'), 'the auction at every peer', timeout, 1)
   for (let i = 0; i < bids; i++) {
@@ -105,8 +122,11 @@ async function events(peers, n, bids, deadline) {
     await waitFor(() => all('bid/' + i), 'a bid at every peer', timeout, 1)
   }
 
+  // CPU of the whole process per event and per peer that applied it
+  const cpuPerPeer = (cpuTime() - cpu) / (bids + 1) / (n - 1)
   const last = []
   const each = []
+  // Map order: the opening first, then the bids
   for (const a of arrivals.values()) {
     last.push(Math.max(...a.times) - a.at)
     for (const t of a.times) each.push(t - a.at)
@@ -114,8 +134,13 @@ async function events(peers, n, bids, deadline) {
   return {
     ['propagationP50N' + n]: percentile(last, 50),
     ['propagationP99N' + n]: percentile(last, 99),
+    ['openMsN' + n]: last[0],
+    ['bidsP99N' + n]: percentile(last.slice(1), 99),
     ['deliveryP50N' + n]: percentile(each, 50),
-    ['propagationEventsN' + n]: last.length
+    ['propagationEventsN' + n]: last.length,
+    // Every event in order, the opening first (peers open the seller's log for it)
+    ['propagationMsN' + n]: last.map((ms) => Math.round(ms * 100) / 100),
+    ['cpuPerEventPerPeerMsN' + n]: cpuPerPeer
   }
 }
 
@@ -127,10 +152,10 @@ function connections(peers) {
   return all
 }
 
-// A few at a time: each says bye to every peer it knows
+// A few at a time: each says bye to every peer it knows, and waits up to a second for answers
 async function closeAll(peers) {
-  for (let i = 0; i < peers.length; i += 10) {
-    await Promise.all(peers.slice(i, i + 10).map((peer) => peer.close()))
+  for (let i = 0; i < peers.length; i += CLOSE_BATCH) {
+    await Promise.all(peers.slice(i, i + CLOSE_BATCH).map((peer) => peer.close()))
   }
 }
 

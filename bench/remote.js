@@ -3,15 +3,18 @@
 //   seller   an AuctionPeer with open auctions
 //   history  an AuctionPeer whose log holds one auction and many bids, accepted from bidders
 //            in this process with several bids in flight, as a busy seller's log would
+//   bidders  a group of full bidder peers on a seller's auction (bench/bidders.js)
 //   propagation  N AuctionPeers meshed in this process (bench/propagation.js); prints the figures
-// Prints one JSON line when ready, answers the command 'cpu' (ms of CPU used so far) with one
-// JSON line, and closes everything when its stdin ends.
+// Prints one JSON line when ready, answers each command line with one JSON line, in order
+// ('cpu': ms of CPU used so far; bidders: 'run <ms> <inFlight>', 'applied'), and closes
+// everything when its stdin ends.
 const b4a = require('b4a')
 const readline = require('readline')
 const AuctionPeer = require('..')
 const m = require('../lib/messages')
 const crypto = require('../lib/crypto')
 const { measure } = require('./propagation')
+const { Bidders } = require('./bidders')
 const { RAW, createPeer, createRpc, codeOf, cpuTime, now, log } = require('./harness')
 
 const [mode, json] = process.argv.slice(2)
@@ -22,6 +25,7 @@ const EXIT_TIMEOUT = 5000
 async function main() {
   let info
   let close
+  const commands = { cpu: () => ({ cpu: cpuTime() }) }
   if (mode === 'rpc') {
     const node = createRpc(opts.bootstrap)
     const server = node.rpc.createServer()
@@ -30,9 +34,15 @@ async function main() {
     await server.listen(node.keyPair)
     info = { publicKey: b4a.toString(node.keyPair.publicKey, 'hex') }
     close = () => node.destroy()
+  } else if (mode === 'bidders') {
+    const bidders = new Bidders(opts.bootstrap, opts.dir, opts)
+    close = () => bidders.close()
+    info = await bidders.ready()
+    commands.run = (ms, inFlight) => bidders.run(Number(ms), Number(inFlight))
+    commands.applied = () => bidders.applied()
   } else if (mode === 'propagation') {
     info = await measure(opts.bootstrap, opts.dir, opts.n, opts)
-    close = async () => {}
+    close = () => Promise.resolve()
   } else {
     const peer = createPeer(opts.storage, opts.bootstrap, { name: 'seller' })
     await peer.ready()
@@ -53,12 +63,21 @@ async function main() {
   }
 
   print(info)
-  const commands = readline.createInterface({ input: process.stdin })
-  commands.on('line', (line) => {
-    if (line === 'cpu') print({ cpu: cpuTime() })
-    else print({ error: 'unknown command ' + line })
+  const lines = readline.createInterface({ input: process.stdin })
+  let queue = Promise.resolve()
+  lines.on('line', (line) => {
+    const [name, ...args] = line.split(' ')
+    const command = commands[name] || (() => ({ error: 'unknown command ' + line }))
+    queue = queue.then(async () => {
+      try {
+        print(await command(...args))
+      } catch (err) {
+        print({ error: err.message })
+      }
+    })
   })
-  commands.on('close', async () => {
+  lines.on('close', async () => {
+    await queue
     await close()
     setTimeout(() => {
       log(`  ! remote ${mode} still running ${EXIT_TIMEOUT} ms after closing everything`)

@@ -2,6 +2,7 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
+const { execFileSync } = require('child_process')
 
 function report(r, meta) {
   const failed = (name) => r[name + 'Error'] && 'failed: ' + r[name + 'Error']
@@ -38,20 +39,25 @@ function report(r, meta) {
     ],
     [
       'accepted-bid latency p50 / p99 (full bidder peer)',
-      failed('bid') || `${ms(r.bidP50)} / ${ms(r.bidP99)}`,
-      `p50 = ${ratio(r.bidP50 / r.rawRpcP50)} raw RPC p50`,
+      failed('bid') ||
+        `${ms(r.bidP50)} / ${ms(r.bidP99)} (p50 ${ratio(r.bidP50 / r.rawRpcP50)} raw)`,
+      `raw RPC p50 ${ms(r.rawRpcP50)}`,
       target(r.bidP50 / r.rawRpcP50 <= 3, '<= 3x')
     ],
     [
       `seller throughput, accepted bids/s (${meta.clients} bidder peers x ${meta.inFlight})`,
       failed('throughput') ||
-        `${num(r.sellerBidsPerSec)}${r.sellerError ? ' (INVALID: ' + r.sellerError + ')' : ''}`,
-      `${pct(r.sellerBidsPerSec / r.rawRpcRps)} of raw parallel RPC`,
+        `${num(r.sellerBidsPerSec)} (${pct(r.sellerBidsPerSec / r.rawRpcRps)} of raw)${
+          r.sellerError ? ' INVALID: ' + r.sellerError : ''
+        }`,
+      `raw parallel RPC ${num(r.rawRpcRps)} requests/s`,
       target(!r.sellerError && r.sellerBidsPerSec / r.rawRpcRps >= 0.15, '>= 15%')
     ],
     [
       `late-joiner catch-up, ${num(r.catchUpEvents)} events in ${num(r.catchUpBlocks)} blocks`,
-      failed('catchUp') || `${num(r.catchUpEventsPerSec)} events/s (${sec(r.catchUpSeconds)})`,
+      failed('catchUp') ||
+        r.catchUpError ||
+        `${num(r.catchUpEventsPerSec)} events/s (${sec(r.catchUpSeconds)})`,
       `raw Hypercore ${num(r.rawReplicationBlocksPerSec)} blocks/s = ${num(r.rawReplicationEventsPerSec)} events/s (${sec(r.rawReplicationSeconds)})`,
       target(r.catchUpEventsPerSec >= 20000, '>= 20,000/s')
     ]
@@ -61,13 +67,13 @@ function report(r, meta) {
     if (r['propagationP99N' + n] === undefined) {
       const why =
         failed('propagationN' + n) ||
-        `not measured: ${r['startedN' + n]} of ${n} started, every peer knew ${r['meshMinPeersN' + n]} or more`
+        `not measured: ${r['startedN' + n]} of ${n} started in ${sec(r['startSecondsN' + n])}, no full mesh (peers known: min ${r['meshMinPeersN' + n]}, median ${r['meshMedianPeersN' + n]}; ${r['droppedN' + n]} dropped; event loop delay p99 ${ms(r['loopDelayP99MsN' + n])})`
       rows.push([`propagation p50 / p99, N = ${n}`, why, '', goal(false)])
       continue
     }
     rows.push([
       `propagation p50 / p99 from the seller's append, N = ${n}`,
-      `${ms(r['propagationP50N' + n])} / ${ms(r['propagationP99N' + n])}`,
+      `${ms(r['propagationP50N' + n])} / ${ms(r['propagationP99N' + n])} (opening ${ms(r['openMsN' + n])}, bids p99 ${ms(r['bidsP99N' + n])})`,
       '',
       goal(r['propagationP99N' + n] <= 100)
     ])
@@ -105,17 +111,36 @@ function report(r, meta) {
   console.log(line(widths.map((w) => '-'.repeat(w))))
   for (const row of rows) console.log(line(row))
   const notes = [
-    `throughput: seller CPU ${pct(r.sellerCpuShare)} of a core, bidders' process ${pct(r.biddersCpuShare)}; BID_TOO_LOW retries ${num(r.sellerTooLowPerSec)}/s; every bidder held every bid ${ms(r.biddersLagMs)} after the window`,
+    `throughput: bidder peers ${r.sellerBidderProcesses ? 'in ' + r.sellerBidderProcesses + ' child processes' : 'in this process'}; CPU: seller ${pct(r.sellerSellerCpu)} of a core, bidders ${(r.sellerBiddersCpu || []).map(pct).join(' + ')}; BID_TOO_LOW retries ${num(r.sellerTooLowPerSec)}/s; every bidder held every bid ${ms(r.sellerLagMs)} after the window`,
+    `throughput with 1 bidder peer x ${meta.inFlight}: ${num(r.oneBidderBidsPerSec)} bids/s (${pct(r.oneBidderBidsPerSec / r.rawRpcRps)} of raw), CPU: seller ${pct(r.oneBidderSellerCpu)}, bidder ${(r.oneBidderBiddersCpu || []).map(pct).join(' + ')}`,
     `catch-up: first event after ${ms(r.catchUpFirstEventMs)} (DHT lookup, connect), then ${num(r.catchUpEventsPerSecAfterFirst)} events/s; raw first block after ${ms(r.rawReplicationFirstBlockMs)}`
   ]
-  if (r.catchUpError) notes.push('catch-up failed: ' + r.catchUpError)
+  for (const n of meta.sizes) {
+    if (r['cpuPerEventPerPeerMsN' + n] === undefined) continue
+    notes.push(
+      `propagation N = ${n}: one peer's delivery p50 ${ms(r['deliveryP50N' + n])}; CPU per event and peer ${ms(r['cpuPerEventPerPeerMsN' + n])}; ${r['connectionsPerPeerN' + n].toFixed(1)} connections per peer`
+    )
+  }
   console.log('\n' + notes.join('\n'))
 
   const date = new Date().toISOString()
   const file = path.join(__dirname, 'results', date.replace(/[:.]/g, '-') + '.json')
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  fs.writeFileSync(file, JSON.stringify({ date, machine, ...meta, results: r }, null, 2) + '\n')
+  const json = { date, machine, commit: commit(), ...meta, results: r }
+  fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`)
+}
+
+// The commit measured, '-dirty' if the working tree differs from it; null outside a git checkout
+function commit() {
+  try {
+    const args = ['describe', '--always', '--dirty']
+    return execFileSync('git', args, { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
+  } catch {
+    return null
+  }
 }
 
 function target(met, what) {
