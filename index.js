@@ -456,6 +456,7 @@ class AuctionPeer extends ReadyResource {
       const idHex = b4a.toString(rules.eventAuction(evt, author, index, offset), 'hex')
       const current = touched.has(idHex) ? touched.get(idHex) : await this.view.getAuction(idHex)
       const next = rules.applyEvent(current, evt, author, index, offset)
+      if (next.bid !== null) await this.view.loadBids(idHex, next.bid.position)
       touched.set(idHex, next.view)
       applied.push({ evt, idHex, current, next })
     }

@@ -45,6 +45,8 @@ class Sequencer {
 
     const idHex = b4a.toString(bid.auction, 'hex')
     await this.load(idHex)
+    // The bids row this bid goes into, read now so that writing it later needs no read
+    if (this.state(idHex) !== null) await this.view.loadBids(idHex, this.state(idHex).bidCount)
     const current = this.state(idHex)
     if (current === null) {
       const view = await this.view.getAuction(idHex)

@@ -6,6 +6,8 @@ const m = require('./messages')
 const { VIEW_CACHE } = require('./constants')
 
 const FLUSH_DELAY = 20
+const BIDS_PER_ROW = 32
+const bidRows = c.array(m.bidRow)
 // Staged writes beyond this are written at once, which bounds the memory they hold
 const MAX_STAGED = 8192
 
@@ -18,6 +20,7 @@ class View extends ReadyResource {
     this.bee = new Hyperbee(core, { keyEncoding: 'utf-8', valueEncoding: 'binary' })
     this.cacheSize = opts.cacheSize || VIEW_CACHE
     this._cache = new Map()
+    this._rows = new Map()
     this._staged = new Map()
     this._writing = null
     this._next = null
@@ -75,9 +78,33 @@ class View extends ReadyResource {
     if (opened) this._stage('time/' + pad(view.createdAt) + '/' + idHex, b4a.alloc(0))
   }
 
+  // Bids are kept BIDS_PER_ROW to a row: one write then stands for many bids of an auction.
+  // The row a bid goes into is read beforehand (loadBids), so staging stays synchronous; a row
+  // not in memory at that point is completed from storage when it is written. A row in memory
+  // (_rows) always holds every bid staged or written into it; while part of a row is pending
+  // without the rest, it is not in memory.
+  async loadBids(idHex, position) {
+    if (position % BIDS_PER_ROW === 0) return
+    const key = bidsKey(idHex, position)
+    const staged = this._staged.get(key)
+    if (this._rows.has(key) || (staged && !staged.partial)) return
+    const rows = await this._getBidRows(key)
+    // Only what storage holds with nothing pending: otherwise the pending rows are the newer
+    if (!this._rows.has(key) && !this._pending(key)) this._rememberRows(key, rows)
+  }
+
   // nonces: kept by the seller only, which must recognise a retried bid
   stageBid(idHex, row, nonces) {
-    this._stage('bids/' + idHex + '/' + pad(row.position), m.encode(m.bidRow, row))
+    const key = bidsKey(idHex, row.position)
+    let entry = this._staged.get(key)
+    if (entry === undefined || entry === null) {
+      const known = this._rows.get(key)
+      const partial = known === undefined && row.position % BIDS_PER_ROW !== 0
+      entry = { rows: known ? known.slice() : [], partial }
+      this._staged.set(key, entry)
+    }
+    entry.rows[row.position % BIDS_PER_ROW] = row
+    if (!entry.partial) this._rememberRows(key, entry.rows)
     if (!nonces) return
     this._stage(
       'nonces/' + idHex + '/' + b4a.toString(row.bid.nonce, 'hex'),
@@ -88,23 +115,40 @@ class View extends ReadyResource {
   // The accepted bid of an auction with this nonce, or null: a retried bid is found again
   async getBidByNonce(idHex, nonce) {
     const pos = await this._get('nonces/' + idHex + '/' + b4a.toString(nonce, 'hex'))
-    if (pos === null) return null
-    const row = await this._get('bids/' + idHex + '/' + pad(c.decode(c.uint, pos)))
-    return row === null ? null : c.decode(m.bidRow, row)
+    return pos === null ? null : this.getBid(idHex, c.decode(c.uint, pos))
   }
 
   async getBid(idHex, position) {
-    const row = await this._get('bids/' + idHex + '/' + pad(position))
-    return row === null ? null : c.decode(m.bidRow, row)
+    const rows = await this._getBidRows(bidsKey(idHex, position))
+    return rows[position % BIDS_PER_ROW] || null
   }
 
   async getBids(idHex) {
     await this.flushed()
     const bids = []
     for await (const { value } of this.bee.createReadStream(range('bids/' + idHex + '/'))) {
-      bids.push(c.decode(m.bidRow, value))
+      for (const row of c.decode(bidRows, value)) bids.push(row)
     }
     return bids
+  }
+
+  async _getBidRows(key) {
+    const layers = []
+    for (const map of [this._staged, this._writing]) {
+      const entry = map === null ? undefined : map.get(key)
+      if (entry === undefined || entry === null) continue
+      if (!entry.partial) return merge([entry.rows, ...layers])
+      layers.unshift(entry.rows)
+    }
+    if (layers.length === 0 && this._rows.has(key)) return this._rows.get(key)
+    const node = await this.bee.get(key)
+    return merge([node === null ? [] : c.decode(bidRows, node.value), ...layers])
+  }
+
+  _rememberRows(key, rows) {
+    this._rows.delete(key)
+    this._rows.set(key, rows)
+    if (this._rows.size > this.cacheSize) this._rows.delete(this._rows.keys().next().value)
   }
 
   // Auctions in the order they were opened, at most limit, from an opaque cursor that a
@@ -239,7 +283,8 @@ class View extends ReadyResource {
         const batch = this.bee.batch()
         for (const [key, value] of ops) {
           if (value === null) await batch.del(key)
-          else await batch.put(key, value)
+          else if (b4a.isBuffer(value)) await batch.put(key, value)
+          else await batch.put(key, c.encode(bidRows, await this._completeRows(key, value)))
         }
         await batch.flush()
         done.resolve()
@@ -255,6 +300,19 @@ class View extends ReadyResource {
   // Enough is staged that a writer should wait for it to be written
   get full() {
     return this._staged.size >= MAX_STAGED
+  }
+
+  // A row of bids staged without the bids before it: those come from storage
+  async _completeRows(key, entry) {
+    if (!entry.partial) return entry.rows
+    const node = await this.bee.get(key)
+    const rows = merge([node === null ? [] : c.decode(bidRows, node.value), entry.rows])
+    if (!this._staged.has(key)) this._rememberRows(key, rows)
+    return rows
+  }
+
+  _pending(key) {
+    return this._staged.has(key) || (this._writing !== null && this._writing.has(key))
   }
 
   _stage(key, value) {
@@ -285,6 +343,19 @@ function defer() {
 }
 
 function noop() {}
+
+function bidsKey(idHex, position) {
+  return 'bids/' + idHex + '/' + pad(Math.floor(position / BIDS_PER_ROW))
+}
+
+// Later layers win, slot by slot
+function merge(layers) {
+  const out = []
+  for (const rows of layers) {
+    for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) out[i] = rows[i]
+  }
+  return out
+}
 
 function pad(n) {
   return n.toString().padStart(16, '0')
