@@ -130,6 +130,11 @@ class AuctionPeer extends ReadyResource {
 
     this.log = new OwnLog(this.store, this.keyPair)
     await this.log.ready()
+    // Another copy of this peer's storage signed a second history: this log can take no more
+    this.log.core.on('conflict', (length) => {
+      this._disputed.add(this.id)
+      this.emit('dispute', { seller: this.id, length })
+    })
     this._announced = this.log.core.length > 0
     this.sequencer = new Sequencer({
       log: this.log,
@@ -375,6 +380,11 @@ class AuctionPeer extends ReadyResource {
   async _writable() {
     if (!this.opened) await this.ready()
     this._checkOpen()
+    if (this._disputed.has(this.id)) {
+      throw AuctionError.DISPUTED(
+        'This peer’s log has two signed histories: it takes no more events'
+      )
+    }
     if (this._recovering === null) return
     let timer
     const timeout = new Promise((resolve) => {

@@ -23,10 +23,18 @@ test('a seller that signs two histories is caught by every peer, with the proof 
   const twin = await createPeer(t, testnet, { corestore: store, name: 'twin' })
   t.teardown(() => store.close(), { order: 1 })
   t.is(twin.id, liarId, 'the twin has the liar’s key')
+  const caughtItself = once(twin, 'dispute')
   await twin.openAuction({ item: 'Other#1', price: '1' })
   await twin.openAuction({ item: 'Other#2', price: '1' })
 
   for (const d of await Promise.all(disputes)) t.is(d.seller, liarId, 'a peer caught the liar')
+  t.is((await caughtItself).seller, liarId, 'the twin learns its log has two histories')
+  try {
+    await twin.openAuction({ item: 'Other#3', price: '1' })
+    t.fail('appended to a disputed log')
+  } catch (err) {
+    t.is(err.code, 'DISPUTED', 'and takes no more events')
+  }
 
   for (const peer of [v1, v2]) {
     const proof = await peer.dispute(liarId)
