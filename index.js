@@ -314,6 +314,7 @@ class AuctionPeer extends ReadyResource {
   }
 
   peers() {
+    if (this.net === null) return []
     return [...this.net.peerTable.peers.values()].map((info) => ({
       publicKey: info.hex,
       name: info.name,

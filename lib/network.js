@@ -9,6 +9,7 @@ const Discovery = require('./discovery')
 const { MAX_PAYLOAD, MAX_GREETINGS } = require('./constants')
 
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
+const FRAMED = { requestEncoding: c.optionalBuffer, responseEncoding: c.optionalBuffer }
 const ANSWERED = new Set(['UNKNOWN_METHOD', 'REQUEST_ERROR', 'DECODE_ERROR', 'ENCODE_ERROR'])
 const MAX_INFLIGHT_PER_PEER = 64
 const REQUEST_TIMEOUT = 3000
@@ -80,9 +81,11 @@ class Network extends ReadyResource {
     await this.rpc.destroy()
   }
 
-  respond(method, handler) {
-    this._responders.set(method, handler)
-    this.server.respond(method, RAW, (req, rpc) => this._handle(handler, req, rpc.stream))
+  // encoding: RAW for the binary methods; FRAMED (the RPC's default, a length-prefixed buffer)
+  // for the JSON ones, which standard Hyperswarm RPC clients call with their defaults
+  respond(method, handler, encoding = RAW) {
+    this._responders.set(method, { handler, encoding })
+    this.server.respond(method, encoding, (req, rpc) => this._handle(handler, req, rpc.stream))
   }
 
   connected(hex) {
@@ -238,8 +241,8 @@ class Network extends ReadyResource {
     const attach = () => {
       if (conn.stream !== null || client.rpc === null) return
       conn.stream = client.rpc.stream
-      for (const [method, handler] of this._responders) {
-        client.rpc.respond(method, RAW, (req) => this._handle(handler, req, conn.stream))
+      for (const [method, { handler, encoding }] of this._responders) {
+        client.rpc.respond(method, encoding, (req) => this._handle(handler, req, conn.stream))
       }
       this._replicate(conn)
     }
@@ -317,6 +320,7 @@ class Network extends ReadyResource {
   }
 
   async _handle(handler, req, stream) {
+    if (req === null) req = b4a.alloc(0)
     const remote = stream.remotePublicKey
     const hex = b4a.toString(remote, 'hex')
     const inflight = this._inflight.get(hex) || 0
@@ -345,5 +349,8 @@ function sleep(ms) {
 }
 
 function noop() {}
+
+Network.RAW = RAW
+Network.FRAMED = FRAMED
 
 module.exports = Network

@@ -1,5 +1,6 @@
 const b4a = require('b4a')
 const AuctionError = require('./errors')
+const { FRAMED } = require('./network')
 const m = require('./messages')
 const { PROTOCOL, MAX_HELLO_PEERS, LOGS_PAGE } = require('./constants')
 
@@ -18,7 +19,8 @@ const AUCTIONS_PAGE = 100
 const AUCTIONS_PAGE_MAX = 500
 
 // The responders of a peer. Binary methods decode their bytes strictly; the read-only ones
-// (info, auctions, auction) take and answer plain JSON, for hp-rpc-cli and similar tools.
+// (info, auctions, auction) take and answer UTF-8 JSON in the RPC's default framing, so
+// hp-rpc-cli and any @hyperswarm/rpc client with default options can call them.
 function respond(network, peer) {
   network.respond(METHODS.hello, (req, remote, stream) => {
     const hello = m.decode(m.hello, req, 'hello')
@@ -46,28 +48,36 @@ function respond(network, peer) {
     peer._onbye(remote)
   })
 
-  network.respond(METHODS.info, async () => json(await peer.info()))
+  network.respond(METHODS.info, async () => json(await peer.info()), FRAMED)
 
-  network.respond(METHODS.auctions, async (req) => {
-    const query = parseJson(req, '{ "limit": 100, "cursor": null }', true)
-    const limit = query.limit === undefined ? AUCTIONS_PAGE : query.limit
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > AUCTIONS_PAGE_MAX) {
-      throw AuctionError.BAD_REQUEST(`limit is a whole number from 1 to ${AUCTIONS_PAGE_MAX}`)
-    }
-    const cursor = query.cursor === undefined ? null : query.cursor
-    if (
-      cursor !== null &&
-      (typeof cursor !== 'string' || !/^[0-9]{16}\/[0-9a-f]{32}$/.test(cursor))
-    ) {
-      throw AuctionError.BAD_REQUEST('cursor is the value a previous page returned')
-    }
-    return json(await peer.listAuctions({ limit, cursor, page: true }))
-  })
+  network.respond(
+    METHODS.auctions,
+    async (req) => {
+      const query = parseJson(req, '{ "limit": 100, "cursor": null }', true)
+      const limit = query.limit === undefined ? AUCTIONS_PAGE : query.limit
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > AUCTIONS_PAGE_MAX) {
+        throw AuctionError.BAD_REQUEST(`limit is a whole number from 1 to ${AUCTIONS_PAGE_MAX}`)
+      }
+      const cursor = query.cursor === undefined ? null : query.cursor
+      if (
+        cursor !== null &&
+        (typeof cursor !== 'string' || !/^[0-9]{16}\/[0-9a-f]{32}$/.test(cursor))
+      ) {
+        throw AuctionError.BAD_REQUEST('cursor is the value a previous page returned')
+      }
+      return json(await peer.listAuctions({ limit, cursor, page: true }))
+    },
+    FRAMED
+  )
 
-  network.respond(METHODS.auction, async (req) => {
-    const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
-    return json(await peer.getAuction(query.id))
-  })
+  network.respond(
+    METHODS.auction,
+    async (req) => {
+      const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
+      return json(await peer.getAuction(query.id))
+    },
+    FRAMED
+  )
 }
 
 // Plain UTF-8 JSON, as hp-rpc-cli and JSON.parse read it

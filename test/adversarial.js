@@ -54,8 +54,16 @@ async function answer(request) {
   }
 }
 
+// The read-only JSON methods take the RPC's default framing, as any standard client sends it;
+// the binary ones take raw bytes
+const JSON_METHODS = new Set([METHODS.info, METHODS.auctions, METHODS.auction])
+
+function encodingOf(method) {
+  return JSON_METHODS.has(method) ? {} : { valueEncoding: c.raw }
+}
+
 function call(rpc, publicKey, method, buf) {
-  return answer(rpc.request(publicKey, method, buf, { valueEncoding: c.raw }))
+  return answer(rpc.request(publicKey, method, buf, encodingOf(method)))
 }
 
 // The read-only methods take plain UTF-8 JSON, as hp-rpc-cli sends it
@@ -115,7 +123,7 @@ test('random, truncated and bit-flipped payloads to every method: coded errors, 
       payloads.push(flipped)
     }
     const codes = await inBatches(payloads, 32, (buf) =>
-      answer(attacker.request(method, buf, { valueEncoding: c.raw }))
+      answer(attacker.request(method, buf, encodingOf(method)))
     )
     sent += codes.length
     for (const code of codes) if (code.startsWith('UNCODED')) uncoded.push(method + ' ' + code)
@@ -171,10 +179,14 @@ test('inputs that raise TypeError, RangeError or SyntaxError inside a handler do
   const unknown = await send('no/such/method', b4a.alloc(1))
   t.ok(unknown.startsWith('UNCODED:UNKNOWN_METHOD'), 'an unknown method gets the RPC layer code')
 
-  const info = await rpc.request(peer.publicKey, METHODS.info, b4a.alloc(0), {
-    valueEncoding: c.raw
-  })
-  t.ok(b4a.toString(info).includes(peer.id), 'the peer still answers info')
+  const unframed = await answer(
+    rpc.request(peer.publicKey, METHODS.info, b4a.from([0xff, 0xff]), { valueEncoding: c.raw })
+  )
+  t.ok(unframed.startsWith('UNCODED:'), 'bytes a JSON method cannot unframe: the RPC layer says so')
+
+  // A client with @hyperswarm/rpc's defaults and JSON.parse, as hp-rpc-cli reads a peer
+  const info = JSON.parse(b4a.toString(await rpc.request(peer.publicKey, METHODS.info, json({}))))
+  t.is(info.publicKey, peer.id, 'the peer still answers info, in plain JSON')
 })
 
 test('a flood from one peer is bounded and honest peers are still served', async (t) => {
@@ -274,9 +286,7 @@ test('the auctions method is paged with a cursor, in opening order', async (t) =
   // One page, parsed as plain JSON the way hp-rpc-cli and other tools read it; null if it is not
   const page = async (query) => {
     const buf = query === undefined ? b4a.alloc(0) : json(query)
-    const reply = await rpc.request(seller.publicKey, METHODS.auctions, buf, {
-      valueEncoding: c.raw
-    })
+    const reply = await rpc.request(seller.publicKey, METHODS.auctions, buf)
     try {
       return JSON.parse(b4a.toString(reply))
     } catch (err) {

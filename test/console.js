@@ -41,12 +41,27 @@ maybe('the console of start takes the CLI commands and keeps a history', async (
   await until(() => screen.includes('"startPrice": "75.5"'), 5000, 'list --json')
   t.pass('--json works in the console')
 
+  type('bid 00 5 --storage ./someone-else')
+  await until(() => screen.includes('unknown flag --storage'), 5000, '--storage refused')
+  t.pass('the console drives its own peer: --storage is refused, not ignored')
+
+  type('help exit')
+  await until(() => screen.includes('help [command], exit'), 5000, 'the list of commands')
+  t.absent(screen.includes('unknown arg exit'), 'help on a console word lists the commands')
+
   type('exit')
   t.is(await exited, 0, 'exit stops the peer cleanly')
   const history = fs.readFileSync(path.join(storage, 'history'), 'utf-8').trim().split('\n')
   t.alike(
     history,
-    ['open "Big Pic" 75.5 --currency USDt', 'bid 00 5', 'list --json', 'exit'],
+    [
+      'open "Big Pic" 75.5 --currency USDt',
+      'bid 00 5',
+      'list --json',
+      'bid 00 5 --storage ./someone-else',
+      'help exit',
+      'exit'
+    ],
     'history'
   )
 })

@@ -147,6 +147,7 @@ async function removeStale(file) {
 
 class ControlClient {
   constructor(storage) {
+    this.storage = path.resolve(storage)
     this.path = socketPath(storage)
   }
 
@@ -162,7 +163,7 @@ class ControlClient {
         if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
           reject(
             AuctionError.PEER_NOT_RUNNING(
-              'No peer is running for this storage folder (start one with: hyperauction start)'
+              `No peer is running for ${this.storage} (start one with: hyperauction start --storage ${this.storage})`
             )
           )
         } else if (err.code === 'EACCES') {

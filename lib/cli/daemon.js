@@ -38,14 +38,6 @@ async function startPeer(opts) {
   })
   const control = new ControlServer(peer, storage, { onerror: (err) => printErr(String(err)) })
 
-  await control.listen()
-  try {
-    await peer.ready()
-  } catch (err) {
-    await control.close()
-    throw lockError(err, storage)
-  }
-
   const nameOf = (hex) => {
     if (hex === peer.id) return peer.name ? `${peer.name} (you)` : 'you'
     const info = peer.peers().find((p) => p.publicKey === hex)
@@ -53,7 +45,13 @@ async function startPeer(opts) {
   }
 
   let cons = null
-  const say = (line) => (cons ? cons.say(line) : print(line))
+  // What happens while the peer starts (known peers greeted again) is printed after the header
+  let early = []
+  const say = (line) => {
+    if (early !== null) early.push(line)
+    else if (cons) cons.say(line)
+    else print(line)
+  }
 
   for (const event of NOTIFICATIONS) {
     peer.on(event, (data) =>
@@ -62,11 +60,21 @@ async function startPeer(opts) {
   }
   peer.on('warning', (err) => say(`warning: ${err.message}`))
 
+  await control.listen()
+  try {
+    await peer.ready()
+  } catch (err) {
+    await control.close()
+    throw lockError(err, storage)
+  }
+
   print(`hyperauction peer ${peer.id}${peer.name ? ' (' + peer.name + ')' : ''}`)
   print(`  network:        ${peer.network}`)
   print(`  storage:        ${path.resolve(storage)}`)
   print(`  control socket: ${socketPath(storage)}`)
   print('Ready. Ctrl+C stops the peer.')
+  for (const line of early) print(line)
+  early = null
 
   let stopping = null
   const stop = () => {
@@ -126,10 +134,12 @@ function startConsole(peer, ctx, storage, nameOf, onexit) {
   }
 
   const send = (name, args) => runCommand(peer, name, args, ctx)
+  const defined = peerCommands(send, { print: say, nameOf, storage: false })
+  const names = new Set(defined.map((c) => c.name))
   const commands = command(
     'hyperauction',
-    summary('Commands: open, bid, close, list, show, peers, status, id, help, exit'),
-    ...peerCommands(send, { print: say, nameOf }),
+    summary('Commands: open, bid, close, list, show, peers, status, id, help [command], exit'),
+    ...defined,
     bail((b) => say(bailLine(b)))
   )
 
@@ -138,7 +148,10 @@ function startConsole(peer, ctx, storage, nameOf, onexit) {
     if (words.length === 0) return rl.prompt()
     fs.appendFile(historyFile, line + '\n', { mode: 0o600 }, noop)
     if (words[0] === 'exit' || words[0] === 'quit') return onexit()
-    if (words[0] === 'help') return say(commands.help(...words.slice(1)))
+    // help COMMAND for a command of the console; the list of commands for anything else
+    if (words[0] === 'help') {
+      return say(commands.help(...words.slice(1, 2).filter((w) => names.has(w))))
+    }
     const running = commands.parse(words, { silent: true })
     if (running !== null && running.running) await running.running
     rl.prompt()

@@ -76,7 +76,7 @@ async function runDemo({ print = console.log } = {}) {
 
     const digests = await Promise.all(peers.map((p) => p.digest()))
     const same = digests.every((d) => d === digests[0])
-    print(same ? `\nAll three peers hold the same history (digest ${digests[0].slice(0, 16)})` : '')
+    print(same ? `\nAll three peers hold the same history (digest ${digests[0]})` : '')
     if (!same) throw new Error('Peers disagree: ' + digests.join(' '))
     return { winner: nameOf(sales[0].bidder), amount: sales[0].amount }
   } finally {

@@ -9,6 +9,8 @@ const jsonFlag = () => flag('--json', 'print one JSON value')
 // The commands that drive a running peer. send(cmd, args, flags) reaches the peer: over the
 // control socket from the shell, or directly from the console of `start`.
 function peerCommands(send, io) {
+  // The console drives its own peer: a --storage there would only mislead
+  const storage = () => (io.storage === false ? [] : [storageFlag()])
   const run = (name, toArgs) => async (cmd) => {
     const res = await send(name, toArgs(cmd), cmd.flags)
     io.print(cmd.flags.json ? JSON.stringify(res, null, 2) : format.result(name, res, io.nameOf))
@@ -19,7 +21,7 @@ function peerCommands(send, io) {
       'id',
       summary('Print this peer’s public key'),
       footer('Example: hyperauction id --json'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       run('id', () => ({}))
     ),
@@ -31,7 +33,7 @@ function peerCommands(send, io) {
       arg('<price>', 'start price, a decimal like 75 or 75.5'),
       flag('--currency|-c <code>', 'currency (default USDt)'),
       flag('--duration|-d <time>', 'close by itself after 90s, 10m, 1h30m, 2d...'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction open "Pic#1" 75 --currency USDt --duration 10m'),
       run('open', (cmd) => ({
@@ -47,7 +49,7 @@ function peerCommands(send, io) {
       description('The seller decides; success means it accepted and stored the bid.'),
       arg('<auction>', 'auction id, or a unique prefix of it'),
       arg('<amount>', 'a decimal like 80 or 75.5'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction bid 3fa2c1 80'),
       run('bid', (cmd) => ({ id: cmd.args.auction, amount: cmd.args.amount }))
@@ -56,7 +58,7 @@ function peerCommands(send, io) {
       'close',
       summary('Close one of your auctions and announce the sale'),
       arg('<auction>', 'auction id, or a unique prefix of it'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction close 3fa2c1'),
       run('close', (cmd) => ({ id: cmd.args.auction }))
@@ -64,7 +66,7 @@ function peerCommands(send, io) {
     command(
       'list',
       summary('List every auction this peer knows'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction list --json'),
       run('list', () => ({}))
@@ -73,7 +75,7 @@ function peerCommands(send, io) {
       'show',
       summary('Show one auction with its bids'),
       arg('<auction>', 'auction id, or a unique prefix of it'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction show 3fa2c1 --json'),
       run('show', (cmd) => ({ id: cmd.args.auction }))
@@ -81,7 +83,7 @@ function peerCommands(send, io) {
     command(
       'peers',
       summary('List the peers this peer knows'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction peers'),
       run('peers', () => ({}))
@@ -89,7 +91,7 @@ function peerCommands(send, io) {
     command(
       'status',
       summary('Show the peer’s key, peers, auctions and state digest'),
-      storageFlag(),
+      ...storage(),
       jsonFlag(),
       footer('Example: hyperauction status'),
       run('status', () => ({}))
