@@ -90,6 +90,7 @@ class AuctionPeer extends ReadyResource {
     this._yours = 0
     this._recovery = null
     this._recovering = null
+    this._tail = null
   }
 
   get publicKey() {
@@ -135,6 +136,7 @@ class AuctionPeer extends ReadyResource {
       this._disputed.add(this.id)
       this.emit('dispute', { seller: this.id, length })
     })
+    this.log.on('tail', () => this._ontail())
     this._announced = this.log.core.length > 0
     this.sequencer = new Sequencer({
       log: this.log,
@@ -340,15 +342,18 @@ class AuctionPeer extends ReadyResource {
     }
   }
 
-  // Hash over the logs this peer has applied, sorted by author: (author, length, tree hash).
-  // Two peers with the same digest hold the same signed histories.
+  // Hash over the logs this peer has applied, sorted by author: (author, length, disputed,
+  // tree hash). Two peers with the same digest hold the same signed histories.
   async digest() {
     if (!this.opened) await this.ready()
     const parts = []
     const add = async (hex, core, length) => {
       if (length === 0) return
-      const tree = core.closed ? b4a.alloc(32) : await core.treeHash(length)
-      parts.push([hex, b4a.concat([b4a.from(hex, 'hex'), c.encode(c.uint, length), tree])])
+      // A disputed log counts apart: what was applied of it is not what its tree now says
+      const disputed = this._disputed.has(hex)
+      const tree = core.closed || disputed ? b4a.alloc(32) : await core.treeHash(length)
+      const head = b4a.concat([b4a.from(hex, 'hex'), c.encode(c.uint, length)])
+      parts.push([hex, b4a.concat([head, c.encode(c.bool, disputed), tree])])
     }
     await add(this.id, this.log.core, this.log.core.length)
     for (const [hex, follower] of this._followers) {
@@ -386,6 +391,7 @@ class AuctionPeer extends ReadyResource {
         'This peer’s log has two signed histories: it takes no more events'
       )
     }
+    while (this._tail !== null) await this._tail
     if (this._recovering === null) return
     let timer
     const timeout = new Promise((resolve) => {
@@ -429,15 +435,35 @@ class AuctionPeer extends ReadyResource {
     await this.net.greeted({ timeout: RECOVERY_TIMEOUT })
     const length = Math.max(r.applied, this._yours)
     if (length > this.log.core.length) {
-      const recovered = await this.log.recover(length, RECOVERY_TIMEOUT)
-      const own = await this.view.getLog(this.id)
-      await this._applyOwnBlocks(own === null ? 0 : own.applied)
-      if (recovered > 0) this.emit('recovered', { blocks: recovered, length: this.log.core.length })
+      await this.log.recover(length, RECOVERY_TIMEOUT)
+      this._ontail()
+      if (this._tail !== null) await this._tail
     }
     if (this.log.core.length < r.applied || this.closing) return
     this._recovering = null
     this._recovery = null
     r.resolve()
+  }
+
+  // Blocks of the own log came back by replication: apply them before anything is judged again
+  _ontail() {
+    if (this._tail !== null) return
+    this._tail = (async () => {
+      const before = (await this.view.getLog(this.id)) || { applied: 0 }
+      let applied = before.applied
+      while (applied < this.log.core.length && !this.closing) {
+        await this._applyOwnBlocks(applied)
+        applied = (await this.view.getLog(this.id)).applied
+      }
+      this.sequencer.forget()
+      if (applied > before.applied) {
+        this.emit('recovered', { blocks: applied - before.applied, length: applied })
+      }
+    })()
+      .catch((err) => this.emit('warning', err))
+      .finally(() => {
+        this._tail = null
+      })
   }
 
   async _applyOwnBlocks(from) {

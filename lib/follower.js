@@ -1,6 +1,7 @@
 const ReadyResource = require('ready-resource')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
+const settle = require('./settle')
 const m = require('./messages')
 const { logManifest } = require('./crypto')
 const { MAX_REMOTE_BLOCK } = require('./constants')
@@ -58,6 +59,11 @@ class Follower extends ReadyResource {
     this.core.on('append', this._onappend)
     this.core.on('download', this._onappend)
     this.core.on('conflict', (length, fork, proof) => this._onconflict(length, fork, proof))
+    // This project never truncates its log: a signed fork below what this peer applied
+    // rewrites history it holds. (A new replica taking up a fork it never saw is no rewrite.)
+    this.core.on('truncate', (ancestors, fork) => {
+      if (ancestors < this.applied) this._onconflict(ancestors, fork, null)
+    })
     await this.core.ready()
     this._download()
     this.kick()
@@ -67,6 +73,7 @@ class Follower extends ReadyResource {
     this._wake()
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
+    await settle(this.core)
     await this.core.close()
   }
 
@@ -136,6 +143,7 @@ class Follower extends ReadyResource {
   }
 
   _onconflict(length, fork, proof) {
+    if (this.failed !== null && this.failed.code === 'DISPUTED') return
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
     this._wake()
     this.onconflict({ length, fork, proof })

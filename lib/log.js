@@ -1,5 +1,6 @@
 const ReadyResource = require('ready-resource')
 const m = require('./messages')
+const settle = require('./settle')
 const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 
 // This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or
@@ -22,10 +23,18 @@ class OwnLog extends ReadyResource {
   async _open() {
     await this.core.ready()
     this._length = this.core.length
+    // Replication can bring back blocks another copy of this log holds beyond local storage
+    // (a tail the storage lost), without recover(): the places handed out must follow
+    this.core.on('append', () => {
+      if (this.core.length <= this._length || this._pending.length > 0) return
+      this._length = this.core.length
+      this.emit('tail', this.core.length)
+    })
   }
 
   async _close() {
     await this.flushed()
+    await settle(this.core)
     await this.core.close()
   }
 

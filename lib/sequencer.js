@@ -27,6 +27,11 @@ class Sequencer {
     if (b4a.equals(view.seller, this.publicKey) && !view.closed) this._state.set(idHex, view)
   }
 
+  // Forgets what it holds in memory: the view changed under it (a recovered tail was applied)
+  forget() {
+    this._state.clear()
+  }
+
   // The latest state of an open own auction, events still on their way into the log included
   state(idHex) {
     return this._state.get(idHex) || null

@@ -2,7 +2,16 @@ const test = require('brittle')
 const path = require('path')
 const Corestore = require('corestore')
 const b4a = require('b4a')
-const { createBootstrap, createPeer, meshed, everywhere, once, until } = require('./helpers')
+const m = require('../lib/messages')
+const {
+  createBootstrap,
+  createPeer,
+  createPeers,
+  meshed,
+  everywhere,
+  once,
+  until
+} = require('./helpers')
 
 test('a seller that signs two histories is caught by every peer, with the proof kept', async (t) => {
   const testnet = await createBootstrap(t)
@@ -55,4 +64,26 @@ test('a seller that signs two histories is caught by every peer, with the proof 
   const again = await createPeer(t, testnet, { storage: v1.storage })
   t.is((await again.getAuction(a.id)).disputed, true, 'the dispute survives a restart')
   await until(async () => (await again.dispute(liarId)) !== null, 1000, 'the stored proof')
+})
+
+test('a seller that rewrites its signed log below what a peer applied is caught', async (t) => {
+  const { peers } = await createPeers(t, 2)
+  const [liar, bidder] = peers
+  const a = await liar.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([bidder], a.id)
+  await bidder.placeBid(a.id, '50')
+
+  // A signed fork from length 1: the block with the acknowledged bid is gone
+  const caught = once(bidder, 'dispute')
+  await liar.log.core.truncate(1)
+  const close = {
+    type: m.EVENT_CLOSED,
+    payload: { auction: b4a.from(a.id, 'hex'), winningBid: null, bidCount: 0, closedAt: Date.now() }
+  }
+  await liar.log.core.append(m.encode(m.block, [close]))
+
+  t.is((await caught).seller, liar.id, 'the bidder catches the rewrite')
+  const held = await bidder.getAuction(a.id)
+  t.is(held.disputed, true, 'and shows the auction as disputed')
+  t.is(held.bidCount, 1, 'with the bid it was acknowledged, not the rewritten history')
 })

@@ -97,3 +97,46 @@ test('storage of version 0.1 is refused with an error that names the version', a
   }
   await peer.close().catch(() => {})
 })
+
+test('a lost tail that a peer brings back after start-up is applied before the next event', async (t) => {
+  const testnet = await createBootstrap(t)
+  const dir = path.join(await t.tmp(), 'seller')
+  const bdir = path.join(await t.tmp(), 'bidder')
+  const backup = path.join(await t.tmp(), 'backup')
+
+  let seller = await createPeer(t, testnet, { storage: dir, name: 'seller' })
+  let bidder = await createPeer(t, testnet, { storage: bdir, name: 'bidder' })
+  await meshed([seller, bidder])
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([bidder], a.id)
+  await seller.close()
+  fs.cpSync(path.join(dir, 'db'), backup, { recursive: true })
+
+  seller = await createPeer(t, testnet, { storage: dir })
+  await meshed([seller, bidder])
+  for (const amount of ['2', '3', '4']) await bidder.placeBid(a.id, amount)
+  const lost = seller.log.core.length
+  await seller.close()
+  // The peer that holds the tail is away while the seller starts on storage that lost it
+  await bidder.close()
+  fs.rmSync(path.join(dir, 'db'), { recursive: true })
+  fs.cpSync(backup, path.join(dir, 'db'), { recursive: true })
+
+  seller = await createPeer(t, testnet, { storage: dir, requestTimeout: 500 })
+  t.is(seller.log.core.length, 1, 'storage came back with only the first block')
+  const recovered = once(seller, 'recovered')
+  bidder = await createPeer(t, testnet, { storage: bdir })
+  await meshed([seller, bidder])
+  const { blocks } = await recovered
+  t.is(blocks, lost - 1, 'replication brought the lost blocks back')
+  t.is((await seller.getAuction(a.id)).bidCount, 3, 'and the seller’s view holds their bids')
+
+  const warnings = []
+  bidder.on('warning', (err) => warnings.push(err.code))
+  const b = await seller.openAuction({ item: 'Pic#2', price: '1' })
+  await everywhere([bidder], b.id)
+  const bid = await bidder.placeBid(a.id, '5')
+  t.is(bid.position, 3, 'the next bid is judged after the recovered ones')
+  await converged([seller, bidder])
+  t.alike(warnings, [], 'the bidder found every new event where the seller said it was')
+})
