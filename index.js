@@ -134,6 +134,8 @@ class AuctionPeer extends ReadyResource {
     // Another copy of this peer's storage signed a second history: this log can take no more
     this.log.core.on('conflict', (length) => {
       this._disputed.add(this.id)
+      this.view.stageLog(this.id, { applied: this.log.core.length, disputed: true, invalid: false })
+      this.view.scheduleFlush()
       this.emit('dispute', { seller: this.id, length })
     })
     this.log.on('tail', () => this._ontail())
@@ -153,6 +155,7 @@ class AuctionPeer extends ReadyResource {
     // Blocks of the own log that the view has not applied (a view lost or behind)
     const own = await this.view.getLog(this.id)
     const applied = own === null ? 0 : own.applied
+    if (own !== null && own.disputed) this._disputed.add(this.id)
     await this._applyOwnBlocks(applied)
 
     for (const { id, endsAt } of await this.view.listTimers()) this.timers.arm(id, endsAt)
@@ -178,6 +181,7 @@ class AuctionPeer extends ReadyResource {
       backoff: this._backoff,
       greet: (publicKey) => this._greet(publicKey),
       onreplicate: (hex, mux) => this._onreplicate(hex, mux),
+      ondisconnect: (hex) => this._ondisconnect(hex),
       onerror: (err) => this.emit('warning', err)
     })
     respond(this.net, this)
@@ -272,13 +276,14 @@ class AuctionPeer extends ReadyResource {
       throw err
     }
 
-    await this._confirm(view.seller, idHex, bid, reply)
+    const confirmed = await this._confirm(view.seller, idHex, bid, reply)
     return {
       auction: idHex,
       bidder: this.id,
       amount: formatAmount(units),
       position: reply.position,
-      acceptedAt: reply.acceptedAt
+      acceptedAt: reply.acceptedAt,
+      confirmed
     }
   }
 
@@ -289,11 +294,12 @@ class AuctionPeer extends ReadyResource {
     return describeSale(this._describe(view))
   }
 
-  async getAuction(auctionId) {
+  // With lastBids, only that many of the latest bids (bidCount still counts them all)
+  async getAuction(auctionId, { lastBids = Infinity } = {}) {
     if (!this.opened) await this.ready()
     const idHex = parseId(auctionId)
     const view = await this._getView(idHex)
-    return this._describe(view, await this.view.getBids(idHex))
+    return this._describe(view, await this.view.getBids(idHex, { last: lastBids }))
   }
 
   // Every known auction, oldest first; with page: true, one page { auctions, cursor } of at
@@ -560,6 +566,13 @@ class AuctionPeer extends ReadyResource {
     }
   }
 
+  // The author is gone: what this peer missed of its log can still come from other holders
+  _ondisconnect(hex) {
+    const follower = this._followers.get(hex)
+    if (!follower || !follower.opened) return
+    for (const mux of this.net.randomMuxers(RELAYS, hex)) follower.attach(mux)
+  }
+
   // A remote log: followed while this peer holds it, bounded in number. It is replicated with
   // its author; while the author is not connected, with the peer that named it (source) and a
   // few others at random. Fetching from other followers while the author is there would only
@@ -578,7 +591,9 @@ class AuctionPeer extends ReadyResource {
     const follower = new Follower(this.store, author, {
       applied: row === null ? 0 : row.applied,
       onblock: (index, events) => this._onremoteblock(author, hex, index, events),
-      onconflict: (conflict) => this._onconflict(hex, conflict),
+      onconflict: (conflict) => {
+        this._onconflict(hex, conflict).catch((err) => this.emit('warning', err))
+      },
       oninvalid: (err) => this._oninvalid(hex, err)
     })
     this._followers.set(hex, follower)
@@ -602,7 +617,8 @@ class AuctionPeer extends ReadyResource {
   }
 
   // A bid counts once this peer holds the seller's signed block with it: a seller that later
-  // loses its tail takes it back from here, and one that denies it is caught
+  // loses its tail takes it back from here. True once held; false if the block has not arrived
+  // within bidTimeout; DISPUTED if the seller's signed log holds something else there.
   async _confirm(seller, idHex, bid, reply) {
     const hex = b4a.toString(seller, 'hex')
     const follower = this._followers.get(hex)
@@ -613,19 +629,15 @@ class AuctionPeer extends ReadyResource {
           `The seller's block ${reply.index} with the accepted bid has not arrived yet`
         )
       )
-      return
+      return false
     }
     const row = await this.view.getBid(idHex, reply.position)
-    if (row === null || !b4a.equals(row.bid.signature, bid.signature)) this._denied(hex, reply)
-  }
-
-  _denied(hex, at) {
-    this.emit(
-      'warning',
-      AuctionError.DISPUTED(
-        `Seller ${hex} acknowledged a bid at ${at.index}/${at.offset} that its log does not hold`
+    if (row === null || !b4a.equals(row.bid.signature, bid.signature)) {
+      throw AuctionError.DISPUTED(
+        `The seller acknowledged this bid at ${reply.index}/${reply.offset}, but its signed log holds something else there`
       )
-    )
+    }
+    return true
   }
 
   async _onconflict(hex, { length, fork, proof }) {

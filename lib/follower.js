@@ -59,12 +59,11 @@ class Follower extends ReadyResource {
     this.core.on('append', this._onappend)
     this.core.on('download', this._onappend)
     this.core.on('conflict', (length, fork, proof) => this._onconflict(length, fork, proof))
-    // This project never truncates its log: a signed fork below what this peer applied
-    // rewrites history it holds. (A new replica taking up a fork it never saw is no rewrite.)
-    this.core.on('truncate', (ancestors, fork) => {
-      if (ancestors < this.applied) this._onconflict(ancestors, fork, null)
-    })
+    // Peers never truncate their logs, so a signed fork is proof that the author rewrote one:
+    // whoever sees it, also a new replica that only ever saw the new fork
+    this.core.on('truncate', (ancestors, fork) => this._onconflict(ancestors, fork, null))
     await this.core.ready()
+    if (this.core.fork > 0) return this._onconflict(this.core.length, this.core.fork, null)
     this._download()
     this.kick()
   }

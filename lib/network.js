@@ -43,6 +43,8 @@ class Network extends ReadyResource {
     // hears of each connection that replicates; onerror reports
     this.greet = opts.greet
     this.onreplicate = opts.onreplicate || noop
+    // ondisconnect(hex): the last replicating connection to a key closed
+    this.ondisconnect = opts.ondisconnect || noop
     this.onerror = opts.onerror || noop
     this.id = b4a.toString(this.keyPair.publicKey, 'hex')
 
@@ -316,7 +318,9 @@ class Network extends ReadyResource {
     if (!list) return
     const i = list.indexOf(conn)
     if (i !== -1) list.splice(i, 1)
-    if (list.length === 0) this._connections.delete(conn.hex)
+    if (list.length > 0) return
+    this._connections.delete(conn.hex)
+    if (conn.replicating && !this.closing) this.ondisconnect(conn.hex)
   }
 
   async _handle(handler, req, stream) {

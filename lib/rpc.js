@@ -16,6 +16,7 @@ const METHODS = {
 }
 
 const AUCTIONS_PAGE = 100
+const AUCTION_BIDS = 100
 const AUCTIONS_PAGE_MAX = 500
 
 // The responders of a peer. Binary methods decode their bytes strictly; the read-only ones
@@ -74,7 +75,8 @@ function respond(network, peer) {
     METHODS.auction,
     async (req) => {
       const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
-      return json(await peer.getAuction(query.id))
+      // A reply is bounded whatever the bid count: the latest bids only
+      return json(await peer.getAuction(query.id, { lastBids: AUCTION_BIDS }))
     },
     FRAMED
   )

@@ -21,6 +21,7 @@ class View extends ReadyResource {
     this.cacheSize = opts.cacheSize || VIEW_CACHE
     this._cache = new Map()
     this._rows = new Map()
+    this._bidWrites = 0
     this._staged = new Map()
     this._writing = null
     this._next = null
@@ -88,13 +89,18 @@ class View extends ReadyResource {
     const key = bidsKey(idHex, position)
     const staged = this._staged.get(key)
     if (this._rows.has(key) || (staged && !staged.partial)) return
+    const writes = this._bidWrites
     const rows = await this._getBidRows(key)
-    // Only what storage holds with nothing pending: otherwise the pending rows are the newer
-    if (!this._rows.has(key) && !this._pending(key)) this._rememberRows(key, rows)
+    // Only if no bid was staged meanwhile (it may have been written and left memory already):
+    // otherwise what was read may be older than what storage holds now
+    if (writes === this._bidWrites && !this._rows.has(key) && !this._pending(key)) {
+      this._rememberRows(key, rows)
+    }
   }
 
   // nonces: kept by the seller only, which must recognise a retried bid
   stageBid(idHex, row, nonces) {
+    this._bidWrites++
     const key = bidsKey(idHex, row.position)
     let entry = this._staged.get(key)
     if (entry === undefined || entry === null) {
@@ -123,13 +129,19 @@ class View extends ReadyResource {
     return rows[position % BIDS_PER_ROW] || null
   }
 
-  async getBids(idHex) {
+  // The bids of an auction in order, or only the last ones
+  async getBids(idHex, { last = Infinity } = {}) {
     await this.flushed()
-    const bids = []
-    for await (const { value } of this.bee.createReadStream(range('bids/' + idHex + '/'))) {
-      for (const row of c.decode(bidRows, value)) bids.push(row)
-    }
-    return bids
+    const rows = []
+    const limit = last === Infinity ? Infinity : Math.ceil(last / BIDS_PER_ROW) + 1
+    const stream = this.bee.createReadStream({
+      ...range('bids/' + idHex + '/'),
+      reverse: true,
+      limit
+    })
+    for await (const { value } of stream) rows.push(c.decode(bidRows, value))
+    const bids = rows.reverse().flat()
+    return last === Infinity ? bids : bids.slice(-last)
   }
 
   async _getBidRows(key) {
@@ -304,7 +316,7 @@ class View extends ReadyResource {
 
   // A row of bids staged without the bids before it: those come from storage
   async _completeRows(key, entry) {
-    if (!entry.partial) return entry.rows
+    if (!entry.partial && !hasHoles(entry.rows)) return entry.rows
     const node = await this.bee.get(key)
     const rows = merge([node === null ? [] : c.decode(bidRows, node.value), entry.rows])
     if (!this._staged.has(key)) this._rememberRows(key, rows)
@@ -346,6 +358,11 @@ function noop() {}
 
 function bidsKey(idHex, position) {
   return 'bids/' + idHex + '/' + pad(Math.floor(position / BIDS_PER_ROW))
+}
+
+function hasHoles(rows) {
+  for (let i = 0; i < rows.length; i++) if (rows[i] === undefined) return true
+  return false
 }
 
 // Later layers win, slot by slot

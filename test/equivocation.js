@@ -67,7 +67,7 @@ test('a seller that signs two histories is caught by every peer, with the proof 
 })
 
 test('a seller that rewrites its signed log below what a peer applied is caught', async (t) => {
-  const { peers } = await createPeers(t, 2)
+  const { peers, testnet } = await createPeers(t, 2)
   const [liar, bidder] = peers
   const a = await liar.openAuction({ item: 'Pic#1', price: '1' })
   await everywhere([bidder], a.id)
@@ -86,4 +86,9 @@ test('a seller that rewrites its signed log below what a peer applied is caught'
   const held = await bidder.getAuction(a.id)
   t.is(held.disputed, true, 'and shows the auction as disputed')
   t.is(held.bidCount, 1, 'with the bid it was acknowledged, not the rewritten history')
+
+  // A peer that only ever sees the new fork: a fork is itself the proof, peers never truncate
+  const late = await createPeer(t, testnet, { name: 'late' })
+  await until(async () => (await late.info()).disputed.includes(liar.id), 10000, 'the late dispute')
+  t.pass('a late joiner catches the rewrite too')
 })

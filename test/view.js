@@ -66,4 +66,9 @@ test('bids kept many to a row come back whole, in order, through evictions and f
     'a bid is found again by its nonce'
   )
   t.is((await view.getBid(hex[3], 99)).position, 99)
+  t.alike(
+    (await view.getBids(hex[2], { last: 5 })).map((b) => b.position),
+    [95, 96, 97, 98, 99],
+    'the last bids only, for bounded replies'
+  )
 })

@@ -89,7 +89,10 @@ function result(cmd, res, nameOf) {
     case 'open':
       return `opened ${res.item} for ${money(res.startPrice, res.currency)}\nid ${res.id}`
     case 'bid':
-      return `bid of ${res.amount} accepted as bid #${res.position + 1} on ${res.auction}`
+      return (
+        `bid of ${res.amount} accepted as bid #${res.position + 1} on ${res.auction}` +
+        (res.confirmed ? '' : ' (not yet confirmed: the seller’s signed block has not arrived)')
+      )
     case 'close':
       return saleLine(res, nameOf)
     case 'list':
