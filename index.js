@@ -39,6 +39,9 @@ const CACHE_ENTRIES = 16384
 const START_GREETING_TIMEOUT = 2000
 // Connections besides the author's on which a followed log is replicated
 const RELAYS = 2
+// Named logs not yet shown to hold anything: how many at once, for how long
+const MAX_PROBATION = 256
+const PROBATION = 15000
 
 class AuctionPeer extends ReadyResource {
   constructor(storage, opts = {}) {
@@ -76,6 +79,7 @@ class AuctionPeer extends ReadyResource {
     this._secret = opts.secret || null
     this._requestTimeout = opts.requestTimeout
     this._bidTimeout = opts.bidTimeout || BID_TIMEOUT
+    this._probationTime = opts.probation || PROBATION
     this._maintainInterval = opts.maintainInterval
     this._lookupInterval = opts.lookupInterval
     this._backoff = opts.backoff
@@ -83,6 +87,8 @@ class AuctionPeer extends ReadyResource {
     this._instances = new Map()
     this._followers = new Map()
     this._disputed = new Set()
+    this._probation = new Map()
+    this._slotWaiters = []
     // Logs that broke a rule: never followed again, whoever names them
     this._invalid = new Set()
     this._announced = false
@@ -200,6 +206,7 @@ class AuctionPeer extends ReadyResource {
 
   async _close() {
     this.timers.close()
+    for (const hex of [...this._probation.keys()]) this._leaveProbation(hex)
     if (this.net !== null) {
       await Promise.allSettled([this._sayBye()])
       await this.net.close()
@@ -581,7 +588,12 @@ class AuctionPeer extends ReadyResource {
     const hex = b4a.toString(author, 'hex')
     if (hex === this.id || this._followers.has(hex)) return
     if (this._disputed.has(hex) || this._invalid.has(hex)) return
-    if (this._followers.size >= MAX_LOGS) {
+    // A log only named (by its author or a peer) is on probation until a signed length shows it
+    // is not empty: anyone can name keys by the thousand, and they must not take the slots
+    // Its own author is connected and speaks for one log only: it goes past the probation cap
+    const byAuthor = source !== null && b4a.equals(source, author)
+    if (row === null && !byAuthor && this._probation.size >= MAX_PROBATION) return
+    if (this._followers.size - this._probation.size >= MAX_LOGS) {
       this.emit(
         'warning',
         AuctionError.TOO_MANY_LOGS(`Not following ${hex}: ${MAX_LOGS} logs held`)
@@ -597,7 +609,7 @@ class AuctionPeer extends ReadyResource {
       oninvalid: (err) => this._oninvalid(hex, err)
     })
     this._followers.set(hex, follower)
-    if (row === null) this.view.stageLog(hex, { applied: 0, disputed: false, invalid: false })
+    if (row === null) this._probe(hex, follower)
     follower
       .ready()
       .then(() => {
@@ -613,7 +625,42 @@ class AuctionPeer extends ReadyResource {
   }
 
   _onremoteblock(author, hex, index, events) {
+    this._admit(hex)
     return this._applyBlock(author, hex, index, events, false)
+  }
+
+  _probationSlot() {
+    return new Promise((resolve) => this._slotWaiters.push(resolve))
+  }
+
+  _leaveProbation(hex) {
+    const timer = this._probation.get(hex)
+    if (timer === undefined) return false
+    clearTimeout(timer)
+    this._probation.delete(hex)
+    const waiters = this._slotWaiters
+    this._slotWaiters = []
+    for (const resolve of waiters) resolve()
+    return true
+  }
+
+  _probe(hex, follower) {
+    const timer = setTimeout(() => {
+      if (!this._probation.has(hex)) return
+      if (follower.length > 0) return this._admit(hex)
+      // Nothing signed came: forget the log, it may be named again later
+      this._leaveProbation(hex)
+      if (this._followers.get(hex) === follower) this._followers.delete(hex)
+      follower.close().catch(safetyCatch)
+    }, this._probationTime)
+    timer.unref()
+    this._probation.set(hex, timer)
+  }
+
+  // A log that showed signed data: it takes a slot and is remembered
+  _admit(hex) {
+    if (!this._leaveProbation(hex)) return
+    this.view.stageLog(hex, { applied: 0, disputed: false, invalid: false })
   }
 
   // A bid counts once this peer holds the seller's signed block with it: a seller that later
@@ -743,7 +790,7 @@ class AuctionPeer extends ReadyResource {
     }
     if (hello.yours > this._yours) this._yours = hello.yours
     if (this._recovering !== null && hello.yours > this.log.core.length) this._tryRecover()
-    if (hello.length > 0) this._follow(publicKey)
+    if (hello.length > 0) this._follow(publicKey, null, publicKey)
     for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
     if (!this._paged.has(hex)) {
       this._paged.add(hex)
@@ -763,7 +810,10 @@ class AuctionPeer extends ReadyResource {
       const res = m.decode(m.logsResponse, reply, 'logs reply')
       if (res.logs.length > LOGS_PAGE) throw AuctionError.BAD_REQUEST('Too many logs in one page')
       for (const { author, length } of res.logs) {
-        if (length > 0) this._follow(author, null, publicKey)
+        if (length === 0) continue
+        // Named logs wait for a probation slot rather than be skipped
+        while (this._probation.size >= MAX_PROBATION && !this.closing) await this._probationSlot()
+        this._follow(author, null, publicKey)
       }
       if (!res.more || res.logs.length === 0) break
       after = res.logs[res.logs.length - 1].author
@@ -790,7 +840,7 @@ class AuctionPeer extends ReadyResource {
 
   _onnotice(remote, length) {
     this.net.discovered(remote)
-    if (length > 0) this._follow(remote)
+    if (length > 0) this._follow(remote, null, remote)
   }
 
   _onbid(bid, remote) {

@@ -5,7 +5,10 @@ const b4a = require('b4a')
 const m = require('../lib/messages')
 const { parseAmount } = require('../lib/money')
 const { MAX_REMOTE_BLOCK } = require('../lib/constants')
-const { createPeers, until, count, once } = require('./helpers')
+const c = require('compact-encoding')
+const AuctionPeer = require('..')
+const crypto = require('../lib/crypto')
+const { createPeers, until, count, once, everywhere, rawClient } = require('./helpers')
 
 const ENDLESS_BLOCKS = 200
 const EVENTS_PER_BLOCK = 64
@@ -83,4 +86,39 @@ test('an endless log of valid events keeps a follower inside its memory bound', 
   t.comment(`held heap grew at most ${mib.toFixed(1)} MiB while following ${total} events`)
   t.ok(mib < 48, 'within 48 MiB: the node cache, the view cache and the staged writes are bounded')
   t.is(await count(victim), total, `all ${total} auctions applied`)
+})
+
+test('a peer that names thousands of empty logs takes no slot, and honest sellers still get in', async (t) => {
+  const { peers, testnet } = await createPeers(t, 2, { peer: { probation: 1000 } })
+  const [victim, seller] = peers
+
+  // A hostile peer greets the victim and answers its logs requests with 1,000 made-up authors
+  const rpc = rawClient(t, testnet)
+  const client = rpc.connect(victim.publicKey)
+  t.teardown(() => client.destroy())
+  const fakes = []
+  for (let i = 0; i < 1000; i++) fakes.push({ author: crypto.keyPair().publicKey, length: 5 })
+  let served = 0
+  const pages = (req) => {
+    const { after } = m.decode(m.logsRequest, req)
+    const from = after === null ? 0 : fakes.findIndex((f) => b4a.equals(f.author, after)) + 1
+    served++
+    const logs = fakes.slice(from, from + 500)
+    return m.encode(m.logsResponse, { logs, more: from + 500 < fakes.length })
+  }
+  client.rpc.respond(AuctionPeer.METHODS.logs, { valueEncoding: c.raw }, pages)
+  const hello = { name: 'namer', length: 0, yours: 0, instance: crypto.randomNonce(), peers: [] }
+  await client.request(AuctionPeer.METHODS.hello, m.encode(m.hello, hello), {
+    valueEncoding: c.raw
+  })
+  await until(() => served > 0, 10000, 'the victim to ask for the logs')
+
+  const a = await seller.openAuction({ item: 'Honest#1', price: '1' })
+  await everywhere([victim], a.id)
+  t.pass('an honest seller’s new log gets in while the made-up ones wait')
+
+  await until(() => served >= 2, 20000, 'the second page')
+  await until(async () => (await victim.info()).logs <= 2, 20000, 'the made-up logs to be dropped')
+  t.pass('logs that showed nothing signed are forgotten')
+  t.is((await victim.listAuctions()).length, 1, 'and left nothing in the view')
 })
