@@ -379,7 +379,11 @@ class AuctionPeer extends ReadyResource {
 
   // The proof a disputed seller left: the other signed history Hypercore received
   async dispute(seller) {
-    const row = await this.view.getDispute(String(seller))
+    if (!this.opened) await this.ready()
+    if (typeof seller !== 'string' || !/^[0-9a-f]{64}$/i.test(seller)) {
+      throw AuctionError.INVALID_ARGUMENT('A seller is a 64 hex character public key')
+    }
+    const row = await this.view.getDispute(seller.toLowerCase())
     if (row === null) return null
     return {
       seller,
@@ -708,17 +712,21 @@ class AuctionPeer extends ReadyResource {
     this.emit('dispute', { seller: hex, length })
   }
 
+  // A log stopped: for good if its author broke a rule (a coded error), until the next start if
+  // this peer failed locally (storage), which is no fault of the author's
   _oninvalid(hex, err) {
     if (this.closing) return
-    this._invalid.add(hex)
     const follower = this._followers.get(hex)
     if (follower) {
       this._followers.delete(hex)
       follower.close().catch(safetyCatch)
     }
-    const applied = follower ? follower.applied : 0
-    this.view.stageLog(hex, { applied, disputed: false, invalid: true })
-    this.view.scheduleFlush()
+    if (err instanceof AuctionError) {
+      this._invalid.add(hex)
+      const applied = follower ? follower.applied : 0
+      this.view.stageLog(hex, { applied, disputed: false, invalid: true })
+      this.view.scheduleFlush()
+    }
     this.emit('warning', err)
   }
 
