@@ -5,19 +5,20 @@ const Corestore = require('corestore')
 const AuctionPeer = require('..')
 const { createBootstrap, createPeer, meshed, everywhere, once, converged } = require('./helpers')
 
-test('a seller whose storage lost its tail takes it back from peers and never reuses a length', async (t) => {
-  const testnet = await createBootstrap(t)
+// A seller whose database lost its recent writes: it opened auction a and accepted 3 bids from
+// bidder, then its storage went back to the state after the opening (the device file stays: it
+// refuses a copied storage folder as a whole). With holderAway, the bidder is closed too.
+async function sellerThatLostItsTail(t, testnet, { holderAway = false } = {}) {
   const dir = path.join(await t.tmp(), 'seller')
+  const bdir = path.join(await t.tmp(), 'bidder')
   const backup = path.join(await t.tmp(), 'backup')
 
   let seller = await createPeer(t, testnet, { storage: dir, name: 'seller' })
-  const bidder = await createPeer(t, testnet, { name: 'bidder' })
+  const bidder = await createPeer(t, testnet, { storage: bdir, name: 'bidder' })
   await meshed([seller, bidder])
   const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
   await everywhere([bidder], a.id)
   await seller.close()
-  // What a database that loses its recent writes leaves behind: the state after the first
-  // auction. The device file stays: it refuses a copied storage folder as a whole.
   fs.cpSync(path.join(dir, 'db'), backup, { recursive: true })
 
   seller = await createPeer(t, testnet, { storage: dir })
@@ -25,12 +26,19 @@ test('a seller whose storage lost its tail takes it back from peers and never re
   for (const amount of ['2', '3', '4']) await bidder.placeBid(a.id, amount)
   const lost = seller.log.core.length
   await seller.close()
+  if (holderAway) await bidder.close()
   fs.rmSync(path.join(dir, 'db'), { recursive: true })
   fs.cpSync(backup, path.join(dir, 'db'), { recursive: true })
+  return { dir, bdir, a, bidder, lost }
+}
+
+test('a seller whose storage lost its tail takes it back from peers and never reuses a length', async (t) => {
+  const testnet = await createBootstrap(t)
+  const { dir, a, bidder, lost } = await sellerThatLostItsTail(t, testnet)
 
   const disputes = []
   bidder.on('dispute', (d) => disputes.push(d))
-  seller = new AuctionPeer(dir, {
+  const seller = new AuctionPeer(dir, {
     bootstrap: testnet.bootstrap,
     host: '127.0.0.1',
     firewalled: false,
@@ -100,32 +108,12 @@ test('storage of version 0.1 is refused with an error that names the version', a
 
 test('a lost tail that a peer brings back after start-up is applied before the next event', async (t) => {
   const testnet = await createBootstrap(t)
-  const dir = path.join(await t.tmp(), 'seller')
-  const bdir = path.join(await t.tmp(), 'bidder')
-  const backup = path.join(await t.tmp(), 'backup')
+  const { dir, bdir, a, lost } = await sellerThatLostItsTail(t, testnet, { holderAway: true })
 
-  let seller = await createPeer(t, testnet, { storage: dir, name: 'seller' })
-  let bidder = await createPeer(t, testnet, { storage: bdir, name: 'bidder' })
-  await meshed([seller, bidder])
-  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
-  await everywhere([bidder], a.id)
-  await seller.close()
-  fs.cpSync(path.join(dir, 'db'), backup, { recursive: true })
-
-  seller = await createPeer(t, testnet, { storage: dir })
-  await meshed([seller, bidder])
-  for (const amount of ['2', '3', '4']) await bidder.placeBid(a.id, amount)
-  const lost = seller.log.core.length
-  await seller.close()
-  // The peer that holds the tail is away while the seller starts on storage that lost it
-  await bidder.close()
-  fs.rmSync(path.join(dir, 'db'), { recursive: true })
-  fs.cpSync(backup, path.join(dir, 'db'), { recursive: true })
-
-  seller = await createPeer(t, testnet, { storage: dir, requestTimeout: 500 })
+  const seller = await createPeer(t, testnet, { storage: dir, requestTimeout: 500 })
   t.is(seller.log.core.length, 1, 'storage came back with only the first block')
   const recovered = once(seller, 'recovered')
-  bidder = await createPeer(t, testnet, { storage: bdir })
+  const bidder = await createPeer(t, testnet, { storage: bdir })
   await meshed([seller, bidder])
   const { blocks } = await recovered
   t.is(blocks, lost - 1, 'replication brought the lost blocks back')
