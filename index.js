@@ -593,8 +593,8 @@ class AuctionPeer extends ReadyResource {
     if (hex === this.id || this._followers.has(hex)) return
     if (this._disputed.has(hex) || this._invalid.has(hex)) return
     // A log only named (by its author or a peer) is on probation until a signed length shows it
-    // is not empty: anyone can name keys by the thousand, and they must not take the slots
-    // Its own author is connected and speaks for one log only: it goes past the probation cap
+    // is not empty: anyone can name keys by the thousand, and they must not take the slots. Its
+    // own author, connected and speaking for one log only, goes past the probation cap.
     const byAuthor = source !== null && b4a.equals(source, author)
     if (row === null && !byAuthor && this._probation.size >= MAX_PROBATION) return
     if (this._followers.size - this._probation.size >= MAX_LOGS) {
@@ -693,6 +693,7 @@ class AuctionPeer extends ReadyResource {
 
   async _onconflict(hex, { length, fork, proof }) {
     this._disputed.add(hex)
+    this._leaveProbation(hex)
     const follower = this._followers.get(hex)
     const row = (await this.view.getLog(hex)) || { applied: 0 }
     this.view.stageLog(hex, {
@@ -716,6 +717,7 @@ class AuctionPeer extends ReadyResource {
   // this peer failed locally (storage), which is no fault of the author's
   _oninvalid(hex, err) {
     if (this.closing) return
+    this._leaveProbation(hex)
     const follower = this._followers.get(hex)
     if (follower) {
       this._followers.delete(hex)
