@@ -97,6 +97,7 @@ class AuctionPeer extends ReadyResource {
     this._recovery = null
     this._recovering = null
     this._tail = null
+    this._tailError = null
   }
 
   get publicKey() {
@@ -409,6 +410,17 @@ class AuctionPeer extends ReadyResource {
       )
     }
     while (this._tail !== null) await this._tail
+    if (this._tailError !== null) {
+      // Blocks of the own log are held but not applied: judging without them could place an
+      // event where the log already has one
+      this._ontail()
+      await this._tail
+      if (this._tailError !== null) {
+        throw AuctionError.LOG_RECOVERING(
+          `Blocks of this peer's log that came back are not applied yet: ${this._tailError.message}`
+        )
+      }
+    }
     if (this._recovering === null) return
     let timer
     const timeout = new Promise((resolve) => {
@@ -465,6 +477,7 @@ class AuctionPeer extends ReadyResource {
   // Blocks of the own log came back by replication: apply them before anything is judged again
   _ontail() {
     if (this._tail !== null) return
+    this._tailError = null
     this._tail = (async () => {
       const before = (await this.view.getLog(this.id)) || { applied: 0 }
       let applied = before.applied
@@ -477,15 +490,20 @@ class AuctionPeer extends ReadyResource {
         this.emit('recovered', { blocks: applied - before.applied, length: applied })
       }
     })()
-      .catch((err) => this.emit('warning', err))
+      .catch((err) => {
+        this._tailError = err
+        this.emit('warning', err)
+      })
       .finally(() => {
         this._tail = null
       })
   }
 
+  // A block not held locally (a tail still coming back) is waited for, not forever
   async _applyOwnBlocks(from) {
     for (let index = from; index < this.log.core.length; index++) {
-      const events = m.decode(m.block, await this.log.core.get(index), 'own log block')
+      const block = await this.log.core.get(index, { timeout: RECOVERY_TIMEOUT })
+      const events = m.decode(m.block, block, 'own log block')
       await this._applyBlock(this.publicKey, this.id, index, events, true)
     }
   }

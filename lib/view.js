@@ -301,6 +301,15 @@ class View extends ReadyResource {
         await batch.flush()
         done.resolve()
       } catch (err) {
+        // Nothing of the batch was written: what it held is staged again, under anything newer
+        for (const [key, value] of ops) {
+          const newer = this._staged.get(key)
+          if (newer === undefined) this._staged.set(key, value)
+          else if (isRows(value) && isRows(newer)) {
+            const rows = merge([value.rows, newer.rows])
+            this._staged.set(key, { rows, partial: value.partial && newer.partial })
+          }
+        }
         done.reject(err)
       } finally {
         this._writing = null
@@ -358,6 +367,10 @@ function noop() {}
 
 function bidsKey(idHex, position) {
   return 'bids/' + idHex + '/' + pad(Math.floor(position / BIDS_PER_ROW))
+}
+
+function isRows(value) {
+  return value !== null && value !== undefined && !b4a.isBuffer(value)
 }
 
 function hasHoles(rows) {
