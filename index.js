@@ -822,7 +822,11 @@ class AuctionPeer extends ReadyResource {
     for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
     if (!this._paged.has(hex)) {
       this._paged.add(hex)
-      this._pageLogs(publicKey).catch(safetyCatch)
+      // A directory not read to the end is read again at the next greeting
+      this._pageLogs(publicKey).catch((err) => {
+        safetyCatch(err)
+        this._paged.delete(hex)
+      })
     }
   }
 
