@@ -21,7 +21,8 @@ class View extends ReadyResource {
     this.cacheSize = opts.cacheSize || VIEW_CACHE
     this._cache = new Map()
     this._rows = new Map()
-    this._bidWrites = 0
+    // Rows being read by loadBids, and how many bids were staged into each meanwhile
+    this._reading = new Map()
     this._staged = new Map()
     this._writing = null
     this._next = null
@@ -89,19 +90,28 @@ class View extends ReadyResource {
     const key = bidsKey(idHex, position)
     const staged = this._staged.get(key)
     if (this._rows.has(key) || (staged && !staged.partial)) return
-    const writes = this._bidWrites
-    const rows = await this._getBidRows(key)
-    // Only if no bid was staged meanwhile (it may have been written and left memory already):
-    // otherwise what was read may be older than what storage holds now
-    if (writes === this._bidWrites && !this._rows.has(key) && !this._pending(key)) {
+    let reading = this._reading.get(key)
+    if (reading === undefined) this._reading.set(key, (reading = { readers: 0, writes: 0 }))
+    reading.readers++
+    const writes = reading.writes
+    let rows
+    try {
+      rows = await this._getBidRows(key)
+    } finally {
+      if (--reading.readers === 0) this._reading.delete(key)
+    }
+    // Only if no bid was staged into this row meanwhile (it may have been written and left
+    // memory already): otherwise what was read may be older than what storage holds now
+    if (writes === reading.writes && !this._rows.has(key) && !this._pending(key)) {
       this._rememberRows(key, rows)
     }
   }
 
   // nonces: kept by the seller only, which must recognise a retried bid
   stageBid(idHex, row, nonces) {
-    this._bidWrites++
     const key = bidsKey(idHex, row.position)
+    const reading = this._reading.get(key)
+    if (reading !== undefined) reading.writes++
     let entry = this._staged.get(key)
     if (entry === undefined || entry === null) {
       const known = this._rows.get(key)
