@@ -801,7 +801,7 @@ class AuctionPeer extends ReadyResource {
     const instance = this._instances.get(hex)
     // The remote started again: connections to its previous run would only time out
     if (instance !== undefined && !b4a.equals(instance, hello.instance)) {
-      this.net.supersede(hex, stream)
+      this.net.disconnect(hex, stream)
     }
     this._meet(remote, hello)
   }

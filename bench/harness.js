@@ -7,6 +7,7 @@ const path = require('path')
 const readline = require('readline')
 const { spawn } = require('child_process')
 const AuctionPeer = require('..')
+const { auctionAt } = require('../test/helpers')
 
 const HOST = '127.0.0.1'
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
@@ -163,16 +164,6 @@ async function within(fn, timeout, interval = 50) {
     await sleep(interval)
   }
   return true
-}
-
-// The auction once the peer holds it
-async function auctionAt(peer, id) {
-  try {
-    return await peer.getAuction(id)
-  } catch (err) {
-    if (err.code === 'AUCTION_NOT_FOUND') return null
-    throw err
-  }
 }
 
 // Cpu time of this process in ms

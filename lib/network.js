@@ -95,19 +95,14 @@ class Network extends ReadyResource {
     return list !== undefined && list.length > 0
   }
 
-  // Drops every connection, or every connection to one key; greetings make them again
-  disconnect(hex = null) {
+  // Drops every connection, or every connection to one key but the one on stream keep (a
+  // peer that restarted greets on a new connection; the old ones would only time out).
+  // Greetings make them again.
+  disconnect(hex = null, keep = null) {
     for (const [key, list] of this._connections) {
-      if (hex === null || key === hex) for (const conn of [...list]) conn.destroy()
+      if (hex !== null && key !== hex) continue
+      for (const conn of [...list]) if (keep === null || conn.stream !== keep) conn.destroy()
     }
-  }
-
-  // Drops every connection to a key but the one given: a peer that restarted greets from a
-  // new connection, and the old ones would only time out
-  supersede(hex, keep) {
-    const list = this._connections.get(hex)
-    if (!list) return
-    for (const conn of [...list]) if (conn.stream !== keep) conn.destroy()
   }
 
   // Resolves with the raw reply; rejects with the remote's coded error, REQUEST_TIMEOUT,

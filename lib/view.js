@@ -197,13 +197,6 @@ class View extends ReadyResource {
     return ids
   }
 
-  async countAuctions() {
-    await this.flushed()
-    let all = 0
-    for await (const entry of this.bee.createReadStream(range('auctions/'))) all += !!entry
-    return all
-  }
-
   async getLog(authorHex) {
     const buf = await this._get('logs/' + authorHex)
     return buf === null ? null : c.decode(m.logRow, buf)
