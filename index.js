@@ -27,8 +27,14 @@ const {
 } = require('./lib/constants')
 
 const DEFAULT_NETWORK = 'main'
+// Storage of this version is read by rebuilding its view from the logs
+const REBUILT_VERSION = 2
 const DEFAULT_CURRENCY = 'USDt'
 const BID_TIMEOUT = 5000
+// How long before its end an auction this peer takes part in is "ending soon"
+const ENDING_SOON = 60 * 1000
+// Auctions watched for that at once
+const MAX_ENDING_SOON = 4096
 const BYE_TIMEOUT = 1000
 const NOTICE_CONCURRENCY = 16
 // How long the first append after a start waits for known peers to say how much of the own
@@ -67,6 +73,11 @@ class AuctionPeer extends ReadyResource {
     this.net = null
     this.sequencer = null
     this.timers = new EndTimers((idHex) => this._onend(idHex))
+    // Auctions this peer sells or bid on, until they are about to end
+    this._endingSoon = new EndTimers((idHex) => {
+      this._onendingsoon(idHex).catch((err) => this.emit('warning', err))
+    })
+    this._endingSoonLead = opts.endingSoon || ENDING_SOON
 
     this._autoDestroy = !opts.dht
     this._autoCloseStore = !opts.corestore
@@ -124,6 +135,10 @@ class AuctionPeer extends ReadyResource {
     if (version === null) {
       if (this.view.length > 0) throw AuctionError.STORAGE_VERSION('The view has no version')
       this.view.stageMeta('version', c.encode(c.uint, STORAGE_VERSION))
+    } else if (c.decode(c.uint, version) === REBUILT_VERSION) {
+      // 0.2.0 stored auctions without terms: the view is derived, so it is derived again
+      await this.view.rebuild()
+      this.view.stageMeta('version', c.encode(c.uint, STORAGE_VERSION))
     } else if (c.decode(c.uint, version) !== STORAGE_VERSION) {
       throw AuctionError.STORAGE_VERSION(
         `Storage version ${c.decode(c.uint, version)} is not ${STORAGE_VERSION}`
@@ -155,7 +170,7 @@ class AuctionPeer extends ReadyResource {
         this._stage(evt, idHex, current, next, place.index, true)
         this.view.stageLog(this.id, { applied: place.index + 1, disputed: false, invalid: false })
         this.view.scheduleFlush()
-        this._notify(evt, next)
+        this._notify(evt, current, next)
       }
     })
 
@@ -207,6 +222,7 @@ class AuctionPeer extends ReadyResource {
 
   async _close() {
     this.timers.close()
+    this._endingSoon.close()
     for (const hex of [...this._probation.keys()]) this._leaveProbation(hex)
     if (this.net !== null) {
       await Promise.allSettled([this._sayBye()])
@@ -219,9 +235,13 @@ class AuctionPeer extends ReadyResource {
     if (this._autoCloseStore) await this.store.close()
   }
 
-  async openAuction({ item, price, currency = DEFAULT_CURRENCY, duration, endsAt } = {}) {
+  // Terms (all optional): reserve, increment ("5" or "2.5%"), softClose (ms), maxExtensions,
+  // buyNow. Amounts are decimal strings.
+  async openAuction(opts = {}) {
     await this._writable()
 
+    const { item, price, currency = DEFAULT_CURRENCY, duration } = opts
+    let { endsAt } = opts
     rules.checkItem(item)
     const startPrice = parseAmount(price)
     rules.checkCurrency(currency)
@@ -233,13 +253,15 @@ class AuctionPeer extends ReadyResource {
       endsAt = createdAt + duration
     }
     rules.checkEndsAt(endsAt || 0, createdAt)
+    const terms = rules.checkTerms(parseTerms(opts), startPrice, endsAt || 0)
 
     const view = await this.sequencer.open({
       item,
       startPrice,
       currency,
       endsAt: endsAt || 0,
-      createdAt
+      createdAt,
+      terms
     })
     if (!this._announced) this._announce()
     return this._describe(view)
@@ -284,12 +306,13 @@ class AuctionPeer extends ReadyResource {
       throw err
     }
 
+    this._involved(idHex, view)
     const confirmed = await this._confirm(view.seller, idHex, bid, reply)
     return {
       auction: idHex,
       bidder: this.id,
       amount: formatAmount(units),
-      position: reply.position,
+      position: reply.position + 1,
       acceptedAt: reply.acceptedAt,
       confirmed
     }
@@ -300,6 +323,22 @@ class AuctionPeer extends ReadyResource {
     const idHex = parseId(auctionId)
     const view = await this.sequencer.close(idHex)
     return describeSale(this._describe(view))
+  }
+
+  // Ends an own auction with no sale, while no bid stands
+  async cancelAuction(auctionId) {
+    await this._writable()
+    const view = await this.sequencer.cancel(parseId(auctionId))
+    return describeSale(this._describe(view))
+  }
+
+  // The seller takes no more bids from bidder (a public key, hex) on an own auction; its bids
+  // accepted there no longer count, and the highest bid left by anyone else leads again
+  async refuseBidder(auctionId, bidder) {
+    await this._writable()
+    const idHex = parseId(auctionId)
+    const view = await this.sequencer.refuse(idHex, parseKey(bidder, 'A bidder'))
+    return this._describe(view)
   }
 
   // With lastBids, only that many of the latest bids (bidCount still counts them all)
@@ -381,9 +420,7 @@ class AuctionPeer extends ReadyResource {
   // The proof a disputed seller left: the other signed history Hypercore received
   async dispute(seller) {
     if (!this.opened) await this.ready()
-    if (typeof seller !== 'string' || !/^[0-9a-f]{64}$/i.test(seller)) {
-      throw AuctionError.INVALID_ARGUMENT('A seller is a 64 hex character public key')
-    }
+    parseKey(seller, 'A seller')
     const row = await this.view.getDispute(seller.toLowerCase())
     if (row === null) return null
     return {
@@ -523,12 +560,28 @@ class AuctionPeer extends ReadyResource {
   async _applyBlock(author, authorHex, index, events, own) {
     const touched = new Map()
     const applied = []
+    // Bids of this block, not staged until the whole block is applied
+    const pending = new Map()
     for (let offset = 0; offset < events.length; offset++) {
       const evt = events[offset]
       const idHex = b4a.toString(rules.eventAuction(evt, author, index, offset), 'hex')
       const current = touched.has(idHex) ? touched.get(idHex) : await this.view.getAuction(idHex)
-      const next = rules.applyEvent(current, evt, author, index, offset)
-      if (next.bid !== null) await this.view.loadBids(idHex, next.bid.position)
+      const ctx = {}
+      if (rules.needsLeader(current, evt)) {
+        const refused = [...current.refused, evt.payload.bidder]
+        const row = await this.view.latestBid(
+          idHex,
+          current.bidCount,
+          (r) => refused.every((key) => !b4a.equals(key, r.bid.bidder)),
+          (position) => pending.get(idHex + '/' + position) || null
+        )
+        ctx.leader = row === null ? null : rules.leaderOf(row)
+      }
+      const next = rules.applyEvent(current, evt, author, index, offset, ctx)
+      if (next.bid !== null) {
+        await this.view.loadBids(idHex, next.bid.position)
+        pending.set(idHex + '/' + next.bid.position, next.bid)
+      }
       touched.set(idHex, next.view)
       applied.push({ evt, idHex, current, next })
     }
@@ -539,40 +592,68 @@ class AuctionPeer extends ReadyResource {
     this.view.stageLog(authorHex, row)
     if (this.view.full) await this.view.flush()
     else this.view.scheduleFlush()
-    for (const { evt, next } of applied) this._notify(evt, next)
+    for (const { evt, current, next } of applied) this._notify(evt, current, next)
   }
 
   _stage(evt, idHex, current, next, index, own) {
     this.view.stageAuction(next.view, current === null)
     if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
     if (!own) return
-    if (evt.type === m.EVENT_OPENED && next.view.endsAt !== 0) {
-      this.view.stageTimer(idHex, next.view.endsAt)
-      this.timers.arm(idHex, next.view.endsAt)
-    } else if (evt.type === m.EVENT_CLOSED && next.view.endsAt !== 0) {
-      this.view.stageTimer(idHex, null)
-      this.timers.disarm(idHex)
-    }
+    const endsAt = next.view.closed ? 0 : next.view.endsAt
+    if (endsAt === (current === null || current.closed ? 0 : current.endsAt)) return
+    // Opened, moved by a soft close or a buy-now bid, or ended: the seller's timer follows
+    this.view.stageTimer(idHex, endsAt === 0 ? null : endsAt)
+    if (endsAt === 0) this.timers.disarm(idHex)
+    else this.timers.arm(idHex, endsAt)
   }
 
-  _notify(evt, next) {
+  _notify(evt, current, next) {
     const auction = this._describe(next.view)
+    const idHex = auction.id
     if (evt.type === m.EVENT_OPENED) {
+      if (auction.seller === this.id) this._involved(idHex, next.view)
       this.emit('auction-opened', auction)
     } else if (evt.type === m.EVENT_BID_ACCEPTED) {
       const b = next.bid
-      this.emit('bid-accepted', {
-        auction,
-        bid: {
-          bidder: b4a.toString(b.bid.bidder, 'hex'),
-          amount: formatAmount(b.bid.amount),
-          position: b.position,
-          acceptedAt: b.acceptedAt
-        }
-      })
+      const bid = {
+        bidder: b4a.toString(b.bid.bidder, 'hex'),
+        amount: formatAmount(b.bid.amount),
+        position: b.position + 1,
+        acceptedAt: b.acceptedAt
+      }
+      this.emit('bid-accepted', { auction, bid })
+      const before = current.highestBid
+      if (before !== null && b4a.equals(before.bidder, this.publicKey) && bid.bidder !== this.id) {
+        this.emit('outbid', { auction, bid, previous: formatAmount(before.amount) })
+      }
+      if (next.extended) {
+        this.emit('auction-extended', {
+          auction,
+          endsAt: auction.endsAt,
+          extensions: auction.extensions
+        })
+      }
+      if (this._endingSoon.has(idHex)) this._involved(idHex, next.view)
+    } else if (evt.type === m.EVENT_REFUSED) {
+      this.emit('bidder-refused', { auction, bidder: b4a.toString(evt.payload.bidder, 'hex') })
     } else {
+      this._endingSoon.disarm(idHex)
       this.emit('auction-closed', describeSale(auction))
     }
+  }
+
+  // This peer sells or bid on an auction: it hears when it is about to end
+  _involved(idHex, view) {
+    const at = view.endsAt - this._endingSoonLead
+    if (view.endsAt === 0 || view.closed || at <= Date.now()) return
+    if (this._endingSoon.size >= MAX_ENDING_SOON && !this._endingSoon.has(idHex)) return
+    this._endingSoon.arm(idHex, at)
+  }
+
+  async _onendingsoon(idHex) {
+    const view = await this.view.getAuction(idHex)
+    if (view === null || view.closed || this.closing) return
+    this.emit('ending-soon', { auction: this._describe(view), endsAt: view.endsAt })
   }
 
   _onend(idHex) {
@@ -923,9 +1004,54 @@ function parseId(id) {
   return id.toLowerCase()
 }
 
+function parseKey(hex, what) {
+  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/i.test(hex)) {
+    throw AuctionError.INVALID_ARGUMENT(`${what} is a 64 hex character public key`)
+  }
+  return b4a.from(hex, 'hex')
+}
+
+// Terms from decimal strings: the increment is an amount or a percentage like "2.5%"
+function parseTerms(opts) {
+  const amount = (value, name) => {
+    if (value === undefined || value === null) return 0n
+    try {
+      return parseAmount(String(value))
+    } catch (err) {
+      throw AuctionError.INVALID_AMOUNT(`The ${name}: ${err.message.replace(err.code + ': ', '')}`)
+    }
+  }
+  const terms = { ...m.NO_TERMS }
+  terms.reserve = amount(opts.reserve, 'reserve')
+  terms.buyNow = amount(opts.buyNow, 'buy-now price')
+  const increment =
+    opts.increment === undefined || opts.increment === null ? null : String(opts.increment)
+  if (increment !== null && increment.endsWith('%')) {
+    const rate = /^([0-9]{1,3})(\.[0-9]{1,2})?%$/.exec(increment)
+    if (rate === null) {
+      throw AuctionError.INVALID_TERMS(
+        `"${increment.slice(0, 16)}" is not a percentage like 5% or 2.5%`
+      )
+    }
+    terms.incrementRate = Number(rate[1]) * 100 + Number((rate[2] || '.').slice(1).padEnd(2, '0'))
+  } else if (increment !== null) {
+    terms.increment = amount(increment, 'increment')
+  }
+  for (const name of ['softClose', 'maxExtensions']) {
+    const value = opts[name]
+    if (value === undefined || value === null) continue
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw AuctionError.INVALID_TERMS(`${name} must be a whole number, 0 or more`)
+    }
+    terms[name] = value
+  }
+  return terms
+}
+
 function describeSale(auction) {
   return {
     auction,
+    outcome: auction.outcome,
     winner: auction.winner,
     bidCount: auction.bidCount,
     closedAt: auction.closedAt

@@ -3,7 +3,7 @@ module.exports = {
   PROTOCOL: 'hyperauction/2',
   TOPIC_PREFIX: 'hyperauction/1/',
   // Storage layout version, kept in the view; 0.1 kept everything in one Hyperbee
-  STORAGE_VERSION: 2,
+  STORAGE_VERSION: 3,
   MAX_ITEM_BYTES: 256,
   MAX_CURRENCY_LENGTH: 12,
   MAX_NAME_BYTES: 64,
@@ -19,6 +19,11 @@ module.exports = {
   MAX_REMOTE_BLOCK: 64 * 1024,
   // One page of the logs directory a peer serves
   LOGS_PAGE: 1024,
+  // Bidders one auction may refuse
+  MAX_REFUSED: 32,
+  // Soft-close window and its extensions: at most a day, at most this many
+  MAX_SOFT_CLOSE: 24 * 60 * 60 * 1000,
+  MAX_EXTENSIONS: 1000,
   // A bid signed further than this from the seller's clock is refused
   MAX_BID_SKEW: 5 * 60 * 1000,
   // Decoded auction views kept in memory; the rest stay in the view's Hyperbee

@@ -151,6 +151,38 @@ class AuctionError extends Error {
   static TOO_MANY_LOGS(msg = 'This peer holds as many logs as it may') {
     return new AuctionError(msg, 'TOO_MANY_LOGS', AuctionError.TOO_MANY_LOGS)
   }
+
+  static INVALID_TERMS(msg = 'The auction terms do not fit together') {
+    return new AuctionError(msg, 'INVALID_TERMS', AuctionError.INVALID_TERMS)
+  }
+
+  static BID_ABOVE_BUY_NOW(msg = 'Bid is above the buy-now price') {
+    return new AuctionError(msg, 'BID_ABOVE_BUY_NOW', AuctionError.BID_ABOVE_BUY_NOW)
+  }
+
+  static BIDDER_REFUSED(msg = 'The seller refuses bids from this bidder') {
+    return new AuctionError(msg, 'BIDDER_REFUSED', AuctionError.BIDDER_REFUSED)
+  }
+
+  static HAS_BIDS(msg = 'An auction with a standing bid cannot be cancelled') {
+    return new AuctionError(msg, 'HAS_BIDS', AuctionError.HAS_BIDS)
+  }
+
+  static TOO_MANY_REFUSED(msg = 'This auction refuses as many bidders as it may') {
+    return new AuctionError(msg, 'TOO_MANY_REFUSED', AuctionError.TOO_MANY_REFUSED)
+  }
+
+  static BOOTSTRAP_UNREACHABLE(msg = 'No DHT bootstrap node answered') {
+    return new AuctionError(msg, 'BOOTSTRAP_UNREACHABLE', AuctionError.BOOTSTRAP_UNREACHABLE)
+  }
+
+  static PORT_IN_USE(msg = 'The port is in use') {
+    return new AuctionError(msg, 'PORT_IN_USE', AuctionError.PORT_IN_USE)
+  }
+
+  static CONTROL_SOCKET_UNSAFE(msg = 'The control socket is not private to this user') {
+    return new AuctionError(msg, 'CONTROL_SOCKET_UNSAFE', AuctionError.CONTROL_SOCKET_UNSAFE)
+  }
 }
 
 const CODES = new Set(Object.getOwnPropertyNames(AuctionError).filter((n) => /^[A-Z_]+$/.test(n)))

@@ -4,8 +4,11 @@ const AuctionError = require('./errors')
 const EVENT_OPENED = 1
 const EVENT_BID_ACCEPTED = 2
 const EVENT_CLOSED = 3
+const EVENT_CANCELLED = 4
+const EVENT_REFUSED = 5
 
-const BLOCK_VERSION = 1
+// Version 1 blocks (hyperauction 0.2.0) open auctions without terms
+const BLOCK_VERSION = 2
 
 const id = c.fixed(16)
 const key = c.fixed32
@@ -56,14 +59,40 @@ const bidBody = struct([
 
 const bid = struct([...bidBody.fields, ['signature', signature]])
 
+// The seller's terms, signed into the opening. Zero means the term is not set.
+const terms = struct([
+  // Below it the auction ends unsold
+  ['reserve', c.biguint64],
+  // The smallest raise: the larger of an amount and a share of the highest bid (basis points)
+  ['increment', c.biguint64],
+  ['incrementRate', c.uint],
+  // A bid this close to the end (ms) moves the end to this long after it, at most maxExtensions
+  // times (0: no cap)
+  ['softClose', c.uint],
+  ['maxExtensions', c.uint],
+  // A bid of exactly this ends the auction at once; a higher one is refused
+  ['buyNow', c.biguint64]
+])
+
+const NO_TERMS = {
+  reserve: 0n,
+  increment: 0n,
+  incrementRate: 0,
+  softClose: 0,
+  maxExtensions: 0,
+  buyNow: 0n
+}
+
 // The seller is the log's author and the id follows from where the event stands in the log
-const auctionOpened = struct([
+const auctionOpenedV1 = struct([
   ['item', c.string],
   ['startPrice', c.biguint64],
   ['currency', c.string],
   ['endsAt', c.uint],
   ['createdAt', c.uint]
 ])
+
+const auctionOpened = struct([...auctionOpenedV1.fields, ['terms', terms]])
 
 const bidAccepted = struct([
   ['bid', bid],
@@ -78,14 +107,36 @@ const auctionClosed = struct([
   ['closedAt', c.uint]
 ])
 
+// Only while no bid stands: the auction ends with no sale
+const auctionCancelled = struct([
+  ['auction', id],
+  ['cancelledAt', c.uint]
+])
+
+// The seller takes no more bids from this bidder on this auction, and its accepted bids no
+// longer count: the highest bid left by anyone else leads again
+const bidderRefused = struct([
+  ['auction', id],
+  ['bidder', key],
+  ['refusedAt', c.uint]
+])
+
 const payloads = {
   [EVENT_OPENED]: auctionOpened,
+  [EVENT_BID_ACCEPTED]: bidAccepted,
+  [EVENT_CLOSED]: auctionClosed,
+  [EVENT_CANCELLED]: auctionCancelled,
+  [EVENT_REFUSED]: bidderRefused
+}
+
+const payloadsV1 = {
+  [EVENT_OPENED]: auctionOpenedV1,
   [EVENT_BID_ACCEPTED]: bidAccepted,
   [EVENT_CLOSED]: auctionClosed
 }
 
-function payloadEncoding(type) {
-  const enc = payloads[type]
+function payloadEncoding(type, table = payloads) {
+  const enc = table[type]
   if (enc === undefined) throw new Error('Unknown event type ' + type)
   return enc
 }
@@ -105,6 +156,15 @@ const event = {
   }
 }
 
+const eventV1 = {
+  decode(state) {
+    const type = c.uint.decode(state)
+    const payload = payloadEncoding(type, payloadsV1).decode(state)
+    if (type === EVENT_OPENED) payload.terms = { ...NO_TERMS }
+    return { type, payload }
+  }
+}
+
 // One block of a log: a version, then the events appended together
 const block = {
   preencode(state, events) {
@@ -117,6 +177,7 @@ const block = {
   },
   decode(state) {
     const version = c.uint.decode(state)
+    if (version === 1) return c.array(eventV1).decode(state)
     if (version !== BLOCK_VERSION) throw new Error('Unknown block version ' + version)
     return c.array(event).decode(state)
   }
@@ -174,7 +235,11 @@ const auctionView = struct([
   ['closed', c.bool],
   ['bidCount', c.uint],
   ['highestBid', optional(highest)],
-  ['closedAt', c.uint]
+  ['closedAt', c.uint],
+  // endsAt above is the end as bids moved it; this many times
+  ['extensions', c.uint],
+  ['cancelled', c.bool],
+  ['refused', c.array(key)]
 ])
 
 const bidRow = struct([
@@ -232,11 +297,17 @@ module.exports = {
   EVENT_OPENED,
   EVENT_BID_ACCEPTED,
   EVENT_CLOSED,
+  EVENT_CANCELLED,
+  EVENT_REFUSED,
+  NO_TERMS,
   bidBody,
   bid,
   auctionOpened,
   bidAccepted,
   auctionClosed,
+  auctionCancelled,
+  bidderRefused,
+  terms,
   event,
   block,
   hello,

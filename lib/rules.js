@@ -3,7 +3,17 @@ const AuctionError = require('./errors')
 const m = require('./messages')
 const { checkUnits, formatAmount } = require('./money')
 const { auctionId, verifyBid } = require('./crypto')
-const { MAX_ITEM_BYTES, MAX_CURRENCY_LENGTH, MAX_BID_SKEW } = require('./constants')
+const {
+  MAX_ITEM_BYTES,
+  MAX_CURRENCY_LENGTH,
+  MAX_BID_SKEW,
+  MAX_REFUSED,
+  MAX_SOFT_CLOSE,
+  MAX_EXTENSIONS
+} = require('./constants')
+
+// Basis points in one whole: an increment rate of 500 is 5% of the highest bid
+const BPS = 10000
 
 const CURRENCY = /^[A-Za-z][A-Za-z0-9]*$/
 
@@ -37,6 +47,66 @@ function checkEndsAt(endsAt, createdAt) {
   return endsAt
 }
 
+function checkTerms(terms, startPrice, endsAt) {
+  const { reserve, increment, incrementRate, softClose, maxExtensions, buyNow } = terms
+  for (const [name, units] of [
+    ['reserve', reserve],
+    ['increment', increment],
+    ['buy-now price', buyNow]
+  ]) {
+    if (typeof units !== 'bigint' || units < 0n) {
+      throw AuctionError.INVALID_TERMS(`The ${name} must be an amount`)
+    }
+    if (units !== 0n) checkUnits(units)
+  }
+  if (!Number.isSafeInteger(incrementRate) || incrementRate < 0 || incrementRate > BPS) {
+    throw AuctionError.INVALID_TERMS('The increment must be at most 100% of the highest bid')
+  }
+  if (!Number.isSafeInteger(softClose) || softClose < 0 || softClose > MAX_SOFT_CLOSE) {
+    throw AuctionError.INVALID_TERMS('The soft-close window must be at most a day')
+  }
+  if (softClose !== 0 && endsAt === 0) {
+    throw AuctionError.INVALID_TERMS('Soft close needs an auction with an end time')
+  }
+  if (!Number.isSafeInteger(maxExtensions) || maxExtensions < 0 || maxExtensions > MAX_EXTENSIONS) {
+    throw AuctionError.INVALID_TERMS(`At most ${MAX_EXTENSIONS} extensions`)
+  }
+  if (maxExtensions !== 0 && softClose === 0) {
+    throw AuctionError.INVALID_TERMS('A cap on extensions needs a soft-close window')
+  }
+  if (reserve !== 0n && reserve < startPrice) {
+    throw AuctionError.INVALID_TERMS('The reserve price is below the start price')
+  }
+  if (buyNow !== 0n && (buyNow < startPrice || buyNow < reserve)) {
+    throw AuctionError.INVALID_TERMS('The buy-now price is below the start or reserve price')
+  }
+  return terms
+}
+
+// The smallest raise over the highest bid: at least one micro-unit
+function raiseOver(view, amount) {
+  const t = view.terms
+  const rated = (amount * BigInt(t.incrementRate) + BigInt(BPS - 1)) / BigInt(BPS)
+  let raise = t.increment > rated ? t.increment : rated
+  if (raise < 1n) raise = 1n
+  return raise
+}
+
+// The lowest amount the seller accepts now
+function minimumBid(view) {
+  if (view.highestBid === null) return view.startPrice
+  const min = view.highestBid.amount + raiseOver(view, view.highestBid.amount)
+  return view.terms.buyNow !== 0n && min > view.terms.buyNow ? view.terms.buyNow : min
+}
+
+function isRefused(view, bidder) {
+  return view.refused.some((key) => b4a.equals(key, bidder))
+}
+
+function reserveMet(view) {
+  return view.highestBid !== null && view.highestBid.amount >= view.terms.reserve
+}
+
 // The seller's judgement of a bid at time now; every peer repeats it with the acceptance time
 function checkBid(view, bid, now) {
   if (view.closed) throw AuctionError.AUCTION_CLOSED()
@@ -45,22 +115,58 @@ function checkBid(view, bid, now) {
   if (!b4a.equals(bid.auction, view.id)) {
     throw AuctionError.INVALID_EVENT('Bid is for another auction')
   }
+  if (isRefused(view, bid.bidder)) throw AuctionError.BIDDER_REFUSED()
   if (Math.abs(now - bid.createdAt) > MAX_BID_SKEW) {
     throw AuctionError.BID_EXPIRED(
       `The bid was signed ${Math.round((now - bid.createdAt) / 1000)} s from the seller's clock`
     )
   }
   checkUnits(bid.amount)
-  if (view.highestBid === null) {
-    if (bid.amount < view.startPrice) {
-      throw AuctionError.BID_TOO_LOW(
-        `The first bid must be at least the start price of ${formatAmount(view.startPrice)} ${view.currency}`
-      )
-    }
-  } else if (bid.amount <= view.highestBid.amount) {
-    throw AuctionError.BID_TOO_LOW(
-      `Bid must be higher than ${formatAmount(view.highestBid.amount)} ${view.currency}`
+  const { buyNow } = view.terms
+  if (buyNow !== 0n && bid.amount > buyNow) {
+    throw AuctionError.BID_ABOVE_BUY_NOW(
+      `Bid ${formatAmount(buyNow)} ${view.currency} to buy it now; more is refused`
     )
+  }
+  // The buy-now price beats any increment
+  if (bid.amount === buyNow && (view.highestBid === null || bid.amount > view.highestBid.amount)) {
+    return
+  }
+  const min = minimumBid(view)
+  if (bid.amount >= min) return
+  const h = view.highestBid
+  if (h === null) {
+    throw AuctionError.BID_TOO_LOW(
+      `The first bid must be at least the start price of ${formatAmount(min)} ${view.currency}`
+    )
+  }
+  throw AuctionError.BID_TOO_LOW(
+    min === h.amount + 1n
+      ? `Bid must be higher than ${formatAmount(h.amount)} ${view.currency}`
+      : `Bid must be at least ${formatAmount(min)} ${view.currency}: ${formatAmount(h.amount)} plus the minimum increment`
+  )
+}
+
+// A refusal of the bidder who leads needs the bid that leads after it: the latest accepted bid
+// by a bidder not refused (later accepted bids were each above every earlier standing one)
+function needsLeader(view, evt) {
+  return (
+    evt.type === m.EVENT_REFUSED &&
+    view !== null &&
+    view.highestBid !== null &&
+    b4a.equals(view.highestBid.bidder, evt.payload.bidder)
+  )
+}
+
+// The highest-bid shape of an accepted bid row
+function leaderOf(row) {
+  return {
+    bidder: row.bid.bidder,
+    amount: row.bid.amount,
+    position: row.position,
+    nonce: row.bid.nonce,
+    createdAt: row.bid.createdAt,
+    signature: row.bid.signature
   }
 }
 
@@ -72,9 +178,10 @@ function eventAuction(evt, seller, index, offset) {
 }
 
 // Applies one event of seller's log, found at (index, offset), to the view of the auction it
-// touches. Returns { view, bid } (bid: the accepted bid row, if any); throws if it breaks a rule.
-// Bidders' signatures are the seller's to check before accepting; here only the winning one.
-function applyEvent(view, evt, seller, index, offset) {
+// touches. Returns { view, bid, extended } (bid: the accepted bid row, if any; extended: a soft
+// close moved the end); throws if it breaks a rule. Bidders' signatures are the seller's to
+// check before accepting; here only the winning one. ctx.leader: see needsLeader.
+function applyEvent(view, evt, seller, index, offset, ctx = {}) {
   const p = evt.payload
 
   if (evt.type === m.EVENT_OPENED) {
@@ -83,6 +190,7 @@ function applyEvent(view, evt, seller, index, offset) {
     checkUnits(p.startPrice)
     checkCurrency(p.currency)
     checkEndsAt(p.endsAt, p.createdAt)
+    checkTerms(p.terms, p.startPrice, p.endsAt)
     const opened = {
       id: auctionId(seller, index, offset),
       seller,
@@ -92,9 +200,12 @@ function applyEvent(view, evt, seller, index, offset) {
       closed: false,
       bidCount: 0,
       highestBid: null,
-      closedAt: 0
+      closedAt: 0,
+      extensions: 0,
+      cancelled: false,
+      refused: []
     }
-    return { view: opened, bid: null }
+    return { view: opened, bid: null, extended: false }
   }
 
   if (!view) throw AuctionError.AUCTION_NOT_FOUND()
@@ -107,16 +218,23 @@ function applyEvent(view, evt, seller, index, offset) {
     if (p.position !== view.bidCount) {
       throw AuctionError.INVALID_EVENT(`Bid position ${p.position} is not ${view.bidCount}`)
     }
-    const highestBid = {
-      bidder: p.bid.bidder,
-      amount: p.bid.amount,
-      position: p.position,
-      nonce: p.bid.nonce,
-      createdAt: p.bid.createdAt,
-      signature: p.bid.signature
-    }
     const row = { ...p, index, offset }
-    return { view: { ...view, bidCount: view.bidCount + 1, highestBid }, bid: row }
+    const next = { ...view, bidCount: view.bidCount + 1, highestBid: leaderOf(row) }
+    const { softClose, maxExtensions, buyNow } = view.terms
+    let extended = false
+    if (p.bid.amount === buyNow) {
+      // Bought now: no bid after this one; the seller's close follows
+      next.endsAt = p.acceptedAt
+    } else if (
+      softClose !== 0 &&
+      view.endsAt - p.acceptedAt < softClose &&
+      (maxExtensions === 0 || view.extensions < maxExtensions)
+    ) {
+      next.endsAt = p.acceptedAt + softClose
+      next.extensions = view.extensions + 1
+      extended = true
+    }
+    return { view: next, bid: row, extended }
   }
 
   if (evt.type === m.EVENT_CLOSED) {
@@ -125,14 +243,45 @@ function applyEvent(view, evt, seller, index, offset) {
       throw AuctionError.INVALID_EVENT(`Close counts ${p.bidCount} bids, not ${view.bidCount}`)
     }
     if (p.closedAt < view.createdAt) throw AuctionError.INVALID_EVENT('Closed before it opened')
-    if (!sameBid(view.highestBid, p.winningBid, view.id)) {
+    // Below the reserve the auction ends unsold
+    const winner = reserveMet(view) ? view.highestBid : null
+    if (!sameBid(winner, p.winningBid, view.id)) {
       throw AuctionError.INVALID_EVENT('Winning bid is not the highest accepted bid')
     }
     // The record of the sale is signed by both parties: check the buyer's part on every peer
     if (p.winningBid !== null && !verifyBid(p.winningBid)) {
       throw AuctionError.INVALID_SIGNATURE('The winning bid is not signed by its bidder')
     }
-    return { view: { ...view, closed: true, closedAt: p.closedAt }, bid: null }
+    return { view: { ...view, closed: true, closedAt: p.closedAt }, bid: null, extended: false }
+  }
+
+  if (evt.type === m.EVENT_CANCELLED) {
+    if (view.closed) throw AuctionError.AUCTION_CLOSED()
+    if (view.highestBid !== null) {
+      throw AuctionError.HAS_BIDS('A bid stands: close the auction, or refuse the bidder first')
+    }
+    if (p.cancelledAt < view.createdAt) {
+      throw AuctionError.INVALID_EVENT('Cancelled before it opened')
+    }
+    const next = { ...view, closed: true, cancelled: true, closedAt: p.cancelledAt }
+    return { view: next, bid: null, extended: false }
+  }
+
+  if (evt.type === m.EVENT_REFUSED) {
+    if (view.closed) throw AuctionError.AUCTION_CLOSED()
+    if (b4a.equals(p.bidder, view.seller)) {
+      throw AuctionError.OWN_AUCTION('A seller cannot refuse itself')
+    }
+    if (isRefused(view, p.bidder)) throw AuctionError.BIDDER_REFUSED('Already refused')
+    if (view.refused.length >= MAX_REFUSED) {
+      throw AuctionError.TOO_MANY_REFUSED(`An auction refuses at most ${MAX_REFUSED} bidders`)
+    }
+    const next = { ...view, refused: [...view.refused, p.bidder] }
+    if (needsLeader(view, evt)) {
+      if (ctx.leader === undefined) throw new Error('The bid that leads next was not given')
+      next.highestBid = ctx.leader
+    }
+    return { view: next, bid: null, extended: false }
   }
 
   throw AuctionError.INVALID_EVENT('Unknown event type')
@@ -154,7 +303,7 @@ function sameBid(highest, bid, auction) {
 // The signed bid a close carries, rebuilt from the view's highest bid
 function winningBid(view) {
   const h = view.highestBid
-  if (h === null) return null
+  if (!reserveMet(view)) return null
   return {
     auction: view.id,
     bidder: h.bidder,
@@ -165,9 +314,19 @@ function winningBid(view) {
   }
 }
 
-// The public shape of an auction: hex keys, decimal amounts
+// How an auction stands: open, sold, unsold (no bid, or none at the reserve) or cancelled
+function outcome(view) {
+  if (!view.closed) return 'open'
+  if (view.cancelled) return 'cancelled'
+  return reserveMet(view) ? 'sold' : 'unsold'
+}
+
+// The public shape of an auction: hex keys, decimal amounts, positions counted from 1
 function describeAuction(view, opts = {}) {
   const bid = (b) => b && { bidder: b4a.toString(b.bidder, 'hex'), amount: formatAmount(b.amount) }
+  const amount = (units) => (units === 0n ? null : formatAmount(units))
+  const t = view.terms
+  const result = outcome(view)
   const out = {
     id: b4a.toString(view.id, 'hex'),
     item: view.item,
@@ -175,19 +334,34 @@ function describeAuction(view, opts = {}) {
     startPrice: formatAmount(view.startPrice),
     currency: view.currency,
     status: view.closed ? 'closed' : 'open',
+    outcome: result,
     disputed: !!opts.disputed,
     createdAt: view.createdAt,
     endsAt: view.endsAt || null,
     closedAt: view.closedAt || null,
+    terms: {
+      reserve: amount(t.reserve),
+      increment: amount(t.increment),
+      incrementPercent:
+        t.incrementRate === 0 ? null : formatAmount(BigInt(t.incrementRate) * 10000n),
+      softClose: t.softClose || null,
+      maxExtensions: t.maxExtensions || null,
+      buyNow: amount(t.buyNow)
+    },
+    extensions: view.extensions,
+    reserveMet: t.reserve === 0n ? null : reserveMet(view),
+    minimumBid: view.closed ? null : formatAmount(minimumBid(view)),
+    refused: view.refused.map((key) => b4a.toString(key, 'hex')),
     bidCount: view.bidCount,
     highestBid: bid(view.highestBid),
-    winner: view.closed ? bid(view.highestBid) : null
+    winner: result === 'sold' ? bid(view.highestBid) : null
   }
   if (opts.bids) {
     out.bids = opts.bids.map((b) => ({
       ...bid(b.bid),
-      position: b.position,
-      acceptedAt: b.acceptedAt
+      position: b.position + 1,
+      acceptedAt: b.acceptedAt,
+      refused: isRefused(view, b.bid.bidder)
     }))
   }
   return out
@@ -197,7 +371,13 @@ module.exports = {
   checkItem,
   checkCurrency,
   checkEndsAt,
+  checkTerms,
   checkBid,
+  minimumBid,
+  reserveMet,
+  needsLeader,
+  leaderOf,
+  outcome,
   eventAuction,
   applyEvent,
   winningBid,

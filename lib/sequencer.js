@@ -16,6 +16,8 @@ class Sequencer {
     this.onappended = opts.onappended
     // Open own auctions as the latest queued event left them: the state bids are judged on
     this._state = new Map()
+    // Appends queued and not yet written to the view
+    this._inflight = new Set()
   }
 
   // Loads an auction into memory. Callers read state(idHex) right after: an await lets other
@@ -61,9 +63,10 @@ class Sequencer {
       throw AuctionError.AUCTION_NOT_FOUND('This peer sells no such auction')
     }
 
+    const acceptedAt = Date.now()
     const evt = {
       type: m.EVENT_BID_ACCEPTED,
-      payload: { bid, position: current.bidCount, acceptedAt: Date.now() }
+      payload: { bid, position: current.bidCount, acceptedAt }
     }
     let appended
     try {
@@ -74,49 +77,104 @@ class Sequencer {
       if (earlier !== null && b4a.equals(earlier.bid.signature, bid.signature)) return earlier
       throw err
     }
+    // A bid at the buy-now price ends the auction: the close goes right behind it, before any
+    // other event is judged
+    const after = this.state(idHex)
+    if (after.terms.buyNow !== 0n && bid.amount === after.terms.buyNow) {
+      this._append(closeEvent(after, acceptedAt), after).catch(noop)
+    }
     const { next } = await appended
     return next.bid
   }
 
   async close(idHex) {
-    await this.load(idHex)
-    const current = this.state(idHex)
-    if (current === null) {
-      const view = await this.view.getAuction(idHex)
-      if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
-      if (!b4a.equals(view.seller, this.publicKey)) {
-        throw AuctionError.NOT_SELLER('Only the seller can close an auction')
-      }
-      throw AuctionError.AUCTION_CLOSED('Auction is already closed')
-    }
+    const current = await this._own(idHex)
+    const { next } = await this._append(closeEvent(current, Date.now()), current)
+    return next.view
+  }
+
+  async cancel(idHex) {
+    const current = await this._own(idHex)
     const evt = {
-      type: m.EVENT_CLOSED,
-      payload: {
-        auction: current.id,
-        winningBid: rules.winningBid(current),
-        bidCount: current.bidCount,
-        closedAt: Date.now()
-      }
+      type: m.EVENT_CANCELLED,
+      payload: { auction: current.id, cancelledAt: Date.now() }
     }
     const { next } = await this._append(evt, current)
     return next.view
   }
 
+  // The bid that leads after a refusal is read from the view, where every earlier bid must be:
+  // so events still on their way into the log are waited for first, and the judgement runs
+  // again if anything changed meanwhile
+  async refuse(idHex, bidder) {
+    for (;;) {
+      const current = await this._own(idHex)
+      const evt = {
+        type: m.EVENT_REFUSED,
+        payload: { auction: current.id, bidder, refusedAt: Date.now() }
+      }
+      const ctx = {}
+      if (rules.needsLeader(current, evt)) {
+        while (this._inflight.size > 0) await Promise.allSettled([...this._inflight])
+        if (this.state(idHex) !== current) continue
+        const refused = [...current.refused, bidder]
+        const row = await this.view.latestBid(idHex, current.bidCount, (r) =>
+          refused.every((key) => !b4a.equals(key, r.bid.bidder))
+        )
+        if (this.state(idHex) !== current) continue
+        ctx.leader = row === null ? null : rules.leaderOf(row)
+      }
+      const { next } = await this._append(evt, current, ctx)
+      return next.view
+    }
+  }
+
+  // An open auction this peer sells, as the latest queued event left it
+  async _own(idHex) {
+    await this.load(idHex)
+    const current = this.state(idHex)
+    if (current !== null) return current
+    const view = await this.view.getAuction(idHex)
+    if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
+    if (!b4a.equals(view.seller, this.publicKey)) {
+      throw AuctionError.NOT_SELLER('Only the seller can do this')
+    }
+    throw AuctionError.AUCTION_CLOSED('Auction is already closed')
+  }
+
   // Synchronous up to the queueing, so two events never judge against the same state.
   // Returns a promise of { next, place } that resolves once the block is appended.
-  _append(evt, current) {
+  _append(evt, current, ctx) {
     const place = this.log.place(evt)
-    const next = rules.applyEvent(current, evt, this.publicKey, place.index, place.offset)
+    const next = rules.applyEvent(current, evt, this.publicKey, place.index, place.offset, ctx)
     const { appended } = this.log.queue(evt)
     const idHex = b4a.toString(next.view.id, 'hex')
     this._state.set(idHex, next.view)
-    return appended.then(() => {
+    const done = appended.then(() => {
+      this._inflight.delete(done)
       this.onappended(evt, idHex, current, next, place)
       // A closed auction is judged from the view from here on, where it now stands closed
       if (next.view.closed && this._state.get(idHex) === next.view) this._state.delete(idHex)
       return { next, place }
     })
+    this._inflight.add(done)
+    done.catch(() => this._inflight.delete(done))
+    return done
   }
 }
+
+function closeEvent(current, closedAt) {
+  return {
+    type: m.EVENT_CLOSED,
+    payload: {
+      auction: current.id,
+      winningBid: rules.winningBid(current),
+      bidCount: current.bidCount,
+      closedAt
+    }
+  }
+}
+
+function noop() {}
 
 module.exports = Sequencer

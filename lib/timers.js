@@ -24,6 +24,14 @@ class EndTimers {
     this._timers.set(idHex, timer)
   }
 
+  has(idHex) {
+    return this._timers.has(idHex)
+  }
+
+  get size() {
+    return this._timers.size
+  }
+
   disarm(idHex) {
     const timer = this._timers.get(idHex)
     if (timer) clearTimeout(timer)

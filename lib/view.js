@@ -139,6 +139,16 @@ class View extends ReadyResource {
     return rows[position % BIDS_PER_ROW] || null
   }
 
+  // The latest of the first count bids that accept(row) takes, or null. pending(position) may
+  // give a row not staged yet.
+  async latestBid(idHex, count, accept, pending = noPending) {
+    for (let position = count - 1; position >= 0; position--) {
+      const row = pending(position) || (await this.getBid(idHex, position))
+      if (row !== null && accept(row)) return row
+    }
+    return null
+  }
+
   // The bids of an auction in order, or only the last ones
   async getBids(idHex, { last = Infinity } = {}) {
     await this.flushed()
@@ -215,6 +225,23 @@ class View extends ReadyResource {
       out.push({ author: key.slice(5), ...c.decode(m.logRow, value) })
     }
     return out
+  }
+
+  // Drops every row derived from the logs and sets each log back to its start, so that the
+  // logs are applied again in order: for storage whose derived rows an older version wrote
+  async rebuild() {
+    await this.flushed()
+    const batch = this.bee.batch()
+    for (const prefix of ['auctions/', 'time/', 'bids/', 'nonces/', 'timers/']) {
+      for await (const { key } of this.bee.createReadStream(range(prefix))) await batch.del(key)
+    }
+    for await (const { key, value } of this.bee.createReadStream(range('logs/'))) {
+      const row = c.decode(m.logRow, value)
+      await batch.put(key, m.encode(m.logRow, { ...row, applied: 0 }))
+    }
+    await batch.flush()
+    this._cache.clear()
+    this._rows.clear()
   }
 
   stageDispute(authorHex, row) {
@@ -398,6 +425,10 @@ function range(prefix) {
   // '0' sorts right after '/', so it bounds every key under prefix
   const end = prefix.endsWith('/') ? prefix.slice(0, -1) + '0' : prefix + '~'
   return { gte: prefix, lt: end }
+}
+
+function noPending() {
+  return null
 }
 
 module.exports = View

@@ -26,7 +26,7 @@ test('each bid rule is enforced with its coded error', async (t) => {
   await rejects(t, alice.placeBid('nope', '20'), 'INVALID_ID', 'malformed id')
 
   const first = await alice.placeBid(a.id, '10')
-  t.is(first.position, 0, 'start price is accepted as first bid')
+  t.is(first.position, 1, 'start price is accepted as bid #1')
   await rejects(t, bob.placeBid(a.id, '10'), 'BID_TOO_LOW', 'equal to highest')
   await bob.placeBid(a.id, '10.000001')
 
@@ -131,8 +131,8 @@ test('bids that reach the seller together get distinct positions, and every peer
   const positions = accepted.map((b) => b.position).sort((x, y) => x - y)
   t.alike(
     positions,
-    positions.map((_, i) => i),
-    `${accepted.length} accepted bids hold positions 0 to ${accepted.length - 1}, once each`
+    positions.map((_, i) => i + 1),
+    `${accepted.length} accepted bids hold positions 1 to ${accepted.length}, once each`
   )
 
   await everywhere(bidders, a.id, (x) => x.bidCount === accepted.length)

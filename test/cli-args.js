@@ -84,15 +84,22 @@ test('plain output names peers and keeps amounts exact', (t) => {
     startPrice: '75',
     currency: 'USDt',
     status: 'closed',
+    outcome: 'sold',
     createdAt: 0,
     endsAt: null,
     closedAt: 1000,
+    terms: { reserve: '78', increment: null, incrementPercent: '5', buyNow: null, softClose: null },
+    extensions: 0,
+    reserveMet: true,
+    minimumBid: null,
+    refused: [],
+    bidCount: 3,
     highestBid: { bidder: 'bb', amount: '80' },
     winner: { bidder: 'bb', amount: '80' },
     bids: [
-      { bidder: 'bb', amount: '75', position: 0 },
-      { bidder: 'cc', amount: '75.5', position: 1 },
-      { bidder: 'bb', amount: '80', position: 2 }
+      { bidder: 'bb', amount: '75', position: 1 },
+      { bidder: 'cc', amount: '75.5', position: 2 },
+      { bidder: 'bb', amount: '80', position: 3 }
     ]
   }
   t.is(
@@ -102,14 +109,25 @@ test('plain output names peers and keeps amounts exact', (t) => {
   const shown = format.result('show', auction, nameOf)
   t.ok(shown.includes('#2  75.5 USDt  by Client#3'), 'bids listed with names')
   t.ok(shown.includes('winner:      Client#2 for 80 USDt'))
+  t.ok(shown.includes('terms:       reserve 78 USDt, raise at least 5%'), 'terms shown')
   t.ok(format.result('list', [auction], nameOf).includes('[sold to Client#2 for 80 USDt]'))
   t.is(
     format.notification(
       'bid-accepted',
-      { auction, bid: { bidder: 'cc', amount: '75.5', position: 1 } },
+      { auction, bid: { bidder: 'cc', amount: '75.5', position: 2 } },
       nameOf
     ),
     'bid accepted: 75.5 USDt on Pic#1 by Client#3 (bid #2)'
   )
   t.is(format.result('list', [], nameOf), 'no auctions')
+})
+
+test('time left is shown as a span, and an open auction past its end as closing', (t) => {
+  const now = Date.now()
+  t.is(format.span(250000), '4m 10s')
+  t.is(format.span(2 * 86400000 + 3 * 3600000 + 5000), '2d 3h')
+  t.is(format.span(3600000 + 20000), '1h')
+  t.is(format.timeLeft({ status: 'open', endsAt: now + 61000 }, now), 'ends in 1m 1s')
+  t.is(format.timeLeft({ status: 'open', endsAt: now - 1 }, now), 'ended, closing')
+  t.is(format.timeLeft({ status: 'closed', endsAt: now + 1000 }, now), '')
 })

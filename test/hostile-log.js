@@ -32,7 +32,8 @@ function openings(n, from) {
         startPrice: parseAmount('1'),
         currency: 'USDt',
         endsAt: 0,
-        createdAt: Date.now()
+        createdAt: Date.now(),
+        terms: m.NO_TERMS
       }
     })
   }

@@ -48,7 +48,8 @@ test(`a late joiner converges with ${SELLERS} sellers`, { timeout: 240000 }, asy
         startPrice: parseAmount('1'),
         currency: 'USDt',
         endsAt: 0,
-        createdAt: Date.now()
+        createdAt: Date.now(),
+        terms: m.NO_TERMS
       }
     }
     await core.append(m.encode(m.block, [opened]))

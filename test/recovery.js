@@ -124,7 +124,7 @@ test('a lost tail that a peer brings back after start-up is applied before the n
   const b = await seller.openAuction({ item: 'Pic#2', price: '1' })
   await everywhere([bidder], b.id)
   const bid = await bidder.placeBid(a.id, '5')
-  t.is(bid.position, 3, 'the next bid is judged after the recovered ones')
+  t.is(bid.position, 4, 'the next bid is judged after the recovered ones')
   await converged([seller, bidder])
   t.alike(warnings, [], 'the bidder found every new event where the seller said it was')
 })

@@ -108,8 +108,8 @@ test('the seller refuses a bid sent by another connection or altered after signi
   const held = await seller.getAuction(a.id)
   t.alike(
     held.bids.map((b) => [b.bidder, b.amount, b.position]),
-    [[b4a.toString(rpc.defaultKeyPair.publicKey, 'hex'), '100', 0]],
-    'the seller holds that bid, and only it'
+    [[b4a.toString(rpc.defaultKeyPair.publicKey, 'hex'), '100', 1]],
+    'the seller holds that bid, and only it (bid #1; the wire counts from 0)'
   )
 })
 
@@ -179,7 +179,13 @@ test('a log block with out-of-range fields is refused with its code', async (t) 
     const author = new Author(liar.keyPair)
     // A valid opening in the same block: a block is applied whole or not at all
     const fine = author.open('Pic#1', '1')
-    const payload = { item: 'Pic#2', startPrice: 1n, currency: 'USDt', endsAt: 0 }
+    const payload = {
+      item: 'Pic#2',
+      startPrice: 1n,
+      currency: 'USDt',
+      endsAt: 0,
+      terms: m.NO_TERMS
+    }
     const bad = {
       evt: { type: m.EVENT_OPENED, payload: { ...payload, createdAt: Date.now(), ...fields } }
     }

@@ -11,8 +11,13 @@ const COMMANDS = {
     return peer.openAuction({
       item: args.item,
       price: args.price,
-      currency: args.currency === undefined ? undefined : args.currency,
-      duration: args.duration === undefined ? undefined : args.duration
+      currency: args.currency,
+      duration: args.duration,
+      reserve: args.reserve,
+      increment: args.increment,
+      buyNow: args.buyNow,
+      softClose: args.softClose,
+      maxExtensions: args.maxExtensions
     })
   },
 
@@ -22,6 +27,15 @@ const COMMANDS = {
 
   async close(peer, args) {
     return peer.closeAuction(await resolveId(peer, args.id))
+  },
+
+  async cancel(peer, args) {
+    return peer.cancelAuction(await resolveId(peer, args.id))
+  },
+
+  async refuse(peer, args) {
+    const id = await resolveId(peer, args.id)
+    return peer.refuseBidder(id, await resolveBidder(peer, id, args.bidder))
   },
 
   list(peer) {
@@ -71,6 +85,28 @@ async function resolveId(peer, id) {
   const found = await peer.findAuctions(prefix, 2)
   if (found.length === 0) throw AuctionError.AUCTION_NOT_FOUND(`No auction starts with ${prefix}`)
   if (found.length > 1) throw AuctionError.INVALID_ID(`${prefix} matches more than one auction`)
+  return found[0]
+}
+
+// A bidder by its full key, or by a unique prefix of the key or the name of one who bid
+async function resolveBidder(peer, id, bidder) {
+  if (typeof bidder !== 'string' || bidder.length === 0 || bidder.length > 64) {
+    throw AuctionError.INVALID_ARGUMENT('A bidder is a public key, a prefix of it or a name')
+  }
+  if (/^[0-9a-f]{64}$/i.test(bidder)) return bidder.toLowerCase()
+  const names = new Map(peer.peers().map((p) => [p.publicKey, p.name]))
+  const keys = new Set((await peer.getAuction(id)).bids.map((b) => b.bidder))
+  const found = [...keys].filter(
+    (key) => key.startsWith(bidder.toLowerCase()) || names.get(key) === bidder
+  )
+  if (found.length === 0) {
+    throw AuctionError.INVALID_ARGUMENT(
+      `No bidder of this auction is named or starts with ${bidder}`
+    )
+  }
+  if (found.length > 1) {
+    throw AuctionError.INVALID_ARGUMENT(`${bidder} matches more than one bidder`)
+  }
   return found[0]
 }
 

@@ -34,7 +34,7 @@ async function runDemo({ print = console.log } = {}) {
     for (const peer of peers) print(`${peer.name} is ${peer.id}`)
 
     for (const peer of peers) {
-      for (const event of ['auction-opened', 'bid-accepted', 'auction-closed']) {
+      for (const event of ['auction-opened', 'bid-accepted', 'outbid', 'auction-closed']) {
         peer.on(event, (data) => {
           print(`    [${peer.name}] ${format.notification(event, data, nameOf)}`)
         })

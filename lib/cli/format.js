@@ -14,28 +14,75 @@ function money(amount, currency) {
   return `${amount} ${currency}`
 }
 
+// "2d 3h", "4m 10s", "9s": the two largest units
+function span(ms) {
+  const units = [
+    ['d', 86400000],
+    ['h', 3600000],
+    ['m', 60000],
+    ['s', 1000]
+  ]
+  const parts = []
+  let rest = Math.max(0, ms)
+  for (const [name, size] of units) {
+    const n = Math.floor(rest / size)
+    rest -= n * size
+    if (n > 0 || parts.length > 0) parts.push(n + name)
+    if (parts.length === 2) break
+  }
+  return parts.length === 0 ? '0s' : parts.filter((p) => !p.startsWith('0')).join(' ')
+}
+
+// "ends in 4m 10s" while open, "ended" if its time passed and the close has not come yet
+function timeLeft(a, now = Date.now()) {
+  if (a.status !== 'open' || !a.endsAt) return ''
+  return a.endsAt > now ? `ends in ${span(a.endsAt - now)}` : 'ended, closing'
+}
+
+function termsText(a) {
+  const t = a.terms
+  const parts = []
+  if (t.reserve) parts.push(`reserve ${money(t.reserve, a.currency)}`)
+  if (t.increment) parts.push(`raise at least ${money(t.increment, a.currency)}`)
+  if (t.incrementPercent) parts.push(`raise at least ${t.incrementPercent}%`)
+  if (t.buyNow) parts.push(`buy now ${money(t.buyNow, a.currency)}`)
+  if (t.softClose) {
+    const cap = t.maxExtensions ? `, at most ${t.maxExtensions} times` : ''
+    parts.push(`soft close ${span(t.softClose)}${cap}`)
+  }
+  return parts.join(', ')
+}
+
+function outcomeText(a, nameOf) {
+  switch (a.outcome) {
+    case 'sold':
+      return `sold to ${nameOf(a.winner.bidder)} for ${money(a.winner.amount, a.currency)}`
+    case 'cancelled':
+      return 'cancelled'
+    default:
+      return a.highestBid ? 'unsold: the reserve was not met' : 'unsold: no bids'
+  }
+}
+
 function auctionLine(a, nameOf) {
   const by = nameOf(a.seller)
-  const ends = a.endsAt && a.status === 'open' ? `, ends ${new Date(a.endsAt).toISOString()}` : ''
   let state
   if (a.status === 'open') {
     state = a.highestBid
       ? `open, highest ${money(a.highestBid.amount, a.currency)} by ${nameOf(a.highestBid.bidder)}`
       : 'open, no bids'
+    if (a.reserveMet === false) state += ', reserve not met'
+    const left = timeLeft(a)
+    if (left) state += ', ' + left
   } else {
-    state = a.winner
-      ? `sold to ${nameOf(a.winner.bidder)} for ${money(a.winner.amount, a.currency)}`
-      : 'closed, no bids'
+    state = outcomeText(a, nameOf)
   }
   const disputed = a.disputed ? ', DISPUTED: the seller signed two histories' : ''
-  return `${a.id}  ${a.item}  from ${money(a.startPrice, a.currency)} by ${by}  [${state}${ends}${disputed}]`
+  return `${a.id}  ${a.item}  from ${money(a.startPrice, a.currency)} by ${by}  [${state}${disputed}]`
 }
 
 function saleLine(sale, nameOf) {
-  const a = sale.auction
-  return sale.winner
-    ? `${a.item} sold to ${nameOf(sale.winner.bidder)} for ${money(sale.winner.amount, a.currency)}`
-    : `${a.item} closed with no bids`
+  return `${sale.auction.item} ${outcomeText(sale.auction, nameOf)}`
 }
 
 // One line per notification a peer emits
@@ -44,7 +91,15 @@ function notification(name, data, nameOf) {
     case 'auction-opened':
       return `auction opened: ${data.item} for ${money(data.startPrice, data.currency)} by ${nameOf(data.seller)} (id ${data.id})`
     case 'bid-accepted':
-      return `bid accepted: ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item} by ${nameOf(data.bid.bidder)} (bid #${data.bid.position + 1})`
+      return `bid accepted: ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item} by ${nameOf(data.bid.bidder)} (bid #${data.bid.position})`
+    case 'outbid':
+      return `outbid: ${nameOf(data.bid.bidder)} bid ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item}, over your ${data.previous}; the next bid must be at least ${data.auction.minimumBid}`
+    case 'auction-extended':
+      return `extended: ${data.auction.item} now ${timeLeft(data.auction)} (extension ${data.extensions})`
+    case 'ending-soon':
+      return `ending soon: ${data.auction.item} ${timeLeft(data.auction)}`
+    case 'bidder-refused':
+      return `bidder refused: ${nameOf(data.bidder)} on ${data.auction.item}; its bids no longer count`
     case 'auction-closed':
       return `auction closed: ${saleLine(data, nameOf)}`
     case 'peer-add':
@@ -59,24 +114,44 @@ function notification(name, data, nameOf) {
 }
 
 function showAuction(a, nameOf) {
+  const status = a.status === 'open' ? 'open' : a.outcome
   const lines = [
-    `${a.item}  (${a.status})`,
+    `${a.item}  (${status})`,
     `  id:          ${a.id}`,
     `  seller:      ${nameOf(a.seller)} ${a.seller}`,
-    `  start price: ${money(a.startPrice, a.currency)}`,
-    `  opened:      ${new Date(a.createdAt).toISOString()}`
+    `  start price: ${money(a.startPrice, a.currency)}`
   ]
+  const terms = termsText(a)
+  if (terms) lines.push(`  terms:       ${terms}`)
+  lines.push(`  opened:      ${new Date(a.createdAt).toISOString()}`)
   if (a.disputed) lines.push('  DISPUTED:    the seller signed two histories of its log')
-  if (a.endsAt) lines.push(`  ends:        ${new Date(a.endsAt).toISOString()}`)
+  if (a.endsAt) {
+    const extended = a.extensions ? ` (extended ${a.extensions}x by late bids)` : ''
+    const left = timeLeft(a)
+    lines.push(
+      `  ends:        ${new Date(a.endsAt).toISOString()}${left ? ', ' + left : ''}${extended}`
+    )
+  }
   if (a.closedAt) lines.push(`  closed:      ${new Date(a.closedAt).toISOString()}`)
+  if (a.reserveMet !== null) lines.push(`  reserve:     ${a.reserveMet ? 'met' : 'not met'}`)
+  if (a.minimumBid) lines.push(`  next bid:    at least ${money(a.minimumBid, a.currency)}`)
   lines.push(`  bids:        ${a.bids.length === 0 ? 'none' : ''}`.trimEnd())
+  if (a.bids.length < a.bidCount) lines.push(`    (${a.bidCount - a.bids.length} earlier bids)`)
   for (const b of a.bids) {
-    lines.push(`    #${b.position + 1}  ${money(b.amount, a.currency)}  by ${nameOf(b.bidder)}`)
+    const refused = b.refused ? '  (refused)' : ''
+    lines.push(
+      `    #${b.position}  ${money(b.amount, a.currency)}  by ${nameOf(b.bidder)}${refused}`
+    )
+  }
+  if (a.refused.length > 0) {
+    lines.push(`  refused:     ${a.refused.map((key) => nameOf(key)).join(', ')}`)
   }
   if (a.winner) {
     lines.push(
       `  winner:      ${nameOf(a.winner.bidder)} for ${money(a.winner.amount, a.currency)}`
     )
+  } else if (a.status !== 'open') {
+    lines.push(`  outcome:     ${outcomeText(a, nameOf)}`)
   }
   return lines.join('\n')
 }
@@ -90,11 +165,18 @@ function result(cmd, res, nameOf) {
       return `opened ${res.item} for ${money(res.startPrice, res.currency)}\nid ${res.id}`
     case 'bid':
       return (
-        `bid of ${res.amount} accepted as bid #${res.position + 1} on ${res.auction}` +
+        `bid of ${res.amount} accepted as bid #${res.position} on ${res.auction}` +
         (res.confirmed ? '' : ' (not yet confirmed: the seller’s signed block has not arrived)')
       )
     case 'close':
+    case 'cancel':
       return saleLine(res, nameOf)
+    case 'refuse':
+      return `refused ${nameOf(res.refused[res.refused.length - 1])} on ${res.item}; ${
+        res.highestBid
+          ? `highest now ${money(res.highestBid.amount, res.currency)} by ${nameOf(res.highestBid.bidder)}`
+          : 'no bid stands'
+      }`
     case 'list':
       return res.length === 0 ? 'no auctions' : res.map((a) => auctionLine(a, nameOf)).join('\n')
     case 'show':
@@ -133,6 +215,8 @@ function errorLine(err) {
 }
 
 module.exports = {
+  span,
+  timeLeft,
   errorLine,
   short,
   time,

@@ -1,5 +1,6 @@
 const { command, flag, arg, summary, description, footer } = require('paparam')
 const format = require('./format')
+const AuctionError = require('../errors')
 const { parseDuration } = require('./cli-args')
 
 const storageFlag = () =>
@@ -33,15 +34,30 @@ function peerCommands(send, io) {
       arg('<price>', 'start price, a decimal like 75 or 75.5'),
       flag('--currency|-c <code>', 'currency (default USDt)'),
       flag('--duration|-d <time>', 'close by itself after 90s, 10m, 1h30m, 2d...'),
+      flag('--reserve <amount>', 'lowest price you sell at: below it the auction ends unsold'),
+      flag('--increment <step>', 'smallest raise, an amount (1) or a share of the bid (5%)'),
+      flag('--buy-now <amount>', 'a bid of exactly this buys at once (higher bids are refused)'),
+      flag('--soft-close <time>', 'a bid this close to the end moves the end this far after it'),
+      flag('--max-extensions <n>', 'at most n soft-close extensions (default: no cap)'),
       ...storage(),
       jsonFlag(),
-      footer('Example: hyperauction open "Pic#1" 75 --currency USDt --duration 10m'),
-      run('open', (cmd) => ({
-        item: cmd.args.item,
-        price: cmd.args.price,
-        currency: cmd.flags.currency,
-        duration: cmd.flags.duration === undefined ? undefined : parseDuration(cmd.flags.duration)
-      }))
+      footer(
+        'Example: hyperauction open "Pic#1" 75 --duration 10m --reserve 90 --increment 5% --soft-close 2m'
+      ),
+      run('open', (cmd) => {
+        const f = cmd.flags
+        return {
+          item: cmd.args.item,
+          price: cmd.args.price,
+          currency: f.currency,
+          duration: f.duration === undefined ? undefined : parseDuration(f.duration),
+          reserve: f.reserve,
+          increment: f.increment,
+          buyNow: f.buyNow,
+          softClose: f.softClose === undefined ? undefined : parseDuration(f.softClose),
+          maxExtensions: f.maxExtensions === undefined ? undefined : parseCount(f.maxExtensions)
+        }
+      })
     ),
     command(
       'bid',
@@ -62,6 +78,30 @@ function peerCommands(send, io) {
       jsonFlag(),
       footer('Example: hyperauction close 3fa2c1'),
       run('close', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'cancel',
+      summary('Cancel one of your auctions while no bid stands: no sale'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction cancel 3fa2c1'),
+      run('cancel', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'refuse',
+      summary('Refuse a bidder on one of your auctions: its bids no longer count'),
+      description(
+        'The refusal is signed into your log and every peer sees it. The bidder cannot bid\n' +
+          'again on this auction; its accepted bids stay in the history, marked refused, and\n' +
+          'the highest bid by anyone else leads again.'
+      ),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      arg('<bidder>', 'the bidder’s public key, a unique prefix of it, or its name'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction refuse 3fa2c1 9b1e'),
+      run('refuse', (cmd) => ({ id: cmd.args.auction, bidder: cmd.args.bidder }))
     ),
     command(
       'list',
@@ -97,6 +137,13 @@ function peerCommands(send, io) {
       run('status', () => ({}))
     )
   ]
+}
+
+function parseCount(str) {
+  if (!/^[0-9]{1,6}$/.test(str)) {
+    throw AuctionError.INVALID_ARGUMENT(`"${String(str).slice(0, 16)}" is not a whole number`)
+  }
+  return Number(str)
 }
 
 // One line for whatever stopped a command: a coded error from the peer or a usage mistake

@@ -23,7 +23,8 @@ class Author {
       startPrice: parseAmount(price),
       currency: 'USDt',
       endsAt: opts.endsAt || 0,
-      createdAt: opts.createdAt || Date.now()
+      createdAt: opts.createdAt || Date.now(),
+      terms: { ...m.NO_TERMS, ...opts.terms }
     })
     at.id = crypto.auctionId(this.publicKey, at.index, 0)
     return at
@@ -48,6 +49,14 @@ class Author {
 
   close(auction, winningBid, bidCount) {
     return this.event(m.EVENT_CLOSED, { auction, winningBid, bidCount, closedAt: Date.now() })
+  }
+
+  cancel(auction) {
+    return this.event(m.EVENT_CANCELLED, { auction, cancelledAt: Date.now() })
+  }
+
+  refuse(auction, bidder) {
+    return this.event(m.EVENT_REFUSED, { auction, bidder, refusedAt: Date.now() })
   }
 
   // The block bytes of these events, as they would stand in the log
