@@ -22,6 +22,7 @@ const {
   STORAGE_VERSION,
   MAX_NAME_BYTES,
   MAX_HELLO_PEERS,
+  MAX_NEWS,
   MAX_LOGS,
   LOGS_PAGE
 } = require('./lib/constants')
@@ -36,7 +37,10 @@ const ENDING_SOON = 60 * 1000
 // Auctions watched for that at once
 const MAX_ENDING_SOON = 4096
 const BYE_TIMEOUT = 1000
-const NOTICE_CONCURRENCY = 16
+// News of new log lengths waits this long to go out together
+const NEWS_DELAY = 2
+// A greeting answered slower than this does not admit the peer
+const SLOW_GREETING = 2000
 // How long the first append after a start waits for known peers to say how much of the own
 // log they hold, and for a lost tail to come back
 const RECOVERY_TIMEOUT = 5000
@@ -94,6 +98,7 @@ class AuctionPeer extends ReadyResource {
     this._maintainInterval = opts.maintainInterval
     this._lookupInterval = opts.lookupInterval
     this._backoff = opts.backoff
+    this._maxConnections = opts.maxConnections
     this._instance = crypto.randomNonce()
     this._instances = new Map()
     this._followers = new Map()
@@ -102,7 +107,9 @@ class AuctionPeer extends ReadyResource {
     this._slotWaiters = []
     // Logs that broke a rule: never followed again, whoever names them
     this._invalid = new Set()
-    this._announced = false
+    this._news = new Map()
+    this._newsTimer = null
+    this._provingBack = new Set()
     this._paged = new Set()
     this._yours = 0
     this._recovery = null
@@ -161,7 +168,6 @@ class AuctionPeer extends ReadyResource {
       this.emit('dispute', { seller: this.id, length })
     })
     this.log.on('tail', () => this._ontail())
-    this._announced = this.log.core.length > 0
     this.sequencer = new Sequencer({
       log: this.log,
       view: this.view,
@@ -171,6 +177,7 @@ class AuctionPeer extends ReadyResource {
         this.view.stageLog(this.id, { applied: place.index + 1, disputed: false, invalid: false })
         this.view.scheduleFlush()
         this._notify(evt, current, next)
+        this._spread(this.id, place.index + 1)
       }
     })
 
@@ -180,7 +187,10 @@ class AuctionPeer extends ReadyResource {
     if (own !== null && own.disputed) this._disputed.add(this.id)
     await this._applyOwnBlocks(applied)
 
-    for (const { id, endsAt } of await this.view.listTimers()) this.timers.arm(id, endsAt)
+    for (const { id, endsAt } of await this.view.listTimers()) {
+      this.timers.arm(id, endsAt)
+      this._involved(id, { endsAt, closed: false })
+    }
 
     for (const row of await this.view.listLogs({ limit: MAX_LOGS })) {
       if (row.author === this.id) continue
@@ -201,7 +211,9 @@ class AuctionPeer extends ReadyResource {
       maintainInterval: this._maintainInterval,
       lookupInterval: this._lookupInterval,
       backoff: this._backoff,
+      maxConnections: this._maxConnections,
       greet: (publicKey) => this._greet(publicKey),
+      ondrop: (hex) => this._removePeer(hex),
       onreplicate: (hex, mux) => this._onreplicate(hex, mux),
       ondisconnect: (hex) => this._ondisconnect(hex),
       onerror: (err) => this.emit('warning', err)
@@ -221,6 +233,7 @@ class AuctionPeer extends ReadyResource {
   }
 
   async _close() {
+    clearTimeout(this._newsTimer)
     this.timers.close()
     this._endingSoon.close()
     for (const hex of [...this._probation.keys()]) this._leaveProbation(hex)
@@ -263,7 +276,6 @@ class AuctionPeer extends ReadyResource {
       createdAt,
       terms
     })
-    if (!this._announced) this._announce()
     return this._describe(view)
   }
 
@@ -392,6 +404,26 @@ class AuctionPeer extends ReadyResource {
       length: this.log.core.length,
       blocks,
       disputed: [...this._disputed]
+    }
+  }
+
+  // Counters for measurements: open connections, known peers, remote logs held open, RPC
+  // requests sent, and UDP packets and bytes this peer's DHT node sent and received (its
+  // connections included)
+  stats() {
+    const udx = this.dht && this.dht.udx
+    let open = 0
+    for (const follower of this._followers.values()) {
+      if (follower.opened && !follower.closing) open++
+    }
+    return {
+      connections: this.net === null ? 0 : this.net.connections,
+      peers: this.net === null ? 0 : this.net.peerTable.size,
+      logsOpen: open,
+      requests: this.net === null ? 0 : this.net.requests,
+      packetsSent: udx ? udx.packetsTransmitted : 0,
+      bytesSent: udx ? udx.bytesTransmitted : 0,
+      bytesReceived: udx ? udx.bytesReceived : 0
     }
   }
 
@@ -709,7 +741,8 @@ class AuctionPeer extends ReadyResource {
       onconflict: (conflict) => {
         this._onconflict(hex, conflict).catch((err) => this.emit('warning', err))
       },
-      oninvalid: (err) => this._oninvalid(hex, err)
+      oninvalid: (err) => this._oninvalid(hex, err),
+      ongrow: (length) => this._spread(hex, length)
     })
     this._followers.set(hex, follower)
     if (row === null) this._probe(hex, follower)
@@ -831,24 +864,71 @@ class AuctionPeer extends ReadyResource {
     this.emit('warning', err)
   }
 
-  // The first own event of a run: peers that heard this log was empty are told it is not
+  // Tells the connected peers how long the own log is now
   _announce() {
-    this._announced = true
-    const peers = this.net.peerTable.available(Date.now())
-    const notice = m.encode(m.notice, { length: 1 })
-    let next = 0
-    const worker = async () => {
-      while (next < peers.length && !this.closing) {
-        const info = peers[next++]
-        await this.net.request(info.publicKey, METHODS.notice, notice).catch(safetyCatch)
+    this._spread(this.id, this.log.core.length)
+  }
+
+  // News of a log that grew, to the connected peers Hypercore would not tell by itself: those
+  // that do not replicate that log with this peer right now. Gathered for NEWS_DELAY ms.
+  _spread(hex, length) {
+    if (this.net === null || this.closing) return
+    if ((this._news.get(hex) || 0) < length) this._news.set(hex, length)
+    if (this._newsTimer === null) {
+      this._newsTimer = setTimeout(() => this._flushNews(), NEWS_DELAY)
+    }
+  }
+
+  _flushNews() {
+    this._newsTimer = null
+    const news = this._news
+    this._news = new Map()
+    if (this.closing) return
+    for (const peerHex of this.net.connectedKeys()) {
+      const logs = []
+      for (const [hex, length] of news) {
+        // An author knows its own log
+        if (hex === peerHex) continue
+        const follower = hex === this.id ? null : this._followers.get(hex)
+        const core = follower ? follower.core : hex === this.id ? this.log.core : null
+        if (core !== null && replicatesWith(core, peerHex)) continue
+        if (follower && follower.heardFrom(peerHex) >= length) continue
+        logs.push({ author: b4a.from(hex, 'hex'), length })
+      }
+      for (let i = 0; i < logs.length; i += MAX_NEWS) {
+        const req = m.encode(m.news, { logs: logs.slice(i, i + MAX_NEWS) })
+        this.net.request(b4a.from(peerHex, 'hex'), METHODS.news, req).catch(safetyCatch)
       }
     }
-    for (let i = 0; i < Math.min(NOTICE_CONCURRENCY, peers.length); i++) worker()
+  }
+
+  // News from a connected peer: it holds these logs this far. A log this peer does not follow
+  // yet is followed (on probation); one it holds less of is fetched from that peer, among others.
+  _onnews(remote, logs, stream) {
+    const remoteHex = b4a.toString(remote, 'hex')
+    for (const { author, length } of logs) {
+      const hex = b4a.toString(author, 'hex')
+      if (length === 0) continue
+      if (hex === this.id) {
+        if (length > this._yours) this._yours = length
+        if (this._recovering !== null && length > this.log.core.length) this._tryRecover()
+        continue
+      }
+      let follower = this._followers.get(hex)
+      if (!follower) {
+        this._follow(author, null, remote)
+        follower = this._followers.get(hex)
+        if (!follower) continue
+      }
+      follower.hear(remoteHex, length)
+      if (follower.length < length && stream.userData) follower.attach(stream.userData)
+    }
   }
 
   async _greet(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
     let hello
+    const started = Date.now()
     try {
       const reply = await this.net.request(
         publicKey,
@@ -856,12 +936,23 @@ class AuctionPeer extends ReadyResource {
         m.encode(m.hello, this._hello(publicKey))
       )
       hello = m.decode(m.hello, reply, 'hello reply')
+      // A peer this slow would hold a connection without serving it
+      if (Date.now() - started > SLOW_GREETING) {
+        this.net.disconnect(hex)
+        throw AuctionError.REQUEST_TIMEOUT(`hello took ${Date.now() - started} ms`)
+      }
     } catch (err) {
       if (this.net.fail(hex, err)) this._removePeer(hex)
       throw err
     }
-    this.net.succeed(hex)
     this._meet(publicKey, hello)
+    // Answered in time: proven, and greeted again after a restart
+    this.net.succeed(hex)
+    const info = this.net.peerTable.get(hex)
+    if (info !== null) {
+      this.view.stagePeer(hex, info.name)
+      this.view.scheduleFlush()
+    }
   }
 
   _hello(remote) {
@@ -885,6 +976,14 @@ class AuctionPeer extends ReadyResource {
       this.net.disconnect(hex, stream)
     }
     this._meet(remote, hello)
+    // A peer that came to this one is proven by answering a greeting back, on that connection
+    const info = this.net.peerTable.get(hex)
+    if (info !== null && !info.proven && !this._provingBack.has(hex)) {
+      this._provingBack.add(hex)
+      this._greet(remote)
+        .catch(safetyCatch)
+        .finally(() => this._provingBack.delete(hex))
+    }
   }
 
   _meet(publicKey, hello) {
@@ -892,11 +991,7 @@ class AuctionPeer extends ReadyResource {
     this._instances.set(hex, hello.instance)
     const name = hello.name.slice(0, MAX_NAME_BYTES)
     const info = this.net.peerTable.add(publicKey, name, Date.now())
-    if (info !== null) {
-      this.view.stagePeer(hex, name)
-      this.view.scheduleFlush()
-      this.emit('peer-add', { publicKey: hex, name: info.name })
-    }
+    if (info !== null) this.emit('peer-add', { publicKey: hex, name: info.name })
     if (hello.yours > this._yours) this._yours = hello.yours
     if (this._recovering !== null && hello.yours > this.log.core.length) this._tryRecover()
     if (hello.length > 0) this._follow(publicKey, null, publicKey)
@@ -951,11 +1046,6 @@ class AuctionPeer extends ReadyResource {
     return follower ? follower.length : 0
   }
 
-  _onnotice(remote, length) {
-    this.net.discovered(remote)
-    if (length > 0) this._follow(remote, null, remote)
-  }
-
   _onbid(bid, remote) {
     return this._writable().then(() => this.sequencer.bid(bid, remote))
   }
@@ -964,19 +1054,21 @@ class AuctionPeer extends ReadyResource {
     this._removePeer(b4a.toString(remote, 'hex'))
   }
 
+  // A peer that left, kept failing or was pushed out of the bounded table: forgotten, also on
+  // disk (evicted, it is already out of the table)
   _removePeer(hex) {
     const info = this.net.peerTable.remove(hex)
-    if (info === null) return
     this.view.stagePeer(hex, null)
     this.view.scheduleFlush()
-    this.emit('peer-remove', { publicKey: hex, name: info.name })
+    if (info !== null) this.emit('peer-remove', { publicKey: hex, name: info.name })
   }
 
   async _sayBye() {
-    const peers = this.net.peerTable.available(Date.now())
     await Promise.allSettled(
-      peers.map((info) =>
-        this.net.request(info.publicKey, METHODS.bye, b4a.alloc(0), { timeout: BYE_TIMEOUT })
+      this.net.connectedKeys().map((hex) =>
+        this.net.request(b4a.from(hex, 'hex'), METHODS.bye, b4a.alloc(0), {
+          timeout: BYE_TIMEOUT
+        })
       )
     )
   }
@@ -1056,6 +1148,14 @@ function describeSale(auction) {
     bidCount: auction.bidCount,
     closedAt: auction.closedAt
   }
+}
+
+// Hypercore tells a peer of new blocks by itself while the core replicates with it
+function replicatesWith(core, hex) {
+  for (const peer of core.peers) {
+    if (peer.remotePublicKey && b4a.toString(peer.remotePublicKey, 'hex') === hex) return true
+  }
+  return false
 }
 
 function shuffle(list) {

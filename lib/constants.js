@@ -1,6 +1,6 @@
 module.exports = {
   // Method names carry the wire version; the DHT topic keeps the network's first name
-  PROTOCOL: 'hyperauction/2',
+  PROTOCOL: 'hyperauction/3',
   TOPIC_PREFIX: 'hyperauction/1/',
   // Storage layout version, kept in the view; 0.1 kept everything in one Hyperbee
   STORAGE_VERSION: 3,
@@ -9,6 +9,8 @@ module.exports = {
   MAX_NAME_BYTES: 64,
   MAX_PAYLOAD: 64 * 1024,
   MAX_HELLO_PEERS: 64,
+  // Logs named in one news message
+  MAX_NEWS: 64,
   MAX_GREETINGS: 64,
   // A block of the own log packs up to this many events, or this many bytes
   MAX_BLOCK_EVENTS: 64,

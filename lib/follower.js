@@ -8,6 +8,7 @@ const { MAX_REMOTE_BLOCK } = require('./constants')
 
 // Loopback UDX keeps only 16 requests in flight by default, which is ~20% slower
 const INFLIGHT_RANGE = [128, 1024]
+const MAX_HEARD = 64
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
 // to onblock(index, events) once, from where the view left off. A block that cannot be decoded
@@ -27,7 +28,29 @@ class Follower extends ReadyResource {
     this._again = false
     this._waiters = []
     this._muxers = new Set()
-    this._onappend = () => this.kick()
+    // What connected peers said they hold of this log (news), by key
+    this._heard = new Map()
+    this._spread = 0
+    this.ongrow = opts.ongrow || noop
+    this._onappend = () => {
+      this.kick()
+      // Blocks held in a row from the start can be served on: tell the peers
+      const length = this.core.contiguousLength
+      if (length > this._spread) {
+        this._spread = length
+        this.ongrow(length)
+      }
+    }
+  }
+
+  hear(hex, length) {
+    if ((this._heard.get(hex) || 0) < length) this._heard.set(hex, length)
+    // Bounded by what connected peers send; the oldest word goes first
+    if (this._heard.size > MAX_HEARD) this._heard.delete(this._heard.keys().next().value)
+  }
+
+  heardFrom(hex) {
+    return this._heard.get(hex) || 0
   }
 
   // Resolves true once block index is applied, false after timeout ms or when the follower stops
@@ -148,5 +171,7 @@ class Follower extends ReadyResource {
     this.onconflict({ length, fork, proof })
   }
 }
+
+function noop() {}
 
 module.exports = Follower

@@ -193,14 +193,15 @@ const hello = struct([
   ['peers', c.array(key)]
 ])
 
-const notice = struct([['length', c.uint]])
-
 const logsRequest = struct([['after', optional(key)]])
 
 const logEntry = struct([
   ['author', key],
   ['length', c.uint]
 ])
+
+// The logs the sender holds, and how far: sent where Hypercore would not tell it by itself
+const news = struct([['logs', c.array(logEntry)]])
 
 const logsResponse = struct([
   ['logs', c.array(logEntry)],
@@ -311,7 +312,7 @@ module.exports = {
   event,
   block,
   hello,
-  notice,
+  news,
   logsRequest,
   logsResponse,
   bidReply,

@@ -17,6 +17,17 @@ const MAINTAIN_INTERVAL = 3000
 const GREET_ATTEMPTS = 6
 const GREET_BACKOFF = 1000
 const GREET_RETRIES_PER_TICK = 8
+// Connections kept at once; half of them this peer chooses (outgoing), the rest come to it
+const MAX_CONNECTIONS = 32
+// Keys heard of and not tried yet
+const MAX_CANDIDATES = 1024
+// An answer slower than this counts against the peer, as a failure does
+const SLOW_ANSWER = 2000
+// A proven peer connected this long is never evicted for a newcomer
+const PROTECT_AFTER = 10000
+// Past the outgoing target, a connection unused this long is closed (a bid to a seller
+// connects to it whatever the bound)
+const IDLE_CONNECTION = 30000
 
 // Connections and the peer set. One Hyperswarm RPC connection carries both the requests and
 // Hypercore replication (store.replicate joins the connection's Protomux). Either side's
@@ -35,7 +46,16 @@ class Network extends ReadyResource {
     this.maintainInterval = opts.maintainInterval || MAINTAIN_INTERVAL
     this.lookupInterval = opts.lookupInterval
     this.maxInflight = opts.maxInflightPerPeer || MAX_INFLIGHT_PER_PEER
-    this.peerTable = new PeerTable(opts.backoff)
+    this.maxConnections = opts.maxConnections || MAX_CONNECTIONS
+    this.targetOutgoing = Math.ceil(this.maxConnections / 2)
+    this.peerTable = new PeerTable({
+      maxSize: 4 * this.maxConnections,
+      evictable: (hex) => !this.connected(hex),
+      onevict: (info) => this.ondrop(info.hex),
+      ...opts.backoff
+    })
+    // Keys heard of (lookups, peer exchange) and not greeted yet: chosen from at random
+    this.candidates = new Map()
     this.rpc = new RPC({ dht: this.dht, keyPair: this.keyPair })
     this.server = this.rpc.createServer({ capability: this.capability })
     this.discovery = null
@@ -45,9 +65,13 @@ class Network extends ReadyResource {
     this.onreplicate = opts.onreplicate || noop
     // ondisconnect(hex): the last replicating connection to a key closed
     this.ondisconnect = opts.ondisconnect || noop
+    // ondrop(hex): a known peer failed or answered slowly too often and is forgotten
+    this.ondrop = opts.ondrop || noop
     this.onerror = opts.onerror || noop
     this.id = b4a.toString(this.keyPair.publicKey, 'hex')
 
+    // Requests sent and answered, for stats()
+    this.requests = 0
     this._responders = new Map()
     this._connections = new Map()
     this._inflight = new Map()
@@ -90,6 +114,30 @@ class Network extends ReadyResource {
     this.server.respond(method, encoding, (req, rpc) => this._handle(handler, req, rpc.stream))
   }
 
+  // Keys with at least one open connection
+  get connections() {
+    return this._connections.size
+  }
+
+  connectedKeys() {
+    return [...this._connections.keys()]
+  }
+
+  // Keys this peer connected to itself
+  get outgoing() {
+    let n = 0
+    for (const list of this._connections.values()) if (list.some((c) => c.outgoing)) n++
+    return n
+  }
+
+  // Room for one more connection of this peer's choosing
+  _room() {
+    return (
+      this.outgoing + this._greeting.size < this.targetOutgoing &&
+      this._connections.size + this._greeting.size < this.maxConnections
+    )
+  }
+
   connected(hex) {
     const list = this._connections.get(hex)
     return list !== undefined && list.length > 0
@@ -111,6 +159,9 @@ class Network extends ReadyResource {
     if (this.closing) return Promise.reject(AuctionError.PEER_CLOSED())
     const timeout = opts.timeout || this.timeout
     const conn = this._connection(publicKey)
+    const started = Date.now()
+    conn.used = started
+    this.requests++
     const req = conn.request(method, value)
 
     return new Promise((resolve, reject) => {
@@ -123,6 +174,7 @@ class Network extends ReadyResource {
       req.then(
         (res) => {
           clearTimeout(timer)
+          if (Date.now() - started > SLOW_ANSWER) this._slow(conn.hex)
           resolve(res)
         },
         (err) => {
@@ -142,19 +194,33 @@ class Network extends ReadyResource {
     })
   }
 
-  // A key heard of by lookup, peer exchange or a request: greet it once
+  // A key heard of by lookup, peer exchange or a request: greeted now if this peer wants more
+  // connections, else kept as a candidate. Flooding keys only churns the candidates, which are
+  // picked at random.
   discovered(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
     if (hex === this.id || this.peerTable.has(hex) || this._greeting.has(hex)) return
-    // A peer could name thousands of dead keys; lookups and peer exchange bring skipped ones again
-    if (this.closing || this._greeting.size >= MAX_GREETINGS) return
+    if (this.closing) return
     const failed = this._greetFailures.get(hex)
     if (failed !== undefined && failed.retryAt > Date.now()) return
-
+    if (!this._room() || this._greeting.size >= MAX_GREETINGS) {
+      this._candidate(publicKey, hex)
+      return
+    }
+    this.candidates.delete(hex)
     const greeting = this._greet(publicKey, hex)
       .catch(safetyCatch)
       .finally(() => this._greeting.delete(hex))
     this._greeting.set(hex, greeting)
+  }
+
+  _candidate(publicKey, hex) {
+    if (this.candidates.has(hex)) return
+    if (this.candidates.size >= MAX_CANDIDATES) {
+      const keys = [...this.candidates.keys()]
+      this.candidates.delete(keys[Math.floor(Math.random() * keys.length)])
+    }
+    this.candidates.set(hex, publicKey)
   }
 
   // Resolves once every greeting under way has ended, or after timeout ms
@@ -175,6 +241,14 @@ class Network extends ReadyResource {
   fail(hex, err) {
     if (err.code !== 'REQUEST_TIMEOUT' && err.code !== 'PEER_UNREACHABLE') return false
     return this.peerTable.fail(hex, Date.now())
+  }
+
+  // A slow answer counts as a failure; a peer that keeps answering slowly is dropped and its
+  // connection freed for another
+  _slow(hex) {
+    if (!this.peerTable.fail(hex, Date.now())) return
+    this.disconnect(hex)
+    this.ondrop(hex)
   }
 
   async _greet(publicKey, hex) {
@@ -199,14 +273,25 @@ class Network extends ReadyResource {
   _maintain() {
     if (this.closing) return
     const now = Date.now()
-    for (const info of this.peerTable.available(now)) {
+    // Known peers, proven ones first; then candidates at random
+    const known = this.peerTable.available(now).sort((a, b) => b.proven - a.proven)
+    for (const info of known) {
+      if (!this._room() || this._greeting.size >= MAX_GREETINGS) break
       if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
-      if (this._greeting.size >= MAX_GREETINGS) break
       const greeting = this.greet(info.publicKey, { known: true })
         .catch(safetyCatch)
         .finally(() => this._greeting.delete(info.hex))
       this._greeting.set(info.hex, greeting)
     }
+    while (this._room() && this.candidates.size > 0 && this._greeting.size < MAX_GREETINGS) {
+      const keys = [...this.candidates.keys()]
+      const hex = keys[Math.floor(Math.random() * keys.length)]
+      const publicKey = this.candidates.get(hex)
+      this.candidates.delete(hex)
+      this.discovered(publicKey)
+    }
+    this._evict()
+    this._trim(now)
     let retries = 0
     for (const failed of this._greetFailures.values()) {
       if (retries === GREET_RETRIES_PER_TICK) break
@@ -230,6 +315,9 @@ class Network extends ReadyResource {
     })
     const conn = {
       hex,
+      outgoing: true,
+      since: Date.now(),
+      used: Date.now(),
       stream: null,
       replicating: false,
       request: (method, value) => client.request(method, value, RAW),
@@ -254,6 +342,9 @@ class Network extends ReadyResource {
     const hex = b4a.toString(rpc.stream.remotePublicKey, 'hex')
     const conn = {
       hex,
+      outgoing: false,
+      since: Date.now(),
+      used: Date.now(),
       stream: rpc.stream,
       replicating: false,
       request: (method, value) => rpc.request(method, value, RAW),
@@ -261,6 +352,7 @@ class Network extends ReadyResource {
     }
     rpc.on('close', () => this._remove(conn))
     this._add(conn)
+    if (this._evict() === hex) return
     if (this.capability === null) {
       this._replicate(conn)
       return
@@ -297,6 +389,44 @@ class Network extends ReadyResource {
       out.push(all.splice(Math.floor(Math.random() * all.length), 1)[0])
     }
     return out
+  }
+
+  // Past the bound, one peer that only came to this one goes, chosen at random among those not
+  // protected: a proven peer connected for PROTECT_AFTER stays, so a flood of new keys can only
+  // take the slots of other newcomers. Returns the key evicted, if any.
+  _evict() {
+    if (this._connections.size <= this.maxConnections) return null
+    const now = Date.now()
+    const open = []
+    for (const [hex, list] of this._connections) {
+      if (list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
+      const info = this.peerTable.get(hex)
+      const since = Math.min(...list.map((c) => c.since))
+      if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
+      open.push(hex)
+    }
+    if (open.length === 0) return null
+    const hex = open[Math.floor(Math.random() * open.length)]
+    this.disconnect(hex)
+    return hex
+  }
+
+  // Outgoing connections past the target that nobody used for IDLE_CONNECTION are closed,
+  // the longest unused first
+  _trim(now) {
+    let excess = this.outgoing - this.targetOutgoing
+    if (excess <= 0) return
+    const idle = []
+    for (const [hex, list] of this._connections) {
+      if (!list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
+      const used = Math.max(...list.map((c) => c.used))
+      if (now - used >= IDLE_CONNECTION) idle.push({ hex, used })
+    }
+    idle.sort((a, b) => a.used - b.used)
+    for (const { hex } of idle) {
+      if (excess-- <= 0) break
+      this.disconnect(hex)
+    }
   }
 
   _add(conn) {

@@ -3,12 +3,18 @@ const b4a = require('b4a')
 const BACKOFF_MIN = 1000
 const BACKOFF_MAX = 60 * 1000
 const DROP_AFTER_FAILURES = 5
+const MAX_SIZE = 128
 
 // Known peers with their failure backoff. A peer that keeps failing is dropped;
-// discovery may bring it back later.
+// discovery may bring it back later. Bounded: a full table makes room by forgetting the peer
+// seen longest ago among those evictable(hex) allows, unproven ones first. A peer is proven once
+// it answered a greeting of this peer's in time.
 class PeerTable {
   constructor(opts = {}) {
     this.peers = new Map()
+    this.maxSize = opts.maxSize || MAX_SIZE
+    this.evictable = opts.evictable || (() => true)
+    this.onevict = opts.onevict || (() => {})
     this.backoffMin = opts.backoffMin || BACKOFF_MIN
     this.backoffMax = opts.backoffMax || BACKOFF_MAX
     this.dropAfter = opts.dropAfter || DROP_AFTER_FAILURES
@@ -34,9 +40,36 @@ class PeerTable {
       if (name) known.name = name
       return null
     }
-    const info = { publicKey, hex, name: name || '', failures: 0, retryAt: 0, lastSeen: now }
+    if (this.peers.size >= this.maxSize && !this._makeRoom()) return null
+    const info = {
+      publicKey,
+      hex,
+      name: name || '',
+      failures: 0,
+      retryAt: 0,
+      lastSeen: now,
+      proven: false
+    }
     this.peers.set(hex, info)
     return info
+  }
+
+  _makeRoom() {
+    let victim = null
+    for (const info of this.peers.values()) {
+      if (!this.evictable(info.hex)) continue
+      if (
+        victim === null ||
+        victim.proven > info.proven ||
+        (victim.proven === info.proven && info.lastSeen < victim.lastSeen)
+      ) {
+        victim = info
+      }
+    }
+    if (victim === null) return false
+    this.peers.delete(victim.hex)
+    this.onevict(victim)
+    return true
   }
 
   remove(hex) {
@@ -63,6 +96,7 @@ class PeerTable {
     info.failures = 0
     info.retryAt = 0
     info.lastSeen = now
+    info.proven = true
   }
 
   // Returns true when the peer failed often enough in a row to be dropped

@@ -2,11 +2,11 @@ const b4a = require('b4a')
 const AuctionError = require('./errors')
 const { FRAMED } = require('./network')
 const m = require('./messages')
-const { PROTOCOL, MAX_HELLO_PEERS, LOGS_PAGE } = require('./constants')
+const { PROTOCOL, MAX_HELLO_PEERS, MAX_NEWS, LOGS_PAGE } = require('./constants')
 
 const METHODS = {
   hello: PROTOCOL + '/hello',
-  notice: PROTOCOL + '/notice',
+  news: PROTOCOL + '/news',
   logs: PROTOCOL + '/logs',
   bid: PROTOCOL + '/bid',
   bye: PROTOCOL + '/bye',
@@ -30,9 +30,10 @@ function respond(network, peer) {
     return m.encode(m.hello, peer._hello(remote))
   })
 
-  network.respond(METHODS.notice, (req, remote) => {
-    const { length } = m.decode(m.notice, req, 'notice')
-    peer._onnotice(remote, length)
+  network.respond(METHODS.news, (req, remote, stream) => {
+    const { logs } = m.decode(m.news, req, 'news')
+    if (logs.length > MAX_NEWS) throw AuctionError.BAD_REQUEST('Too many logs in one news')
+    peer._onnews(remote, logs, stream)
   })
 
   network.respond(METHODS.logs, async (req) => {

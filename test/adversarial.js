@@ -99,7 +99,7 @@ test('random, truncated and bit-flipped payloads to every method: coded errors, 
       instance: crypto.randomNonce(),
       peers: [other.publicKey]
     }),
-    [METHODS.notice]: m.encode(m.notice, { length: 0 }),
+    [METHODS.news]: m.encode(m.news, { logs: [{ author: other.publicKey, length: 0 }] }),
     [METHODS.logs]: m.encode(m.logsRequest, { after: other.publicKey }),
     [METHODS.bid]: m.encode(m.bid, self.bid(b4a.from(a.id, 'hex'), '1000')),
     [METHODS.bye]: b4a.alloc(0),
@@ -170,7 +170,12 @@ test('inputs that raise TypeError, RangeError or SyntaxError inside a handler do
   )
   t.is(await send(METHODS.hello, c.encode(c.uint, 2 ** 40)), 'BAD_REQUEST', 'a name of 2^40 bytes')
   t.is(await send(METHODS.logs, c.encode(c.uint, 2 ** 52)), 'BAD_REQUEST', 'absurd logs request')
-  t.is(await send(METHODS.notice, b4a.from([0xff, 1])), 'BAD_REQUEST', 'a cut-off length')
+  t.is(await send(METHODS.news, b4a.from([0xff, 1])), 'BAD_REQUEST', 'a cut-off list')
+  t.is(
+    await send(METHODS.news, c.encode(c.uint, 2 ** 52)),
+    'BAD_REQUEST',
+    'RangeError bait: news of 2^52 logs'
+  )
   t.is(await send(METHODS.bid, b4a.alloc(1)), 'BAD_REQUEST', 'a one-byte bid')
 
   for (const method of Object.values(METHODS)) {
