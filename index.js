@@ -24,6 +24,7 @@ const {
   MAX_HELLO_PEERS,
   MAX_NEWS,
   MAX_LOGS,
+  MAX_OPEN_AUCTIONS,
   LOGS_PAGE
 } = require('./lib/constants')
 
@@ -99,6 +100,8 @@ class AuctionPeer extends ReadyResource {
     this._lookupInterval = opts.lookupInterval
     this._backoff = opts.backoff
     this._maxConnections = opts.maxConnections
+    this._logEventRate = opts.logEventRate
+    this._logEventBurst = opts.logEventBurst
     this._instance = crypto.randomNonce()
     this._instances = new Map()
     this._followers = new Map()
@@ -127,6 +130,16 @@ class AuctionPeer extends ReadyResource {
   }
 
   async _open() {
+    try {
+      await this._openParts()
+    } catch (err) {
+      // ReadyResource does not close what a failed open left: the DHT would keep the process up
+      await this._close().catch(safetyCatch)
+      throw err
+    }
+  }
+
+  async _openParts() {
     try {
       await this.store.ready()
     } catch (err) {
@@ -163,7 +176,12 @@ class AuctionPeer extends ReadyResource {
     // Another copy of this peer's storage signed a second history: this log can take no more
     this.log.core.on('conflict', (length) => {
       this._disputed.add(this.id)
-      this.view.stageLog(this.id, { applied: this.log.core.length, disputed: true, invalid: false })
+      this.view.stageLog(this.id, {
+        applied: this.log.core.length,
+        disputed: true,
+        invalid: false,
+        open: this.sequencer.openAuctions
+      })
       this.view.scheduleFlush()
       this.emit('dispute', { seller: this.id, length })
     })
@@ -174,7 +192,12 @@ class AuctionPeer extends ReadyResource {
       publicKey: this.publicKey,
       onappended: (evt, idHex, current, next, place) => {
         this._stage(evt, idHex, current, next, place.index, true)
-        this.view.stageLog(this.id, { applied: place.index + 1, disputed: false, invalid: false })
+        this.view.stageLog(this.id, {
+          applied: place.index + 1,
+          disputed: false,
+          invalid: false,
+          open: this.sequencer.openAuctions
+        })
         this.view.scheduleFlush()
         this._notify(evt, current, next)
         this._spread(this.id, place.index + 1)
@@ -185,6 +208,7 @@ class AuctionPeer extends ReadyResource {
     const own = await this.view.getLog(this.id)
     const applied = own === null ? 0 : own.applied
     if (own !== null && own.disputed) this._disputed.add(this.id)
+    this.sequencer.openAuctions = own === null ? 0 : own.open
     await this._applyOwnBlocks(applied)
 
     for (const { id, endsAt } of await this.view.listTimers()) {
@@ -305,17 +329,27 @@ class AuctionPeer extends ReadyResource {
       throw AuctionError.DISPUTED('This seller signed two histories; bidding is stopped')
     }
 
+    // A connection lost before the answer is tried once more: the same signed bid, so the
+    // seller accepts it once at most (a retry of an accepted bid gets that acceptance)
     let reply
-    try {
-      const res = await this.net.request(view.seller, METHODS.bid, m.encode(m.bid, bid), {
-        timeout: this._bidTimeout
-      })
-      reply = m.decode(m.bidReply, res, 'bid reply')
-    } catch (err) {
-      if (err.code === 'REQUEST_TIMEOUT' || err.code === 'PEER_UNREACHABLE') {
-        throw AuctionError.SELLER_UNREACHABLE(`The seller did not answer: ${err.message}`)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.net.request(view.seller, METHODS.bid, m.encode(m.bid, bid), {
+          timeout: this._bidTimeout
+        })
+        reply = m.decode(m.bidReply, res, 'bid reply')
+        break
+      } catch (err) {
+        if (err.code === 'PEER_UNREACHABLE' && attempt === 0 && !this.closing) continue
+        if (err.code === 'REQUEST_TIMEOUT' || err.code === 'PEER_UNREACHABLE') {
+          const unreachable = AuctionError.SELLER_UNREACHABLE(
+            'The seller’s peer could not be reached; try again when it is online'
+          )
+          unreachable.cause = err
+          throw unreachable
+        }
+        throw err
       }
-      throw err
     }
 
     this._involved(idHex, view)
@@ -590,6 +624,9 @@ class AuctionPeer extends ReadyResource {
 
   // Applies one block of a log to the view: all its events or, if one breaks a rule, none
   async _applyBlock(author, authorHex, index, events, own) {
+    // Who counts the author's open auctions: the sequencer for the own log, else the follower
+    const counter = own ? this.sequencer : this._followers.get(authorHex)
+    let open = counter ? counter.openAuctions : 0
     const touched = new Map()
     const applied = []
     // Bids of this block, not staged until the whole block is applied
@@ -610,6 +647,12 @@ class AuctionPeer extends ReadyResource {
         ctx.leader = row === null ? null : rules.leaderOf(row)
       }
       const next = rules.applyEvent(current, evt, author, index, offset, ctx)
+      open += Sequencer.openDelta(evt)
+      if (open > MAX_OPEN_AUCTIONS) {
+        throw AuctionError.TOO_MANY_AUCTIONS(
+          `The log opens more than ${MAX_OPEN_AUCTIONS} auctions that are open at once`
+        )
+      }
       if (next.bid !== null) {
         await this.view.loadBids(idHex, next.bid.position)
         pending.set(idHex + '/' + next.bid.position, next.bid)
@@ -620,8 +663,8 @@ class AuctionPeer extends ReadyResource {
     for (const { evt, idHex, current, next } of applied) {
       this._stage(evt, idHex, current, next, index, own)
     }
-    const row = { applied: index + 1, disputed: false, invalid: false }
-    this.view.stageLog(authorHex, row)
+    if (counter) counter.openAuctions = open
+    this.view.stageLog(authorHex, { applied: index + 1, disputed: false, invalid: false, open })
     if (this.view.full) await this.view.flush()
     else this.view.scheduleFlush()
     for (const { evt, current, next } of applied) this._notify(evt, current, next)
@@ -737,6 +780,8 @@ class AuctionPeer extends ReadyResource {
     }
     const follower = new Follower(this.store, author, {
       applied: row === null ? 0 : row.applied,
+      rate: this._logEventRate,
+      burst: this._logEventBurst,
       onblock: (index, events) => this._onremoteblock(author, hex, index, events),
       onconflict: (conflict) => {
         this._onconflict(hex, conflict).catch((err) => this.emit('warning', err))
@@ -744,6 +789,7 @@ class AuctionPeer extends ReadyResource {
       oninvalid: (err) => this._oninvalid(hex, err),
       ongrow: (length) => this._spread(hex, length)
     })
+    follower.openAuctions = row === null ? 0 : row.open
     this._followers.set(hex, follower)
     if (row === null) this._probe(hex, follower)
     follower

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-const { createCli } = require('../lib/cli')
+const { main } = require('../lib/cli')
 
-createCli().parse()
+main(process.argv.slice(2))

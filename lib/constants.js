@@ -21,6 +21,14 @@ module.exports = {
   MAX_REMOTE_BLOCK: 64 * 1024,
   // One page of the logs directory a peer serves
   LOGS_PAGE: 1024,
+  // Open auctions of one seller at once: beyond, an opening is refused by the seller's peer
+  // and by every peer that applies its log
+  MAX_OPEN_AUCTIONS: 1000,
+  // Bytes of one remote log: beyond, the log is dropped
+  MAX_LOG_BYTES: 256 * 1024 * 1024,
+  // Events of one remote log applied per second, past a burst that covers catching up
+  LOG_EVENT_RATE: 1000,
+  LOG_EVENT_BURST: 100000,
   // Bidders one auction may refuse
   MAX_REFUSED: 32,
   // Soft-close window and its extensions: at most a day, at most this many

@@ -152,6 +152,14 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'TOO_MANY_LOGS', AuctionError.TOO_MANY_LOGS)
   }
 
+  static TOO_MANY_AUCTIONS(msg = 'This seller has as many open auctions as it may') {
+    return new AuctionError(msg, 'TOO_MANY_AUCTIONS', AuctionError.TOO_MANY_AUCTIONS)
+  }
+
+  static LOG_TOO_LARGE(msg = 'This log is larger than a peer holds') {
+    return new AuctionError(msg, 'LOG_TOO_LARGE', AuctionError.LOG_TOO_LARGE)
+  }
+
   static INVALID_TERMS(msg = 'The auction terms do not fit together') {
     return new AuctionError(msg, 'INVALID_TERMS', AuctionError.INVALID_TERMS)
   }

@@ -4,7 +4,7 @@ const AuctionError = require('./errors')
 const settle = require('./settle')
 const m = require('./messages')
 const { logManifest } = require('./crypto')
-const { MAX_REMOTE_BLOCK } = require('./constants')
+const { MAX_REMOTE_BLOCK, MAX_LOG_BYTES, LOG_EVENT_RATE, LOG_EVENT_BURST } = require('./constants')
 
 // Loopback UDX keeps only 16 requests in flight by default, which is ~20% slower
 const INFLIGHT_RANGE = [128, 1024]
@@ -30,6 +30,13 @@ class Follower extends ReadyResource {
     this._muxers = new Set()
     // What connected peers said they hold of this log (news), by key
     this._heard = new Map()
+    // Events this log may still apply now: refilled at LOG_EVENT_RATE per second
+    this.rate = opts.rate || LOG_EVENT_RATE
+    this.burst = opts.burst || LOG_EVENT_BURST
+    this._tokens = this.burst
+    this._filled = Date.now()
+    this._sleep = null
+    this.openAuctions = 0
     this._spread = 0
     this.ongrow = opts.ongrow || noop
     this._onappend = () => {
@@ -93,6 +100,10 @@ class Follower extends ReadyResource {
 
   async _close() {
     this._wake()
+    if (this._sleep !== null) {
+      clearTimeout(this._sleep.timer)
+      this._sleep.resolve()
+    }
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
     await settle(this.core)
@@ -149,12 +160,31 @@ class Follower extends ReadyResource {
             `Block ${index} is larger than ${MAX_REMOTE_BLOCK} bytes`
           )
         }
+        if (this.core.byteLength > MAX_LOG_BYTES) {
+          throw AuctionError.LOG_TOO_LARGE(`The log is larger than ${MAX_LOG_BYTES} bytes`)
+        }
         const events = m.decode(m.block, buf, 'log block')
+        await this._throttle(events.length)
+        if (this.closing) return
         await this.onblock(index, events)
         this.applied = index + 1
         if (this._waiters.length > 0) this._wake()
       }
     } while (this._again && !this.closing)
+  }
+
+  // A log may apply LOG_EVENT_RATE events a second past a burst: a spamming author is slowed,
+  // and every other log goes on
+  async _throttle(events) {
+    const now = Date.now()
+    this._tokens = Math.min(this.burst, this._tokens + ((now - this._filled) * this.rate) / 1000)
+    this._filled = now
+    this._tokens -= events
+    if (this._tokens >= 0) return
+    await new Promise((resolve) => {
+      this._sleep = { resolve, timer: setTimeout(resolve, (-this._tokens * 1000) / this.rate) }
+    })
+    this._sleep = null
   }
 
   _fail(err) {

@@ -251,12 +251,29 @@ const bidRow = struct([
   ['offset', c.uint]
 ])
 
-// How far a log is applied to the view; whether its author signed two histories, or broke a rule
-const logRow = struct([
+// How far a log is applied to the view; whether its author signed two histories, or broke a
+// rule; how many of its auctions are open (rows of 0.2.0 end before it)
+const logRowV2 = struct([
   ['applied', c.uint],
   ['disputed', c.bool],
   ['invalid', c.bool]
 ])
+
+const logRow = {
+  preencode(state, m) {
+    logRowV2.preencode(state, m)
+    c.uint.preencode(state, m.open || 0)
+  },
+  encode(state, m) {
+    logRowV2.encode(state, m)
+    c.uint.encode(state, m.open || 0)
+  },
+  decode(state) {
+    const m = logRowV2.decode(state)
+    m.open = state.start < state.end ? c.uint.decode(state) : 0
+    return m
+  }
+}
 
 // The other signed history of a disputed log, as Hypercore's conflict proof carried it
 const disputeRow = struct([

@@ -25,6 +25,8 @@ const MAX_CANDIDATES = 1024
 const SLOW_ANSWER = 2000
 // A proven peer connected this long is never evicted for a newcomer
 const PROTECT_AFTER = 10000
+// A new connection is left alone this long before it may be evicted
+const ARRIVAL = 2000
 // Past the outgoing target, a connection unused this long is closed (a bid to a seller
 // connects to it whatever the bound)
 const IDLE_CONNECTION = 30000
@@ -290,7 +292,7 @@ class Network extends ReadyResource {
       this.candidates.delete(hex)
       this.discovered(publicKey)
     }
-    this._evict()
+    while (this._evict() !== null);
     this._trim(now)
     let retries = 0
     for (const failed of this._greetFailures.values()) {
@@ -394,20 +396,25 @@ class Network extends ReadyResource {
   // Past the bound, one peer that only came to this one goes, chosen at random among those not
   // protected: a proven peer connected for PROTECT_AFTER stays, so a flood of new keys can only
   // take the slots of other newcomers. Returns the key evicted, if any.
+  // A connection younger than ARRIVAL is not chosen, so that the request it came for (a bid
+  // to this seller) gets through; past twice the bound the newest goes at once.
   _evict() {
     if (this._connections.size <= this.maxConnections) return null
     const now = Date.now()
     const open = []
+    let newest = null
     for (const [hex, list] of this._connections) {
       if (list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
       const info = this.peerTable.get(hex)
       const since = Math.min(...list.map((c) => c.since))
       if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
-      open.push(hex)
+      if (newest === null || since > newest.since) newest = { hex, since }
+      if (now - since >= ARRIVAL) open.push(hex)
     }
-    if (open.length === 0) return null
-    const hex = open[Math.floor(Math.random() * open.length)]
-    this.disconnect(hex)
+    let hex = null
+    if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
+    else if (this._connections.size > 2 * this.maxConnections && newest !== null) hex = newest.hex
+    if (hex !== null) this.disconnect(hex)
     return hex
   }
 

@@ -3,6 +3,7 @@ const AuctionError = require('./errors')
 const m = require('./messages')
 const rules = require('./rules')
 const { verifyBid } = require('./crypto')
+const { MAX_OPEN_AUCTIONS } = require('./constants')
 
 // The seller's side: the single judge and sequencer of its own auctions. Each event is checked
 // against the latest state, including events still on their way into the log, then queued in
@@ -18,6 +19,8 @@ class Sequencer {
     this._state = new Map()
     // Appends queued and not yet written to the view
     this._inflight = new Set()
+    // Own auctions open, queued ones included
+    this.openAuctions = opts.openAuctions || 0
   }
 
   // Loads an auction into memory. Callers read state(idHex) right after: an await lets other
@@ -40,6 +43,11 @@ class Sequencer {
   }
 
   async open(payload) {
+    if (this.openAuctions >= MAX_OPEN_AUCTIONS) {
+      throw AuctionError.TOO_MANY_AUCTIONS(
+        `${MAX_OPEN_AUCTIONS} auctions of this peer are open: close some first`
+      )
+    }
     const { next } = await this._append({ type: m.EVENT_OPENED, payload }, null)
     return next.view
   }
@@ -148,6 +156,7 @@ class Sequencer {
     const place = this.log.place(evt)
     const next = rules.applyEvent(current, evt, this.publicKey, place.index, place.offset, ctx)
     const { appended } = this.log.queue(evt)
+    this.openAuctions += openDelta(evt)
     const idHex = b4a.toString(next.view.id, 'hex')
     this._state.set(idHex, next.view)
     const done = appended.then(() => {
@@ -163,6 +172,12 @@ class Sequencer {
   }
 }
 
+// How an event changes the count of its author's open auctions
+function openDelta(evt) {
+  if (evt.type === m.EVENT_OPENED) return 1
+  return evt.type === m.EVENT_CLOSED || evt.type === m.EVENT_CANCELLED ? -1 : 0
+}
+
 function closeEvent(current, closedAt) {
   return {
     type: m.EVENT_CLOSED,
@@ -176,5 +191,7 @@ function closeEvent(current, closedAt) {
 }
 
 function noop() {}
+
+Sequencer.openDelta = openDelta
 
 module.exports = Sequencer

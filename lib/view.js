@@ -237,7 +237,7 @@ class View extends ReadyResource {
     }
     for await (const { key, value } of this.bee.createReadStream(range('logs/'))) {
       const row = c.decode(m.logRow, value)
-      await batch.put(key, m.encode(m.logRow, { ...row, applied: 0 }))
+      await batch.put(key, m.encode(m.logRow, { ...row, applied: 0, open: 0 }))
     }
     await batch.flush()
     this._cache.clear()

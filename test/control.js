@@ -1,8 +1,13 @@
 const test = require('brittle')
 const net = require('net')
+const fs = require('fs')
 const path = require('path')
-const { ControlServer, ControlClient } = require('../lib/cli/control')
-const { createBootstrap, createPeer } = require('./helpers')
+const { ControlServer, ControlClient, checkPrivateDir } = require('../lib/cli/control')
+const { createBootstrap, createPeer, codeOf } = require('./helpers')
+const { runCli } = require('./helpers/processes')
+
+const ROOT = process.getuid && process.getuid() === 0
+const OTHER_UID = 65534
 
 function exchange(file, data) {
   return new Promise((resolve) => {
@@ -58,4 +63,81 @@ test('the control socket answers commands and refuses malformed ones with codes'
   } catch (err) {
     t.is(err.code, 'PEER_ALREADY_RUNNING')
   }
+})
+
+test('the folder of long-path sockets is refused unless private to this user', async (t) => {
+  const tmp = await t.tmp()
+  const dir = path.join(tmp, 'hyperauction-me')
+  checkPrivateDir(dir, { create: true })
+  t.is(fs.statSync(dir).mode & 0o777, 0o700, 'made for the user only')
+  t.is(
+    codeOf(() => checkPrivateDir(dir)),
+    'ok'
+  )
+
+  for (const mode of [0o750, 0o701, 0o777]) {
+    fs.chmodSync(dir, mode)
+    t.is(
+      codeOf(() => checkPrivateDir(dir, { create: true })),
+      'CONTROL_SOCKET_UNSAFE',
+      `mode ${mode.toString(8)} refused`
+    )
+  }
+  fs.chmodSync(dir, 0o700)
+
+  const link = path.join(tmp, 'link')
+  fs.symlinkSync(dir, link)
+  t.is(
+    codeOf(() => checkPrivateDir(link)),
+    'CONTROL_SOCKET_UNSAFE',
+    'a link is refused'
+  )
+  const file = path.join(tmp, 'file')
+  fs.writeFileSync(file, '')
+  t.is(
+    codeOf(() => checkPrivateDir(file)),
+    'CONTROL_SOCKET_UNSAFE',
+    'a file is refused'
+  )
+
+  if (!ROOT) return t.comment('only root can give a folder to another user')
+  fs.chownSync(dir, OTHER_UID, OTHER_UID)
+  t.is(
+    codeOf(() => checkPrivateDir(dir)),
+    'CONTROL_SOCKET_UNSAFE',
+    'another user’s is refused'
+  )
+})
+
+test('a socket that is not this user’s is never trusted', async (t) => {
+  const storage = path.join(await t.tmp(), 'peer')
+  fs.mkdirSync(storage)
+  const file = path.join(storage, 'control.sock')
+
+  // Not a socket at all
+  fs.writeFileSync(file, '')
+  await t.exception(new ControlClient(storage).request('id'), /CONTROL_SOCKET_UNSAFE/)
+  fs.unlinkSync(file)
+
+  if (!ROOT) return t.comment('only root can make a socket of another user')
+  // Another user's server, answering every command with a success
+  let asked = 0
+  const fake = net.createServer((socket) => {
+    asked++
+    socket.end(JSON.stringify({ ok: true, result: { amount: '5', position: 1 } }) + '\n')
+  })
+  await new Promise((resolve) => fake.listen(file, resolve))
+  t.teardown(() => new Promise((resolve) => fake.close(resolve)))
+  fs.chownSync(file, OTHER_UID, OTHER_UID)
+
+  await t.exception(new ControlClient(storage).request('bid'), /CONTROL_SOCKET_UNSAFE/)
+  const res = await runCli(['bid', 'abcd', '5', '--storage', storage])
+  t.is(res.code, 1)
+  t.ok(res.stderr.startsWith('error: CONTROL_SOCKET_UNSAFE: '), res.stderr.trim())
+  t.absent(res.stdout.includes('accepted'), 'no fake success printed')
+  t.is(asked, 0, 'the fake server was never asked')
+
+  // A peer starting on this folder says what is wrong, not that a peer runs
+  const server = new ControlServer(null, storage)
+  await t.exception(server.listen(), /CONTROL_SOCKET_UNSAFE/)
 })

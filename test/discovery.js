@@ -24,12 +24,11 @@ test(`${PEERS} peers with at most ${MAX_CONNECTIONS} connections each: events re
   await everywhere(peers, a.id, (x) => x.bidCount === 1, 30000)
   t.pass('every peer holds the bid')
 
-  const most = Math.max(...peers.map((p) => p.stats().connections))
-  t.comment(`most connections of one peer: ${most}`)
-  t.ok(
-    most <= MAX_CONNECTIONS + 1,
-    `no peer holds more than ${MAX_CONNECTIONS} connections, and a bid's`
-  )
+  // Newcomers get a moment before they may be evicted, so the bound holds again shortly after
+  const most = () => Math.max(...peers.map((p) => p.stats().connections))
+  t.comment(`most connections of one peer after the bid: ${most()}`)
+  await until(() => most() <= MAX_CONNECTIONS, 20000, 'the bound to hold')
+  t.pass(`no peer holds more than ${MAX_CONNECTIONS} connections`)
   const direct = peers.filter((p) => p.stats().connections < PEERS - 1).length
   t.is(direct, PEERS, 'no peer is connected to every other')
 })

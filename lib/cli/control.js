@@ -9,7 +9,17 @@ const AuctionError = require('../errors')
 const { runCommand } = require('./commands')
 
 const MAX_LINE = 64 * 1024
-const WATCHED = ['auction-opened', 'bid-accepted', 'auction-closed', 'peer-add', 'peer-remove']
+const WATCHED = [
+  'auction-opened',
+  'bid-accepted',
+  'outbid',
+  'auction-extended',
+  'ending-soon',
+  'bidder-refused',
+  'auction-closed',
+  'peer-add',
+  'peer-remove'
+]
 // Unix socket paths are limited to about 104 bytes
 const MAX_SOCKET_PATH = 100
 
@@ -18,24 +28,88 @@ function socketPath(storage) {
   const inside = path.join(dir, 'control.sock')
   if (inside.length <= MAX_SOCKET_PATH) return inside
   const id = b4a.toString(crypto.hash(b4a.from(dir)), 'hex').slice(0, 16)
-  return path.join(os.tmpdir(), `hyperauction-${id}.sock`)
+  return path.join(socketDir(), `${id}.sock`)
+}
+
+// Where the sockets of long storage paths go: a folder of this user's that nobody else may
+// enter, so nobody else can create or answer a socket there
+function socketDir() {
+  const base = process.env.XDG_RUNTIME_DIR || os.tmpdir()
+  return path.join(base, `hyperauction-${uid() === null ? os.userInfo().username : uid()}`)
+}
+
+// Throws CONTROL_SOCKET_UNSAFE unless dir is a folder (not a link) of this user's with no
+// permission for group or others; creates it (mode 0700) first if asked
+function checkPrivateDir(dir, { create = false } = {}) {
+  if (create) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 })
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err
+    }
+  }
+  const st = fs.lstatSync(dir)
+  if (!st.isDirectory()) {
+    throw AuctionError.CONTROL_SOCKET_UNSAFE(`${dir} is not a folder: remove it`)
+  }
+  if (uid() !== null && st.uid !== uid()) {
+    throw AuctionError.CONTROL_SOCKET_UNSAFE(
+      `${dir} belongs to user ${st.uid}, not to you (${uid()}): remove it, or set TMPDIR`
+    )
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw AuctionError.CONTROL_SOCKET_UNSAFE(
+      `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): run chmod 700 ${dir}`
+    )
+  }
+}
+
+// A socket is trusted only if this user made it: anyone else's could answer anything
+function checkSocketOwner(file, st) {
+  if (!st.isSocket()) {
+    throw AuctionError.CONTROL_SOCKET_UNSAFE(`${file} is not a socket: remove it`)
+  }
+  if (uid() !== null && st.uid !== uid()) {
+    throw AuctionError.CONTROL_SOCKET_UNSAFE(
+      `${file} belongs to user ${st.uid}, not to you (${uid()}): it is not your peer's`
+    )
+  }
+}
+
+function isOutside(file, storage) {
+  return path.dirname(file) !== path.resolve(storage)
+}
+
+function uid() {
+  return typeof process.getuid === 'function' ? process.getuid() : null
 }
 
 // Line-delimited JSON over a Unix socket that only the owner may open (mode 0600).
 // Request: { "cmd": "bid", "args": { ... } }; reply: { "ok": true, "result": ... }
 // or { "ok": false, "error": { "code", "message" } }. "watch" streams { "event", "data" } lines,
 // the first one { "event": "watching" } once the watcher is subscribed.
+// "stop" closes the peer through opts.onstop, answers { "stopped": true } once it is closed,
+// then calls opts.onstopped.
 class ControlServer {
   constructor(peer, storage, opts = {}) {
     this.peer = peer
+    this.storage = path.resolve(storage)
     this.path = socketPath(storage)
-    this.ctx = { storage: path.resolve(storage), startedAt: Date.now() }
+    this.ctx = { storage: this.storage, startedAt: Date.now() }
     this.server = net.createServer((socket) => this._onconnection(socket))
     this.sockets = new Set()
     this.onerror = opts.onerror || noop
+    this.onstop = opts.onstop || null
+    this.onstopped = opts.onstopped || noop
+    // The connection that asked to stop: answered after the close, so not closed with the rest
+    this._stopper = null
+    this._stopping = null
   }
 
   async listen() {
+    if (isOutside(this.path, this.storage)) {
+      checkPrivateDir(path.dirname(this.path), { create: true })
+    }
     await removeStale(this.path)
     const mask = process.umask(0o177)
     try {
@@ -54,7 +128,9 @@ class ControlServer {
 
   async close() {
     for (const socket of this.sockets) socket.destroy()
-    await new Promise((resolve) => this.server.close(() => resolve()))
+    const closed = new Promise((resolve) => this.server.close(() => resolve()))
+    // The server closes once the stopper has its answer, after this
+    if (this._stopper === null) await closed
   }
 
   _onconnection(socket) {
@@ -91,6 +167,7 @@ class ControlServer {
       return reply(socket, null, AuctionError.BAD_REQUEST('Command must be a JSON object'))
     }
     if (req.cmd === 'watch') return this._watch(socket)
+    if (req.cmd === 'stop' && this.onstop !== null) return this._stop(socket)
     try {
       const result = await runCommand(this.peer, req.cmd, req.args || {}, this.ctx)
       reply(socket, result, null)
@@ -98,6 +175,27 @@ class ControlServer {
       if (!(err instanceof AuctionError)) this.onerror(err)
       reply(socket, null, err)
     }
+  }
+
+  async _stop(socket) {
+    if (this._stopper !== null) {
+      await this._stopping
+      return reply(socket, { stopped: true }, null)
+    }
+    this._stopper = socket
+    this.sockets.delete(socket)
+    this._stopping = Promise.resolve(this.onstop()).catch((err) => this.onerror(err))
+    await this._stopping
+    // Once the answer is out, or the asker gone
+    let done = false
+    const stopped = () => {
+      if (done) return
+      done = true
+      this.onstopped()
+    }
+    if (socket.destroyed) return stopped()
+    socket.once('close', stopped)
+    socket.end(JSON.stringify({ ok: true, result: { stopped: true } }) + '\n', stopped)
   }
 
   _watch(socket) {
@@ -123,8 +221,8 @@ function reply(socket, result, err) {
       : {
           ok: false,
           error:
-            err instanceof AuctionError
-              ? { code: err.code, message: err.message.replace(err.code + ': ', '') }
+            err && typeof err.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(err.code)
+              ? { code: err.code, message: String(err.message).replace(err.code + ': ', '') }
               : { code: 'INTERNAL', message: String(err && err.message) }
         }
   socket.write(JSON.stringify(msg) + '\n')
@@ -132,7 +230,14 @@ function reply(socket, result, err) {
 
 // A socket file left by a killed peer is removed; a live one means a peer is running
 async function removeStale(file) {
-  if (!fs.existsSync(file)) return
+  let st
+  try {
+    st = fs.lstatSync(file)
+  } catch (err) {
+    if (err.code === 'ENOENT') return
+    throw err
+  }
+  checkSocketOwner(file, st)
   const alive = await new Promise((resolve) => {
     const socket = net.connect(file)
     socket.once('connect', () => {
@@ -151,28 +256,35 @@ class ControlClient {
     this.path = socketPath(storage)
   }
 
-  _connect() {
-    return new Promise((resolve, reject) => {
+  async _connect() {
+    const notRunning = () =>
+      AuctionError.PEER_NOT_RUNNING(
+        `No peer is running for ${this.storage} (start one with: hyperauction start --storage ${this.storage})`
+      )
+    let st
+    try {
+      if (isOutside(this.path, this.storage)) checkPrivateDir(path.dirname(this.path))
+      st = fs.lstatSync(this.path)
+    } catch (err) {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw notRunning()
+      throw err
+    }
+    checkSocketOwner(this.path, st)
+
+    const socket = await new Promise((resolve, reject) => {
       const socket = net.connect(this.path)
       socket.setEncoding('utf-8')
-      socket.once('connect', () => {
-        socket.off('error', reject)
-        resolve(socket)
-      })
-      socket.once('error', (err) => {
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(
-            AuctionError.PEER_NOT_RUNNING(
-              `No peer is running for ${this.storage} (start one with: hyperauction start --storage ${this.storage})`
-            )
-          )
-        } else if (err.code === 'EACCES') {
+      const onerror = (err) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(notRunning())
+        else if (err.code === 'EACCES') {
           reject(AuctionError.PEER_NOT_RUNNING(`Not allowed to open ${this.path}`))
-        } else {
-          reject(err)
-        }
-      })
+        } else reject(err)
+      }
+      // Stays on: a later error ends the reading, and rejects nothing
+      socket.on('error', onerror)
+      socket.once('connect', () => resolve(socket))
     })
+    return socket
   }
 
   // Sends one command and resolves with its result, or rejects with its coded error
@@ -217,4 +329,4 @@ async function* readLines(socket) {
 
 function noop() {}
 
-module.exports = { ControlServer, ControlClient, socketPath }
+module.exports = { ControlServer, ControlClient, socketPath, socketDir, checkPrivateDir }

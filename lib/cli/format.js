@@ -203,15 +203,35 @@ function result(cmd, res, nameOf) {
   }
 }
 
-// What a user sees of a failure: one line, and no stack for a coded error
-function errorLine(err) {
-  if (err instanceof AuctionError) {
-    return `error: ${err.code}: ${err.message.replace(err.code + ': ', '')}`
+// What a user sees of a failure: one line `error: CODE: message`, or under --json one object
+// { "error": { "code", "message" } }. Each code once; a stack only for an error with no code.
+function errorLine(err, { json = false } = {}) {
+  const { code, message } = errorParts(err)
+  if (json) return JSON.stringify({ error: { code, message } })
+  return `error: ${code}: ${code === 'INTERNAL' && err && err.stack ? err.stack : message}`
+}
+
+// Codes whose message is a chain of internal causes, said plainly instead
+const PLAIN_ERRORS = {
+  SELLER_UNREACHABLE: 'the seller’s peer could not be reached; try again when it is online'
+}
+
+function errorParts(err) {
+  const coded = err && typeof err.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(err.code)
+  if (!coded) return { code: 'INTERNAL', message: String((err && err.message) || err) }
+  if (Object.hasOwn(PLAIN_ERRORS, err.code)) {
+    return { code: err.code, message: PLAIN_ERRORS[err.code] }
   }
-  if (err && typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code)) {
-    return `error: ${err.code}: ${err.message}`
+  // A system error: "permission denied (mkdir /x)" rather than "EACCES: permission denied, ..."
+  if (typeof err.syscall === 'string' && !(err instanceof AuctionError)) {
+    const known = require('util').getSystemErrorMap().get(err.errno)
+    const where = err.path || err.address
+    const message = `${known ? known[1] : 'failed'} (${err.syscall}${where ? ' ' + where : ''})`
+    return { code: err.code, message }
   }
-  return `error: INTERNAL: ${(err && err.stack) || err}`
+  let message = String(err.message)
+  while (message.startsWith(err.code + ': ')) message = message.slice(err.code.length + 2)
+  return { code: err.code, message }
 }
 
 module.exports = {

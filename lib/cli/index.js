@@ -1,18 +1,35 @@
-const { command, flag, summary, description, footer, bail } = require('paparam')
+const { command, flag, arg, summary, description, footer, bail, validate } = require('paparam')
 const os = require('os')
 const path = require('path')
 const AuctionError = require('../errors')
 const format = require('./format')
 const { ControlClient } = require('./control')
-const { parseBootstrap, parsePort } = require('./cli-args')
-const { peerCommands, storageFlag, bailLine } = require('./peer-commands')
+const { parseBootstrap, parsePort, markArgs, unmarkArgs } = require('./cli-args')
+const { peerCommands, storageFlag, jsonFlag, bailLine } = require('./peer-commands')
+const { version } = require('../../package.json')
 
 const DEFAULT_STORAGE = path.join(os.homedir(), '.hyperauction')
+const EXIT_GRACE = 1000
 
 function storageOf(flags, env) {
   return flags.storage || env.HYPERAUCTION_STORAGE || DEFAULT_STORAGE
 }
 
+// Runs the command line argv (process.argv.slice(2)) as typed in a shell
+function main(argv, io = {}) {
+  const end = argv.indexOf('--')
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+  const ran = createCli({ ...io, json }).parse(markArgs(argv))
+  // A command that failed is over: whatever a dependency left open does not keep it running
+  if (ran !== null && ran.running) {
+    ran.running.then(() => {
+      if (process.exitCode) setTimeout(() => process.exit(), EXIT_GRACE).unref()
+    })
+  }
+  return ran
+}
+
+// io.json: the line has --json, so even a usage error before that flag is printed as JSON
 function createCli(io = {}) {
   const env = io.env || process.env
   const print = io.print || ((line) => process.stdout.write(line + '\n'))
@@ -101,6 +118,38 @@ function createCli(io = {}) {
     }
   )
 
+  const stop = command(
+    'stop',
+    summary('Stop the running peer of the storage folder cleanly'),
+    description('Returns once the peer has closed; its `start` process then exits 0.'),
+    storageFlag(),
+    jsonFlag(),
+    footer('Example: hyperauction stop --storage ./alice'),
+    async (cmd) => {
+      const client = new ControlClient(storageOf(cmd.flags, env))
+      const res = await client.request('stop')
+      print(cmd.flags.json ? JSON.stringify(res, null, 2) : 'stopped')
+    }
+  )
+
+  const help = command(
+    'help',
+    summary('Show the help of a command, or the list of commands'),
+    arg('[command]', 'a command, e.g. bid'),
+    footer('Example: hyperauction help bid'),
+    (cmd) => {
+      const name = cmd.args.command
+      if (name === undefined) return print(cli.help().trimEnd())
+      const sub = commands.find((c) => c.name === name)
+      if (!sub) {
+        throw AuctionError.UNKNOWN_COMMAND(
+          `${name} is not a command (hyperauction help lists them)`
+        )
+      }
+      print(sub.help().trimEnd())
+    }
+  )
+
   const demo = command(
     'demo',
     summary('Run the reference scenario on an embedded private DHT, then exit'),
@@ -111,7 +160,11 @@ function createCli(io = {}) {
     }
   )
 
-  return command(
+  const commands = [start, stop, bootstrap, ...peerCommands(send, out), watch, demo, help]
+  // Words like -5 and "" come marked through the parser (see markArgs)
+  for (const c of commands) c.add(validate(unmarkArgs))
+
+  const cli = command(
     'hyperauction',
     summary('Peer-to-peer auctions over Hyperswarm RPC'),
     description(
@@ -122,18 +175,24 @@ function createCli(io = {}) {
       'Quick start:\n' +
         '  hyperauction demo\n' +
         '  hyperauction start --storage ./alice --bootstrap 127.0.0.1:30001 --host 127.0.0.1\n' +
-        '  hyperauction open "Pic#1" 75 --storage ./alice'
+        '  hyperauction open "Pic#1" 75 --storage ./alice\n' +
+        '  hyperauction help open'
     ),
-    start,
-    bootstrap,
-    ...peerCommands(send, out),
-    watch,
-    demo,
+    flag('--version|-v', 'print the version'),
+    ...commands,
     bail((b) => {
       process.exitCode = 1
-      printErr(bailLine(b))
-    })
+      const json = io.json || (b.command && b.command.flags && b.command.flags.json === true)
+      printErr(bailLine(b, { json }))
+    }),
+    // No command: the version if asked, else the help, and exit 1 as git does
+    (cmd) => {
+      if (cmd.flags.version) return print(version)
+      print(cli.help().trimEnd())
+      process.exitCode = 1
+    }
   )
+  return cli
 }
 
 // Names of the peers, for readable output
@@ -149,4 +208,4 @@ async function namesFrom(client) {
   return (hex) => names.get(hex) || format.short(hex)
 }
 
-module.exports = { createCli }
+module.exports = { main, createCli }

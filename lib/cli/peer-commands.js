@@ -1,7 +1,7 @@
 const { command, flag, arg, summary, description, footer } = require('paparam')
 const format = require('./format')
 const AuctionError = require('../errors')
-const { parseDuration } = require('./cli-args')
+const { parseDuration, unmark } = require('./cli-args')
 
 const storageFlag = () =>
   flag('--storage|-s <dir>', 'peer folder (default $HYPERAUCTION_STORAGE, else ~/.hyperauction)')
@@ -146,16 +146,22 @@ function parseCount(str) {
   return Number(str)
 }
 
-// One line for whatever stopped a command: a coded error from the peer or a usage mistake
-function bailLine(b) {
-  return b.err ? format.errorLine(b.err) : `error: USAGE: ${usageText(b)} (see --help)`
+// One line for whatever stopped a command: a coded error from the peer or a usage mistake.
+// Under --json, one JSON object { "error": { "code", "message" } } instead.
+function bailLine(b, opts = {}) {
+  if (b.err) return format.errorLine(b.err, opts)
+  const usage = { code: 'USAGE', message: `${usageText(b)} (see --help)` }
+  return format.errorLine(usage, opts)
 }
 
 function usageText(b) {
-  const what = b.flag ? ` --${b.flag.name}` : b.arg ? ` ${b.arg.value}` : ''
+  const top = !b.command || b.command.name === 'hyperauction'
+  const flag = b.flag && (b.flag.long === false ? '-' : '--') + b.flag.name
+  const value = b.arg && unmark(String(b.arg.value))
+  if (top && b.reason === 'UNKNOWN_ARG' && value) return `unknown command ${value.split(' ')[0]}`
+  const what = flag ? ` ${flag}` : value ? ` ${value}` : ''
   const reason = typeof b.reason === 'string' ? b.reason.toLowerCase().replace(/_/g, ' ') : 'error'
-  const where =
-    b.command && b.command.name !== 'hyperauction' ? `hyperauction ${b.command.name}: ` : ''
+  const where = top ? '' : `hyperauction ${b.command.name}: `
   return where + reason + what
 }
 

@@ -128,17 +128,22 @@ async function cliScenario(t, dir, port) {
       'bid-accepted',
       'bid-accepted',
       'bid-accepted',
+      'outbid',
       'auction-closed'
     ],
     'watch --json prints one object per notification, in order'
   )
-  t.alike(seen[6].data.winner, { bidder: ids[1], amount: '80' })
+  t.is(seen[6].data.previous, '75.5', 'Client#3 hears it was outbid')
+  t.alike(seen[7].data.winner, { bidder: ids[1], amount: '80' })
 
   const stopped = peers.map((p) => p.exited)
   for (const p of peers) p.kill('SIGTERM')
   for (const { code } of await Promise.all(stopped)) t.is(code, 0, 'a peer exits 0 on SIGTERM')
   t.is((await watcher.exited).code, 1, 'watch ends with an error when its peer stops')
-  t.ok(watcher.output.includes('error: PEER_NOT_RUNNING: The peer stopped'))
+  t.ok(
+    watcher.output.includes('{"error":{"code":"PEER_NOT_RUNNING","message":"The peer stopped"}}'),
+    'watch --json says so in JSON'
+  )
   const s1 = ['--storage', storage(1)]
   const gone = await runCli(['list', ...s1])
   t.is(gone.code, 1)

@@ -16,8 +16,8 @@ function freePort() {
   })
 }
 
-// Spawns a long-running hyperauction process, resolves once a line matches ready.
-// Teardown kills it if the test did not stop it.
+// Spawns a long-running hyperauction process, resolves once its output (stdout or stderr)
+// matches ready. Teardown kills it if the test did not stop it.
 function spawnCli(t, args, ready, opts = {}) {
   return spawnNode(t, [BIN, ...args], ready, opts)
 }
@@ -35,16 +35,14 @@ function spawnNode(t, argv, ready, opts = {}) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     return child.exited
   })
-  child.stderr.setEncoding('utf-8')
-  child.stderr.on('data', (data) => {
-    child.output += data
-  })
   return new Promise((resolve, reject) => {
-    child.stdout.setEncoding('utf-8')
-    child.stdout.on('data', (data) => {
-      child.output += data
-      if (ready.test(child.output)) resolve(child)
-    })
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf-8')
+      stream.on('data', (data) => {
+        child.output += data
+        if (ready.test(child.output)) resolve(child)
+      })
+    }
     child.once('exit', (code) => reject(new Error(`exited ${code} before ready:\n${child.output}`)))
   })
 }
