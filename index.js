@@ -48,6 +48,9 @@ const RECOVERY_TIMEOUT = 5000
 const LOGS_PAGES = 64
 const CACHE_ENTRIES = 16384
 const START_GREETING_TIMEOUT = 2000
+// A remote log with no news this long is closed (an open log costs ~40 KiB); checked this often
+const IDLE_LOG = 30000
+const SWEEP_INTERVAL = 5000
 // Connections besides the author's on which a followed log is replicated
 const RELAYS = 2
 // Named logs not yet shown to hold anything: how many at once, for how long
@@ -105,6 +108,10 @@ class AuctionPeer extends ReadyResource {
     this._instance = crypto.randomNonce()
     this._instances = new Map()
     this._followers = new Map()
+    // Remote logs held but closed while they have no news: { applied, open, length } by author
+    this._dormant = new Map()
+    this._idleLog = opts.idleLog || IDLE_LOG
+    this._sweepTimer = null
     this._disputed = new Set()
     this._probation = new Map()
     this._slotWaiters = []
@@ -216,12 +223,13 @@ class AuctionPeer extends ReadyResource {
       this._involved(id, { endsAt, closed: false })
     }
 
-    for (const row of await this.view.listLogs({ limit: MAX_LOGS })) {
+    // Remote logs start closed: news, a greeting or a peer's directory opens those that grew
+    for (const row of await this.view.listLogs()) {
       if (row.author === this.id) continue
       if (row.disputed) this._disputed.add(row.author)
       if (row.invalid) this._invalid.add(row.author)
       if (row.disputed || row.invalid) continue
-      this._follow(b4a.from(row.author, 'hex'), row)
+      this._dormant.set(row.author, { applied: row.applied, open: row.open, length: row.applied })
     }
 
     if (this.dht === null) this.dht = new DHT({ keyPair: this.keyPair, ...this._dhtOpts })
@@ -244,6 +252,8 @@ class AuctionPeer extends ReadyResource {
     })
     respond(this.net, this)
     await this.net.ready()
+    this._sweepTimer = setInterval(() => this._sweep(), Math.min(SWEEP_INTERVAL, this._idleLog))
+    this._sweepTimer.unref()
 
     const saved = (await this.view.listPeers()).map((p) => p.publicKey)
     // A lost tail of the own log is taken back from the peers that hold it before the first
@@ -258,6 +268,7 @@ class AuctionPeer extends ReadyResource {
 
   async _close() {
     clearTimeout(this._newsTimer)
+    clearInterval(this._sweepTimer)
     this.timers.close()
     this._endingSoon.close()
     for (const hex of [...this._probation.keys()]) this._leaveProbation(hex)
@@ -429,12 +440,13 @@ class AuctionPeer extends ReadyResource {
     if (!this.opened) await this.ready()
     let blocks = this.log.core.length
     for (const follower of this._followers.values()) blocks += follower.applied
+    for (const log of this._dormant.values()) blocks += log.applied
     return {
       publicKey: this.id,
       name: this.name,
       network: this.network,
       peers: this.net.peerTable.size,
-      logs: this._followers.size + (this.log.core.length > 0 ? 1 : 0),
+      logs: this._followers.size + this._dormant.size + (this.log.core.length > 0 ? 1 : 0),
       length: this.log.core.length,
       blocks,
       disputed: [...this._disputed]
@@ -477,6 +489,16 @@ class AuctionPeer extends ReadyResource {
     await add(this.id, this.log.core, this.log.core.length)
     for (const [hex, follower] of this._followers) {
       await add(hex, follower.core, follower.applied)
+    }
+    for (const [hex, log] of this._dormant) {
+      if (log.applied === 0) continue
+      const core = this.store.get({ manifest: crypto.logManifest(b4a.from(hex, 'hex')) })
+      try {
+        await core.ready()
+        await add(hex, core, log.applied)
+      } finally {
+        await core.close()
+      }
     }
     parts.sort((a, b) => (a[0] < b[0] ? -1 : 1))
     const all = parts.map((p) => p[1])
@@ -744,6 +766,8 @@ class AuctionPeer extends ReadyResource {
   // is not connected and that have fewer than RELAYS connections to replicate on
   _onreplicate(hex, mux) {
     this.log.core.replicate(mux)
+    // The log of a connected author stays open: Hypercore brings its news
+    if (this._dormant.has(hex)) this._follow(b4a.from(hex, 'hex'), null, null)
     for (const [author, follower] of this._followers) {
       if (!follower.opened) continue
       if (author === hex) follower.attach(mux)
@@ -762,10 +786,17 @@ class AuctionPeer extends ReadyResource {
   // its author; while the author is not connected, with the peer that named it (source) and a
   // few others at random. Fetching from other followers while the author is there would only
   // race them for blocks they do not have yet.
-  _follow(author, row = null, source = null) {
+  // length: how long a peer says the log is; a dormant log wakes only if that is news.
+  _follow(author, row = null, source = null, length = Infinity) {
     const hex = b4a.toString(author, 'hex')
     if (hex === this.id || this._followers.has(hex)) return
     if (this._disputed.has(hex) || this._invalid.has(hex)) return
+    const dormant = this._dormant.get(hex)
+    if (dormant !== undefined) {
+      if (dormant.length >= length) return
+      this._dormant.delete(hex)
+      row = dormant
+    }
     // A log only named (by its author or a peer) is on probation until a signed length shows it
     // is not empty: anyone can name keys by the thousand, and they must not take the slots. Its
     // own author, connected and speaking for one log only, goes past the probation cap.
@@ -850,6 +881,7 @@ class AuctionPeer extends ReadyResource {
   // within bidTimeout; DISPUTED if the seller's signed log holds something else there.
   async _confirm(seller, idHex, bid, reply) {
     const hex = b4a.toString(seller, 'hex')
+    this._follow(seller, null, seller, reply.index + 1)
     const follower = this._followers.get(hex)
     if (!follower || !(await follower.waitFor(reply.index, this._bidTimeout))) {
       this.emit(
@@ -935,9 +967,10 @@ class AuctionPeer extends ReadyResource {
       for (const [hex, length] of news) {
         // An author knows its own log
         if (hex === peerHex) continue
-        const follower = hex === this.id ? null : this._followers.get(hex)
-        const core = follower ? follower.core : hex === this.id ? this.log.core : null
-        if (core !== null && replicatesWith(core, peerHex)) continue
+        // A peer keeps the log of every author it is connected to open and replicating, so
+        // Hypercore tells it. Any other log it may hold closed, or only serve: it is told.
+        if (hex === this.id && replicatesWith(this.log.core, peerHex)) continue
+        const follower = this._followers.get(hex)
         if (follower && follower.heardFrom(peerHex) >= length) continue
         logs.push({ author: b4a.from(hex, 'hex'), length })
       }
@@ -962,7 +995,7 @@ class AuctionPeer extends ReadyResource {
       }
       let follower = this._followers.get(hex)
       if (!follower) {
-        this._follow(author, null, remote)
+        this._follow(author, null, remote, length)
         follower = this._followers.get(hex)
         if (!follower) continue
       }
@@ -1002,13 +1035,12 @@ class AuctionPeer extends ReadyResource {
   }
 
   _hello(remote) {
-    const follower = this._followers.get(b4a.toString(remote, 'hex'))
     const peers = this.net.peerTable.keys()
     shuffle(peers)
     return {
       name: this.name,
       length: this.log.core.length,
-      yours: follower ? follower.length : 0,
+      yours: this._heldLength(b4a.toString(remote, 'hex')),
       instance: this._instance,
       peers: peers.slice(0, MAX_HELLO_PEERS)
     }
@@ -1040,7 +1072,7 @@ class AuctionPeer extends ReadyResource {
     if (info !== null) this.emit('peer-add', { publicKey: hex, name: info.name })
     if (hello.yours > this._yours) this._yours = hello.yours
     if (this._recovering !== null && hello.yours > this.log.core.length) this._tryRecover()
-    if (hello.length > 0) this._follow(publicKey, null, publicKey)
+    if (hello.length > 0) this._follow(publicKey, null, publicKey, hello.length)
     for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
     if (!this._paged.has(hex)) {
       this._paged.add(hex)
@@ -1067,7 +1099,7 @@ class AuctionPeer extends ReadyResource {
         if (length === 0) continue
         // Named logs wait for a probation slot rather than be skipped
         while (this._probation.size >= MAX_PROBATION && !this.closing) await this._probationSlot()
-        this._follow(author, null, publicKey)
+        this._follow(author, null, publicKey, length)
       }
       if (!res.more || res.logs.length === 0) break
       after = res.logs[res.logs.length - 1].author
@@ -1089,7 +1121,27 @@ class AuctionPeer extends ReadyResource {
 
   _heldLength(hex) {
     const follower = this._followers.get(hex)
-    return follower ? follower.length : 0
+    if (follower) return follower.length
+    const dormant = this._dormant.get(hex)
+    return dormant ? dormant.length : 0
+  }
+
+  // Remote logs caught up and without news for idleLog ms, whose author is not connected, are
+  // closed; news, a greeting or a bid opens them again where they stopped
+  _sweep() {
+    if (this.closing) return
+    const now = Date.now()
+    for (const [hex, follower] of this._followers) {
+      if (!follower.opened || this._probation.has(hex) || this.net.connected(hex)) continue
+      if (!follower.idle(now, this._idleLog)) continue
+      this._followers.delete(hex)
+      this._dormant.set(hex, {
+        applied: follower.applied,
+        open: follower.openAuctions,
+        length: follower.length
+      })
+      follower.close().catch(safetyCatch)
+    }
   }
 
   _onbid(bid, remote) {

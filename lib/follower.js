@@ -38,8 +38,10 @@ class Follower extends ReadyResource {
     this._sleep = null
     this.openAuctions = 0
     this._spread = 0
+    this._active = Date.now()
     this.ongrow = opts.ongrow || noop
     this._onappend = () => {
+      this._active = Date.now()
       this.kick()
       // Blocks held in a row from the start can be served on: tell the peers
       const length = this.core.contiguousLength
@@ -50,7 +52,19 @@ class Follower extends ReadyResource {
     }
   }
 
+  // Caught up, nobody waiting, no news for ms
+  idle(now, ms) {
+    return (
+      now - this._active >= ms &&
+      this._running === null &&
+      this._waiters.length === 0 &&
+      this.failed === null &&
+      this.applied >= this.length
+    )
+  }
+
   hear(hex, length) {
+    this._active = Date.now()
     if ((this._heard.get(hex) || 0) < length) this._heard.set(hex, length)
     // Bounded by what connected peers send; the oldest word goes first
     if (this._heard.size > MAX_HEARD) this._heard.delete(this._heard.keys().next().value)
@@ -114,6 +128,7 @@ class Follower extends ReadyResource {
   attach(mux) {
     if (this.closing || this.failed !== null || mux.stream.destroying) return
     if (this._muxers.has(mux)) return
+    this._active = Date.now()
     this._muxers.add(mux)
     mux.stream.once('close', () => this._muxers.delete(mux))
     this.core.replicate(mux)

@@ -93,7 +93,7 @@ function notification(name, data, nameOf) {
     case 'bid-accepted':
       return `bid accepted: ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item} by ${nameOf(data.bid.bidder)} (bid #${data.bid.position})`
     case 'outbid':
-      return `outbid: ${nameOf(data.bid.bidder)} bid ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item}, over your ${data.previous}; the next bid must be at least ${data.auction.minimumBid}`
+      return `outbid: ${nameOf(data.bid.bidder)} bid ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item}, over your ${data.previous}; bid at least ${money(data.auction.minimumBid, data.auction.currency)} to lead again`
     case 'auction-extended':
       return `extended: ${data.auction.item} now ${timeLeft(data.auction)} (extension ${data.extensions})`
     case 'ending-soon':
