@@ -1,0 +1,92 @@
+const test = require('brittle')
+const DHT = require('hyperdht')
+const RPC = require('@hyperswarm/rpc')
+const c = require('compact-encoding')
+const b4a = require('b4a')
+const AuctionPeer = require('..')
+const crypto = require('../lib/crypto')
+const m = require('../lib/messages')
+const { createBootstrap, createPeer, everywhere, until } = require('./helpers')
+
+const SLOW = 2500
+const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
+let greeted = 0
+
+// A key on the network's topic that answers every method, but only after SLOW ms: a slot
+// taken by it would serve nobody
+async function slowSybil(t, testnet, others) {
+  const keyPair = DHT.keyPair()
+  const dht = new DHT({
+    keyPair,
+    bootstrap: testnet.bootstrap,
+    host: '127.0.0.1',
+    firewalled: false
+  })
+  const rpc = new RPC({ dht, keyPair })
+  const server = rpc.createServer()
+  const timers = new Set()
+  const later = (value) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        resolve(value)
+      }, SLOW)
+      timers.add(timer)
+    })
+  const hello = () => {
+    greeted++
+    return m.encode(m.hello, {
+      name: 'sybil',
+      length: 0,
+      yours: 0,
+      instance: crypto.randomNonce(),
+      peers: others.slice(0, 64)
+    })
+  }
+  for (const method of Object.values(AuctionPeer.METHODS)) {
+    server.respond(method, RAW, () =>
+      later(method === AuctionPeer.METHODS.hello ? hello() : b4a.alloc(0))
+    )
+  }
+  await server.listen(keyPair)
+  await dht.announce(crypto.topic('test'), keyPair).finished()
+  t.teardown(async () => {
+    for (const timer of timers) clearTimeout(timer)
+    await rpc.destroy()
+    await dht.destroy()
+  })
+  return keyPair.publicKey
+}
+
+test('slow Sybils on the topic get no lasting slot, are never saved, and events still spread', async (t) => {
+  const testnet = await createBootstrap(t)
+  const sybils = []
+  for (let i = 0; i < 6; i++) sybils.push(await slowSybil(t, testnet, sybils))
+  const honest = []
+  for (let i = 0; i < 4; i++) honest.push(await createPeer(t, testnet, { name: 'h' + i }))
+
+  const a = await honest[0].openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere(honest, a.id, () => true, 20000)
+  await honest[3].placeBid(a.id, '2')
+  await everywhere(honest, a.id, (x) => x.bidCount === 1, 20000)
+  t.pass('honest peers hold the auction and the bid')
+
+  // Every greeting of a Sybil has had time to come back slow
+  await new Promise((resolve) => setTimeout(resolve, SLOW + 1500))
+  t.ok(greeted > 0, `the honest peers greeted Sybils ${greeted} times`)
+  const sybilKeys = new Set(sybils.map((k) => b4a.toString(k, 'hex')))
+  for (const peer of honest) {
+    const saved = (await peer.view.listPeers()).map((p) => b4a.toString(p.publicKey, 'hex'))
+    t.is(saved.filter((hex) => sybilKeys.has(hex)).length, 0, `${peer.name} saved no Sybil`)
+    t.ok(saved.length >= 1, `${peer.name} saved honest peers`)
+  }
+  await until(
+    () =>
+      honest.every((p) =>
+        p.peers().every((info) => !sybilKeys.has(info.publicKey) || info.failures > 0)
+      ),
+    10000,
+    'every Sybil known to be failing'
+  )
+  t.pass('every Sybil an honest peer knows counts as failing')
+})
