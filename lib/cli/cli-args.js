@@ -12,6 +12,11 @@ const SLOTS = {
   price: amountSlot('a price'),
   reserve: amountSlot('a reserve price'),
   buyNow: amountSlot('a buy-now price'),
+  increment: amountSlot('an increment'),
+  maxExtensions: (word) =>
+    AuctionError.INVALID_ARGUMENT(
+      `"${word.slice(0, 32)}" is not a number of extensions: give a whole number like 10`
+    ),
   auction: (word) =>
     AuctionError.INVALID_ID(
       word === ''
