@@ -38,6 +38,9 @@ const ENDING_SOON = 60 * 1000
 // Auctions watched for that at once
 const MAX_ENDING_SOON = 4096
 const BYE_TIMEOUT = 1000
+// A payment claim waits for the seller to see enough confirmations
+const PAY_TIMEOUT = 120000
+const CONFIRM_TIMEOUT = 90000
 // News of new log lengths waits this long to go out together
 const NEWS_DELAY = 2
 // A greeting answered slower than this does not admit the peer
@@ -103,6 +106,10 @@ class AuctionPeer extends ReadyResource {
     this._lookupInterval = opts.lookupInterval
     this._backoff = opts.backoff
     this._maxConnections = opts.maxConnections
+    // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays
+    this._chainRpc = opts.chainRpc || null
+    this._claiming = new Set()
+    this._dues = new EndTimers((idHex) => this._ondue(idHex))
     this._logEventRate = opts.logEventRate
     this._logEventBurst = opts.logEventBurst
     this._instance = crypto.randomNonce()
@@ -218,6 +225,7 @@ class AuctionPeer extends ReadyResource {
     this.sequencer.openAuctions = own === null ? 0 : own.open
     await this._applyOwnBlocks(applied)
 
+    for (const { id, dueAt } of await this.view.listDues()) this._dues.arm(id, dueAt)
     for (const { id, endsAt } of await this.view.listTimers()) {
       this.timers.arm(id, endsAt)
       this._involved(id, { endsAt, closed: false })
@@ -267,6 +275,7 @@ class AuctionPeer extends ReadyResource {
   }
 
   async _close() {
+    this._dues.close()
     clearTimeout(this._newsTimer)
     clearInterval(this._sweepTimer)
     this.timers.close()
@@ -302,6 +311,7 @@ class AuctionPeer extends ReadyResource {
     }
     rules.checkEndsAt(endsAt || 0, createdAt)
     const terms = rules.checkTerms(parseTerms(opts), startPrice, endsAt || 0)
+    const settlement = opts.settlement ? parseSettlement(opts.settlement) : null
 
     const view = await this.sequencer.open({
       item,
@@ -309,7 +319,8 @@ class AuctionPeer extends ReadyResource {
       currency,
       endsAt: endsAt || 0,
       createdAt,
-      terms
+      terms,
+      settlement
     })
     return this._describe(view)
   }
@@ -380,6 +391,78 @@ class AuctionPeer extends ReadyResource {
     const idHex = parseId(auctionId)
     const view = await this.sequencer.close(idHex)
     return describeSale(this._describe(view))
+  }
+
+  // The buyer pays a sale with settlement terms. Either with any wallet: { txHash, signature },
+  // the paying address's EIP-191 signature of claimMessage(); or with the built-in wallet:
+  // { seed } or { privateKey }, paying through this peer's chainRpc. The seller's node verifies
+  // the transfer on its own endpoint and records it; resolves once this peer holds that record.
+  async pay(auctionId, opts = {}) {
+    if (!this.opened) await this.ready()
+    this._checkOpen()
+    const idHex = parseId(auctionId)
+    const view = await this._getView(idHex)
+    const buyer = rules.owing(view)
+    if (!b4a.equals(buyer.bidder, this.publicKey)) {
+      throw AuctionError.NOT_BUYER('This peer is not the buyer of this sale')
+    }
+    const progress = (step, data = {}) =>
+      this.emit('payment-progress', { auction: idHex, step, ...data })
+    let { txHash, signature } = opts
+    if (txHash === undefined) {
+      if (this._chainRpc === null) throw AuctionError.NO_CHAIN()
+      const chain = require('./lib/settlement/chain')
+      const sent = await chain.pay({
+        url: this._chainRpc,
+        token: '0x' + b4a.toString(view.settlement.token, 'hex'),
+        to: '0x' + b4a.toString(view.settlement.payTo, 'hex'),
+        amount: formatAmount(buyer.amount),
+        seed: opts.seed,
+        privateKey: opts.privateKey,
+        onprogress: (step, data) => progress(step, data)
+      })
+      txHash = sent.hash
+      const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
+      signature = await chain.signClaim({ seed: opts.seed, privateKey: opts.privateKey, message })
+    }
+    const claim = {
+      auction: view.id,
+      txHash: parseHex(txHash, 32, 'A transaction hash'),
+      signature: parseHex(signature, null, 'A signature')
+    }
+    progress('claimed', { txHash })
+    const res = await this.net.request(view.seller, METHODS.pay, m.encode(m.payClaim, claim), {
+      timeout: PAY_TIMEOUT
+    })
+    const { blockNumber } = m.decode(m.payReply, res, 'payment reply')
+    progress('verified', { txHash, blockNumber })
+    await until(async () => (await this.view.getAuction(idHex)).paid !== null, this._bidTimeout)
+    return this.getAuction(idHex)
+  }
+
+  // The seller offers an unpaid sale to the highest bidder left, at that bidder's own bid
+  async offerSecondChance(auctionId) {
+    await this._writable()
+    return this._describe(await this.sequencer.offer(parseId(auctionId)))
+  }
+
+  // A bidder takes the second-chance offer made to it: it then owes its bid
+  async acceptOffer(auctionId) {
+    if (!this.opened) await this.ready()
+    this._checkOpen()
+    const idHex = parseId(auctionId)
+    const view = await this._getView(idHex)
+    if (view.offer === null || !b4a.equals(view.offer.bid.bidder, this.publicKey)) {
+      throw AuctionError.NO_OFFER('No second-chance offer to this peer is pending here')
+    }
+    const signature = crypto.signAcceptance(view.id, view.offer.bid, this.keyPair)
+    await this.net.request(
+      view.seller,
+      METHODS.accept,
+      m.encode(m.acceptRequest, { auction: view.id, signature })
+    )
+    await until(async () => (await this.view.getAuction(idHex)).offer === null, this._bidTimeout)
+    return this.getAuction(idHex)
   }
 
   // Ends an own auction with no sale, while no bid stands
@@ -696,6 +779,16 @@ class AuctionPeer extends ReadyResource {
     this.view.stageAuction(next.view, current === null)
     if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
     if (!own) return
+    if (evt.type === m.EVENT_SETTLED) {
+      this.view.stageTx(b4a.toString(evt.payload.txHash, 'hex'), idHex)
+    }
+    const dueAt = next.view.paid === null ? next.view.dueAt || 0 : 0
+    if (dueAt !== (current === null ? 0 : current.paid === null ? current.dueAt || 0 : 0)) {
+      // A sale to be paid by dueAt: at that time, unpaid, the seller's node records the lapse
+      this.view.stageDue(idHex, dueAt === 0 ? null : dueAt)
+      if (dueAt === 0) this._dues.disarm(idHex)
+      else this._dues.arm(idHex, dueAt)
+    }
     const endsAt = next.view.closed ? 0 : next.view.endsAt
     if (endsAt === (current === null || current.closed ? 0 : current.endsAt)) return
     // Opened, moved by a soft close or a buy-now bid, or ended: the seller's timer follows
@@ -733,6 +826,14 @@ class AuctionPeer extends ReadyResource {
       if (this._endingSoon.has(idHex)) this._involved(idHex, next.view)
     } else if (evt.type === m.EVENT_REFUSED) {
       this.emit('bidder-refused', { auction, bidder: b4a.toString(evt.payload.bidder, 'hex') })
+    } else if (evt.type === m.EVENT_SETTLED) {
+      this.emit('auction-paid', { auction, payment: auction.payment })
+    } else if (evt.type === m.EVENT_LAPSED) {
+      this.emit('payment-lapsed', { auction, buyer: b4a.toString(evt.payload.buyer, 'hex') })
+    } else if (evt.type === m.EVENT_OFFERED) {
+      this.emit('second-chance', { auction, offer: auction.payment.offer })
+    } else if (evt.type === m.EVENT_OFFER_ACCEPTED) {
+      this.emit('offer-accepted', { auction, buyer: auction.payment.buyer })
     } else {
       this._endingSoon.disarm(idHex)
       this.emit('auction-closed', describeSale(auction))
@@ -1148,6 +1249,79 @@ class AuctionPeer extends ReadyResource {
     return this._writable().then(() => this.sequencer.bid(bid, remote))
   }
 
+  // A buyer's payment claim: verified on this peer's own endpoint only, never on what the buyer
+  // sends besides the transaction hash, then recorded in the own log
+  async _onpay(claim, remote) {
+    await this._writable()
+    if (this._chainRpc === null) throw AuctionError.NO_CHAIN('The seller verifies no payments')
+    const idHex = b4a.toString(claim.auction, 'hex')
+    const view = await this._getView(idHex)
+    if (!b4a.equals(view.seller, this.publicKey)) throw AuctionError.NOT_SELLER()
+    const buyer = rules.owing(view)
+    if (!b4a.equals(buyer.bidder, remote)) throw AuctionError.NOT_BUYER()
+    if (Date.now() > view.dueAt) throw AuctionError.DEADLINE_PASSED()
+    const txHex = b4a.toString(claim.txHash, 'hex')
+    if (this._claiming.has(txHex) || (await this.view.getTx(txHex)) !== null) {
+      throw AuctionError.TX_USED()
+    }
+    this._claiming.add(txHex)
+    try {
+      const chain = require('./lib/settlement/chain')
+      const s = view.settlement
+      let paid
+      try {
+        paid = await chain.verifyPayment({
+          url: this._chainRpc,
+          chainId: s.chainId,
+          token: '0x' + b4a.toString(s.token, 'hex'),
+          payTo: '0x' + b4a.toString(s.payTo, 'hex'),
+          amount: buyer.amount,
+          txHash: '0x' + txHex,
+          confirmations: s.confirmations,
+          timeout: CONFIRM_TIMEOUT
+        })
+        const message = chain.claimMessage({
+          auction: idHex,
+          txHash: '0x' + txHex,
+          bidder: b4a.toString(remote, 'hex')
+        })
+        chain.verifyClaimSignature({
+          message,
+          signature: '0x' + b4a.toString(claim.signature, 'hex'),
+          from: paid.from
+        })
+      } catch (err) {
+        throw codedSettlementError(err)
+      }
+      const settled = await this.sequencer.settle(idHex, {
+        buyer: buyer.bidder,
+        txHash: claim.txHash,
+        blockNumber: paid.blockNumber,
+        payer: b4a.from(paid.from.slice(2), 'hex')
+      })
+      return { blockNumber: settled.paid.blockNumber }
+    } finally {
+      this._claiming.delete(txHex)
+    }
+  }
+
+  async _onaccept(auction, signature, remote) {
+    await this._writable()
+    const idHex = b4a.toString(auction, 'hex')
+    await this.sequencer.acceptOffer(idHex, remote, signature)
+  }
+
+  // The buyer's time ran out: recorded; the seller may then make a second-chance offer
+  _ondue(idHex) {
+    if (this.closing) return
+    this._writable()
+      .then(() => this.sequencer.lapse(idHex))
+      .catch((err) => {
+        if (['ALREADY_PAID', 'NOT_SOLD'].includes(err.code)) return
+        this.emit('warning', err)
+      })
+  }
+
   _onbye(remote) {
     this._removePeer(b4a.toString(remote, 'hex'))
   }
@@ -1192,6 +1366,43 @@ function parseId(id) {
     throw AuctionError.INVALID_ID('An auction id is 32 hex characters')
   }
   return id.toLowerCase()
+}
+
+// The settlement module's coded errors travel as AuctionErrors of the same code
+function codedSettlementError(err) {
+  if (err instanceof AuctionError) return err
+  if (err && typeof err.code === 'string' && typeof AuctionError[err.code] === 'function') {
+    return AuctionError[err.code](err.message)
+  }
+  return AuctionError.PAYMENT_REFUSED(err && err.message)
+}
+
+function parseHex(value, bytes, what) {
+  const hex = typeof value === 'string' ? value.replace(/^0x/i, '') : ''
+  if (!/^([0-9a-f]{2})+$/i.test(hex) || (bytes !== null && hex.length !== bytes * 2)) {
+    throw AuctionError.INVALID_ARGUMENT(`${what} is ${bytes ? bytes + ' bytes of' : ''} hex`)
+  }
+  return b4a.from(hex, 'hex')
+}
+
+function parseSettlement(s) {
+  const address = (value, what) => parseHex(value, 20, what)
+  return rules.checkSettlement({
+    chainId: s.chainId,
+    token: address(s.token, 'The token address'),
+    payTo: address(s.payTo, 'The address to pay'),
+    payWithin: s.payWithin,
+    confirmations: s.confirmations === undefined ? 1 : s.confirmations
+  })
+}
+
+async function until(fn, timeout) {
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    if (await fn()) return true
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return false
 }
 
 function parseKey(hex, what) {

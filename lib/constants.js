@@ -34,6 +34,9 @@ module.exports = {
   // Soft-close window and its extensions: at most a day, at most this many
   MAX_SOFT_CLOSE: 24 * 60 * 60 * 1000,
   MAX_EXTENSIONS: 1000,
+  // Time a buyer has to pay, as settlement terms may set it
+  MIN_PAY_WITHIN: 1000,
+  MAX_PAY_WITHIN: 30 * 24 * 60 * 60 * 1000,
   // A bid signed further than this from the seller's clock is refused
   MAX_BID_SKEW: 5 * 60 * 1000,
   // Decoded auction views kept in memory; the rest stay in the view's Hyperbee

@@ -4,7 +4,7 @@ const b4a = require('b4a')
 const m = require('./messages')
 const { TOPIC_PREFIX } = require('./constants')
 
-const [NS_BID, NS_AUCTION_ID] = crypto.namespace('hyperauction', 2)
+const [NS_BID, NS_AUCTION_ID, NS_ACCEPT] = crypto.namespace('hyperauction', 3)
 
 // Corestore's default manifest for a core opened with a key pair: one signer, that key
 const MANIFEST_VERSION = 1
@@ -16,6 +16,19 @@ function signBid(bid, keyPair) {
 
 function verifyBid(bid) {
   return crypto.verify(b4a.concat([NS_BID, m.encode(m.bidBody, bid)]), bid.signature, bid.bidder)
+}
+
+// A bidder's yes to a second-chance offer of an auction at its own signed bid
+function acceptance(auction, bid) {
+  return b4a.concat([NS_ACCEPT, auction, bid.signature])
+}
+
+function signAcceptance(auction, bid, keyPair) {
+  return crypto.sign(acceptance(auction, bid), keyPair.secretKey)
+}
+
+function verifyAcceptance(auction, bid, signature) {
+  return crypto.verify(acceptance(auction, bid), signature, bid.bidder)
 }
 
 // Where an AuctionOpened stands in its seller's log names the auction: nobody can take
@@ -48,6 +61,8 @@ function randomNonce() {
 module.exports = {
   signBid,
   verifyBid,
+  signAcceptance,
+  verifyAcceptance,
   auctionId,
   logManifest,
   logKey,

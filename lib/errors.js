@@ -160,6 +160,86 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'LOG_TOO_LARGE', AuctionError.LOG_TOO_LARGE)
   }
 
+  static NO_SETTLEMENT(msg = 'This auction has no settlement terms') {
+    return new AuctionError(msg, 'NO_SETTLEMENT', AuctionError.NO_SETTLEMENT)
+  }
+
+  static NOT_SOLD(msg = 'This auction is not sold') {
+    return new AuctionError(msg, 'NOT_SOLD', AuctionError.NOT_SOLD)
+  }
+
+  static ALREADY_PAID(msg = 'This sale is paid already') {
+    return new AuctionError(msg, 'ALREADY_PAID', AuctionError.ALREADY_PAID)
+  }
+
+  static NOT_BUYER(msg = 'Only the buyer of this sale can do this') {
+    return new AuctionError(msg, 'NOT_BUYER', AuctionError.NOT_BUYER)
+  }
+
+  static TX_USED(msg = 'This transfer was already counted for a payment') {
+    return new AuctionError(msg, 'TX_USED', AuctionError.TX_USED)
+  }
+
+  static DEADLINE_PASSED(msg = 'The time to pay has run out') {
+    return new AuctionError(msg, 'DEADLINE_PASSED', AuctionError.DEADLINE_PASSED)
+  }
+
+  static NO_OFFER(msg = 'No second-chance offer is pending') {
+    return new AuctionError(msg, 'NO_OFFER', AuctionError.NO_OFFER)
+  }
+
+  static OFFER_EXPIRED(msg = 'The second-chance offer has expired') {
+    return new AuctionError(msg, 'OFFER_EXPIRED', AuctionError.OFFER_EXPIRED)
+  }
+
+  static NO_CHAIN(msg = 'This peer has no EVM endpoint configured (start it with --chain-rpc)') {
+    return new AuctionError(msg, 'NO_CHAIN', AuctionError.NO_CHAIN)
+  }
+
+  static PAYMENT_REFUSED(msg = 'The payment could not be verified') {
+    return new AuctionError(msg, 'PAYMENT_REFUSED', AuctionError.PAYMENT_REFUSED)
+  }
+
+  static WRONG_CHAIN(msg = 'The endpoint is on another chain') {
+    return new AuctionError(msg, 'WRONG_CHAIN', AuctionError.WRONG_CHAIN)
+  }
+
+  static UNKNOWN_TX(msg = 'No such transaction on the chain') {
+    return new AuctionError(msg, 'UNKNOWN_TX', AuctionError.UNKNOWN_TX)
+  }
+
+  static TX_REVERTED(msg = 'The transaction failed on the chain') {
+    return new AuctionError(msg, 'TX_REVERTED', AuctionError.TX_REVERTED)
+  }
+
+  static WRONG_TOKEN(msg = 'The transfer is not of the agreed token') {
+    return new AuctionError(msg, 'WRONG_TOKEN', AuctionError.WRONG_TOKEN)
+  }
+
+  static WRONG_RECIPIENT(msg = 'The transfer does not go to the seller') {
+    return new AuctionError(msg, 'WRONG_RECIPIENT', AuctionError.WRONG_RECIPIENT)
+  }
+
+  static SHORT_AMOUNT(msg = 'The transfer is less than the price') {
+    return new AuctionError(msg, 'SHORT_AMOUNT', AuctionError.SHORT_AMOUNT)
+  }
+
+  static NOT_CONFIRMED(msg = 'The transfer has not enough confirmations yet') {
+    return new AuctionError(msg, 'NOT_CONFIRMED', AuctionError.NOT_CONFIRMED)
+  }
+
+  static REORGED(msg = 'The transfer’s block is no longer on the chain') {
+    return new AuctionError(msg, 'REORGED', AuctionError.REORGED)
+  }
+
+  static ENDPOINT_UNREACHABLE(msg = 'The EVM endpoint cannot be reached') {
+    return new AuctionError(msg, 'ENDPOINT_UNREACHABLE', AuctionError.ENDPOINT_UNREACHABLE)
+  }
+
+  static NOT_PAYER(msg = 'The claim is not signed by the address that paid') {
+    return new AuctionError(msg, 'NOT_PAYER', AuctionError.NOT_PAYER)
+  }
+
   static INVALID_TERMS(msg = 'The auction terms do not fit together') {
     return new AuctionError(msg, 'INVALID_TERMS', AuctionError.INVALID_TERMS)
   }

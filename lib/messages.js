@@ -6,6 +6,10 @@ const EVENT_BID_ACCEPTED = 2
 const EVENT_CLOSED = 3
 const EVENT_CANCELLED = 4
 const EVENT_REFUSED = 5
+const EVENT_SETTLED = 6
+const EVENT_LAPSED = 7
+const EVENT_OFFERED = 8
+const EVENT_OFFER_ACCEPTED = 9
 
 // Version 1 blocks (hyperauction 0.2.0) open auctions without terms
 const BLOCK_VERSION = 2
@@ -33,15 +37,16 @@ function struct(fields) {
   }
 }
 
+// null (or left out) or the value
 function optional(enc) {
   return {
     preencode(state, m) {
-      c.bool.preencode(state, m !== null)
-      if (m !== null) enc.preencode(state, m)
+      c.bool.preencode(state, m !== null && m !== undefined)
+      if (m !== null && m !== undefined) enc.preencode(state, m)
     },
     encode(state, m) {
-      c.bool.encode(state, m !== null)
-      if (m !== null) enc.encode(state, m)
+      c.bool.encode(state, m !== null && m !== undefined)
+      if (m !== null && m !== undefined) enc.encode(state, m)
     },
     decode(state) {
       return c.bool.decode(state) ? enc.decode(state) : null
@@ -92,7 +97,24 @@ const auctionOpenedV1 = struct([
   ['createdAt', c.uint]
 ])
 
-const auctionOpened = struct([...auctionOpenedV1.fields, ['terms', terms]])
+const address = c.fixed(20)
+const txHash = c.fixed32
+
+// Optional terms of payment in an ERC-20 token (USDt) on an EVM chain: the winner pays payTo
+// within payWithin ms of the sale, and the seller's node counts it once it has confirmations
+const settlement = struct([
+  ['chainId', c.uint],
+  ['token', address],
+  ['payTo', address],
+  ['payWithin', c.uint],
+  ['confirmations', c.uint]
+])
+
+const auctionOpened = struct([
+  ...auctionOpenedV1.fields,
+  ['terms', terms],
+  ['settlement', optional(settlement)]
+])
 
 const bidAccepted = struct([
   ['bid', bid],
@@ -121,12 +143,50 @@ const bidderRefused = struct([
   ['refusedAt', c.uint]
 ])
 
+// The buyer paid: the seller's node found this transfer on its own endpoint
+const auctionSettled = struct([
+  ['auction', id],
+  ['buyer', key],
+  ['txHash', txHash],
+  ['blockNumber', c.uint],
+  ['payer', address],
+  ['amount', c.biguint64],
+  ['settledAt', c.uint]
+])
+
+// The buyer did not pay in time: the sale to it is void
+const paymentLapsed = struct([
+  ['auction', id],
+  ['buyer', key],
+  ['lapsedAt', c.uint]
+])
+
+// The item offered to an earlier bidder at that bidder's own signed bid, until expiresAt
+const secondChanceOffered = struct([
+  ['auction', id],
+  ['position', c.uint],
+  ['bid', bid],
+  ['expiresAt', c.uint]
+])
+
+// The bidder's signed yes to a second-chance offer: it is the buyer now
+const offerAccepted = struct([
+  ['auction', id],
+  ['bidder', key],
+  ['signature', signature],
+  ['acceptedAt', c.uint]
+])
+
 const payloads = {
   [EVENT_OPENED]: auctionOpened,
   [EVENT_BID_ACCEPTED]: bidAccepted,
   [EVENT_CLOSED]: auctionClosed,
   [EVENT_CANCELLED]: auctionCancelled,
-  [EVENT_REFUSED]: bidderRefused
+  [EVENT_REFUSED]: bidderRefused,
+  [EVENT_SETTLED]: auctionSettled,
+  [EVENT_LAPSED]: paymentLapsed,
+  [EVENT_OFFERED]: secondChanceOffered,
+  [EVENT_OFFER_ACCEPTED]: offerAccepted
 }
 
 const payloadsV1 = {
@@ -160,7 +220,10 @@ const eventV1 = {
   decode(state) {
     const type = c.uint.decode(state)
     const payload = payloadEncoding(type, payloadsV1).decode(state)
-    if (type === EVENT_OPENED) payload.terms = { ...NO_TERMS }
+    if (type === EVENT_OPENED) {
+      payload.terms = { ...NO_TERMS }
+      payload.settlement = null
+    }
     return { type, payload }
   }
 }
@@ -208,6 +271,21 @@ const logsResponse = struct([
   ['more', c.bool]
 ])
 
+// The buyer's claim of a payment: the transfer, and the paying address's signature of the
+// claim (EIP-191), so nobody claims a transfer it did not make
+const payClaim = struct([
+  ['auction', id],
+  ['txHash', txHash],
+  ['signature', c.buffer]
+])
+
+const payReply = struct([['blockNumber', c.uint]])
+
+const acceptRequest = struct([
+  ['auction', id],
+  ['signature', signature]
+])
+
 // Where the seller put an accepted bid: the bidder checks it against the seller's signed log
 const bidReply = struct([
   ['index', c.uint],
@@ -240,7 +318,14 @@ const auctionView = struct([
   // endsAt above is the end as bids moved it; this many times
   ['extensions', c.uint],
   ['cancelled', c.bool],
-  ['refused', c.array(key)]
+  ['refused', c.array(key)],
+  // After a sale with settlement terms: who must pay (the winner, or who took a second-chance
+  // offer) and by when, the payment once settled, buyers whose time ran out, a pending offer
+  ['buyer', optional(highest)],
+  ['dueAt', c.uint],
+  ['paid', optional(auctionSettled)],
+  ['lapsed', c.array(key)],
+  ['offer', optional(secondChanceOffered)]
 ])
 
 const bidRow = struct([
@@ -317,6 +402,10 @@ module.exports = {
   EVENT_CLOSED,
   EVENT_CANCELLED,
   EVENT_REFUSED,
+  EVENT_SETTLED,
+  EVENT_LAPSED,
+  EVENT_OFFERED,
+  EVENT_OFFER_ACCEPTED,
   NO_TERMS,
   bidBody,
   bid,
@@ -325,6 +414,11 @@ module.exports = {
   auctionClosed,
   auctionCancelled,
   bidderRefused,
+  auctionSettled,
+  paymentLapsed,
+  secondChanceOffered,
+  offerAccepted,
+  settlement,
   terms,
   event,
   block,
@@ -333,6 +427,9 @@ module.exports = {
   logsRequest,
   logsResponse,
   bidReply,
+  payClaim,
+  payReply,
+  acceptRequest,
   auctionView,
   bidRow,
   logRow,

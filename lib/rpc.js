@@ -10,6 +10,8 @@ const METHODS = {
   logs: PROTOCOL + '/logs',
   bid: PROTOCOL + '/bid',
   bye: PROTOCOL + '/bye',
+  pay: PROTOCOL + '/pay',
+  accept: PROTOCOL + '/accept',
   info: PROTOCOL + '/info',
   auctions: PROTOCOL + '/auctions',
   auction: PROTOCOL + '/auction'
@@ -44,6 +46,17 @@ function respond(network, peer) {
   network.respond(METHODS.bid, async (req, remote) => {
     const row = await peer._onbid(m.decode(m.bid, req, 'bid'), remote)
     return m.encode(m.bidReply, row)
+  })
+
+  network.respond(METHODS.pay, async (req, remote) => {
+    const claim = m.decode(m.payClaim, req, 'payment claim')
+    if (claim.signature.byteLength > 128) throw AuctionError.BAD_REQUEST('Signature too long')
+    return m.encode(m.payReply, await peer._onpay(claim, remote))
+  })
+
+  network.respond(METHODS.accept, async (req, remote) => {
+    const { auction, signature } = m.decode(m.acceptRequest, req, 'offer acceptance')
+    await peer._onaccept(auction, signature, remote)
   })
 
   network.respond(METHODS.bye, (req, remote) => {

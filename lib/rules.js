@@ -2,14 +2,16 @@ const b4a = require('b4a')
 const AuctionError = require('./errors')
 const m = require('./messages')
 const { checkUnits, formatAmount } = require('./money')
-const { auctionId, verifyBid } = require('./crypto')
+const { auctionId, verifyBid, verifyAcceptance } = require('./crypto')
 const {
   MAX_ITEM_BYTES,
   MAX_CURRENCY_LENGTH,
   MAX_BID_SKEW,
   MAX_REFUSED,
   MAX_SOFT_CLOSE,
-  MAX_EXTENSIONS
+  MAX_EXTENSIONS,
+  MIN_PAY_WITHIN,
+  MAX_PAY_WITHIN
 } = require('./constants')
 
 // Basis points in one whole: an increment rate of 500 is 5% of the highest bid
@@ -191,6 +193,7 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
     checkCurrency(p.currency)
     checkEndsAt(p.endsAt, p.createdAt)
     checkTerms(p.terms, p.startPrice, p.endsAt)
+    if (p.settlement) checkSettlement(p.settlement)
     const opened = {
       id: auctionId(seller, index, offset),
       seller,
@@ -200,10 +203,16 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
       closed: false,
       bidCount: 0,
       highestBid: null,
+      settlement: p.settlement || null,
       closedAt: 0,
       extensions: 0,
       cancelled: false,
-      refused: []
+      refused: [],
+      buyer: null,
+      dueAt: 0,
+      paid: null,
+      lapsed: [],
+      offer: null
     }
     return { view: opened, bid: null, extended: false }
   }
@@ -252,7 +261,13 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
     if (p.winningBid !== null && !verifyBid(p.winningBid)) {
       throw AuctionError.INVALID_SIGNATURE('The winning bid is not signed by its bidder')
     }
-    return { view: { ...view, closed: true, closedAt: p.closedAt }, bid: null, extended: false }
+    const next = { ...view, closed: true, closedAt: p.closedAt }
+    // With settlement terms the winner now owes the price, until the deadline
+    if (view.settlement !== null && winner !== null) {
+      next.buyer = winner
+      next.dueAt = p.closedAt + view.settlement.payWithin
+    }
+    return { view: next, bid: null, extended: false }
   }
 
   if (evt.type === m.EVENT_CANCELLED) {
@@ -284,7 +299,102 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
     return { view: next, bid: null, extended: false }
   }
 
+  if (evt.type === m.EVENT_SETTLED) {
+    const buyer = owing(view)
+    if (!b4a.equals(p.buyer, buyer.bidder) || p.amount !== buyer.amount) {
+      throw AuctionError.INVALID_EVENT('The payment is not the buyer’s, or not the price')
+    }
+    return { view: { ...view, paid: p }, bid: null, extended: false }
+  }
+
+  if (evt.type === m.EVENT_LAPSED) {
+    const buyer = owing(view)
+    if (!b4a.equals(p.buyer, buyer.bidder)) throw AuctionError.INVALID_EVENT('Not the buyer')
+    if (p.lapsedAt < view.dueAt) {
+      throw AuctionError.INVALID_EVENT('The buyer’s time to pay has not run out')
+    }
+    const next = { ...view, buyer: null, dueAt: 0, lapsed: [...view.lapsed, p.buyer] }
+    return { view: next, bid: null, extended: false }
+  }
+
+  if (evt.type === m.EVENT_OFFERED) {
+    checkOffer(view, p)
+    return { view: { ...view, offer: p }, bid: null, extended: false }
+  }
+
+  if (evt.type === m.EVENT_OFFER_ACCEPTED) {
+    const offer = view.offer
+    if (offer === null || !b4a.equals(offer.bid.bidder, p.bidder)) {
+      throw AuctionError.NO_OFFER('No second-chance offer to this bidder is pending')
+    }
+    if (p.acceptedAt > offer.expiresAt) throw AuctionError.OFFER_EXPIRED()
+    if (!verifyAcceptance(view.id, offer.bid, p.signature)) {
+      throw AuctionError.INVALID_SIGNATURE('The acceptance is not signed by the bidder')
+    }
+    const next = {
+      ...view,
+      offer: null,
+      buyer: { ...offer.bid, position: offer.position },
+      dueAt: p.acceptedAt + view.settlement.payWithin
+    }
+    return { view: next, bid: null, extended: false }
+  }
+
   throw AuctionError.INVALID_EVENT('Unknown event type')
+}
+
+// Settlement terms that can be met: a chain, a token and an address to pay, a deadline
+function checkSettlement(s) {
+  if (!Number.isSafeInteger(s.chainId) || s.chainId <= 0) {
+    throw AuctionError.INVALID_TERMS('The chain id must be a positive number')
+  }
+  const zero = b4a.alloc(20)
+  if (b4a.equals(s.token, zero) || b4a.equals(s.payTo, zero)) {
+    throw AuctionError.INVALID_TERMS('The token and the address to pay must not be zero')
+  }
+  if (
+    !Number.isSafeInteger(s.payWithin) ||
+    s.payWithin < MIN_PAY_WITHIN ||
+    s.payWithin > MAX_PAY_WITHIN
+  ) {
+    throw AuctionError.INVALID_TERMS('The time to pay must be from 1 second to 30 days')
+  }
+  if (!Number.isSafeInteger(s.confirmations) || s.confirmations < 1 || s.confirmations > 1000) {
+    throw AuctionError.INVALID_TERMS('Confirmations must be from 1 to 1,000')
+  }
+  return s
+}
+
+// The buyer who owes the price of a sold auction with settlement terms, or an error
+function owing(view) {
+  if (view.settlement === null) throw AuctionError.NO_SETTLEMENT()
+  if (!view.closed || view.buyer === null) {
+    throw AuctionError.NOT_SOLD('Nobody owes this auction’s price now')
+  }
+  if (view.paid !== null) throw AuctionError.ALREADY_PAID()
+  return view.buyer
+}
+
+// A second chance goes to an earlier bid of the auction, by a bidder who neither was refused
+// nor let a payment lapse, at or above the reserve, once the buyer's time ran out
+function checkOffer(view, p) {
+  if (view.settlement === null) throw AuctionError.NO_SETTLEMENT()
+  if (!view.closed || view.cancelled || view.paid !== null) {
+    throw AuctionError.INVALID_EVENT('Only an unpaid sale gets a second chance')
+  }
+  if (view.buyer !== null) throw AuctionError.INVALID_EVENT('The buyer may still pay')
+  if (view.offer !== null && p.expiresAt <= view.offer.expiresAt) {
+    throw AuctionError.INVALID_EVENT('An offer is pending')
+  }
+  const b = p.bid
+  if (!b4a.equals(b.auction, view.id) || p.position >= view.bidCount) {
+    throw AuctionError.INVALID_EVENT('The offer is not for a bid of this auction')
+  }
+  if (isRefused(view, b.bidder) || view.lapsed.some((k) => b4a.equals(k, b.bidder))) {
+    throw AuctionError.INVALID_EVENT('That bidder cannot be offered the item')
+  }
+  if (b.amount < view.terms.reserve) throw AuctionError.INVALID_EVENT('Below the reserve')
+  if (!verifyBid(b)) throw AuctionError.INVALID_SIGNATURE('The offered bid is not signed')
 }
 
 function sameBid(highest, bid, auction) {
@@ -321,6 +431,39 @@ function outcome(view) {
   return reserveMet(view) ? 'sold' : 'unsold'
 }
 
+function evmAddress(buf) {
+  return '0x' + b4a.toString(buf, 'hex')
+}
+
+// Where the payment of a sale with settlement terms stands: due (by dueAt), paid, lapsed (the
+// buyer's time ran out) or offered (a second chance is pending)
+function describePayment(view) {
+  if (view.settlement === null || !view.closed || outcome(view) !== 'sold') return null
+  const key = (k) => b4a.toString(k, 'hex')
+  const p = view.paid
+  let status = 'lapsed'
+  if (p !== null) status = 'paid'
+  else if (view.buyer !== null) status = 'due'
+  else if (view.offer !== null) status = 'offered'
+  const buyer = p !== null ? { bidder: p.buyer, amount: p.amount } : view.buyer
+  return {
+    status,
+    buyer: buyer && key(buyer.bidder),
+    amount: buyer && formatAmount(buyer.amount),
+    dueAt: view.dueAt || null,
+    txHash: p && '0x' + key(p.txHash),
+    blockNumber: p && p.blockNumber,
+    payer: p && evmAddress(p.payer),
+    paidAt: p && p.settledAt,
+    lapsed: view.lapsed.map(key),
+    offer: view.offer && {
+      bidder: key(view.offer.bid.bidder),
+      amount: formatAmount(view.offer.bid.amount),
+      expiresAt: view.offer.expiresAt
+    }
+  }
+}
+
 // The public shape of an auction: hex keys, decimal amounts, positions counted from 1
 function describeAuction(view, opts = {}) {
   const bid = (b) => b && { bidder: b4a.toString(b.bidder, 'hex'), amount: formatAmount(b.amount) }
@@ -354,7 +497,15 @@ function describeAuction(view, opts = {}) {
     refused: view.refused.map((key) => b4a.toString(key, 'hex')),
     bidCount: view.bidCount,
     highestBid: bid(view.highestBid),
-    winner: result === 'sold' ? bid(view.highestBid) : null
+    winner: result === 'sold' ? bid(view.highestBid) : null,
+    settlement: view.settlement && {
+      chainId: view.settlement.chainId,
+      token: evmAddress(view.settlement.token),
+      payTo: evmAddress(view.settlement.payTo),
+      payWithin: view.settlement.payWithin,
+      confirmations: view.settlement.confirmations
+    },
+    payment: describePayment(view)
   }
   if (opts.bids) {
     out.bids = opts.bids.map((b) => ({
@@ -377,6 +528,8 @@ module.exports = {
   reserveMet,
   needsLeader,
   leaderOf,
+  owing,
+  checkSettlement,
   outcome,
   eventAuction,
   applyEvent,

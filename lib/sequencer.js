@@ -21,6 +21,8 @@ class Sequencer {
     this._inflight = new Set()
     // Own auctions open, queued ones included
     this.openAuctions = opts.openAuctions || 0
+    // Events after a sale, one at a time per auction
+    this._sales = new Map()
   }
 
   // Loads an auction into memory. Callers read state(idHex) right after: an await lets other
@@ -135,6 +137,86 @@ class Sequencer {
       const { next } = await this._append(evt, current, ctx)
       return next.view
     }
+  }
+
+  // A payment the seller's node verified on its own endpoint
+  settle(idHex, payment) {
+    return this._afterSale(idHex, (view) => {
+      const buyer = rules.owing(view)
+      return {
+        type: m.EVENT_SETTLED,
+        payload: { ...payment, auction: view.id, amount: buyer.amount, settledAt: Date.now() }
+      }
+    })
+  }
+
+  // The buyer's time ran out
+  lapse(idHex) {
+    return this._afterSale(idHex, (view) => {
+      const buyer = rules.owing(view)
+      if (Date.now() < view.dueAt) throw AuctionError.INVALID_ARGUMENT('The buyer may still pay')
+      return {
+        type: m.EVENT_LAPSED,
+        payload: { auction: view.id, buyer: buyer.bidder, lapsedAt: Date.now() }
+      }
+    })
+  }
+
+  // The item to the highest bid left by a bidder not refused and not lapsed, at or above the
+  // reserve, at that bid
+  offer(idHex) {
+    return this._afterSale(idHex, async (view) => {
+      if (view.settlement === null) throw AuctionError.NO_SETTLEMENT()
+      if (view.buyer !== null) {
+        throw AuctionError.INVALID_ARGUMENT('The buyer may still pay: a second chance comes after')
+      }
+      const out = [...view.refused, ...view.lapsed]
+      const row = await this.view.latestBid(
+        idHex,
+        view.bidCount,
+        (r) => r.bid.amount >= view.terms.reserve && out.every((k) => !b4a.equals(k, r.bid.bidder))
+      )
+      if (row === null) throw AuctionError.NO_OFFER('No other bidder is left to offer the item to')
+      return {
+        type: m.EVENT_OFFERED,
+        payload: {
+          auction: view.id,
+          position: row.position,
+          bid: row.bid,
+          expiresAt: Date.now() + view.settlement.payWithin
+        }
+      }
+    })
+  }
+
+  acceptOffer(idHex, bidder, signature) {
+    return this._afterSale(idHex, (view) => ({
+      type: m.EVENT_OFFER_ACCEPTED,
+      payload: { auction: view.id, bidder, signature, acceptedAt: Date.now() }
+    }))
+  }
+
+  // Judged against the view, where the previous event of the auction is written before the
+  // next is judged
+  _afterSale(idHex, build) {
+    const previous = this._sales.get(idHex) || Promise.resolve()
+    const run = previous.catch(noop).then(async () => {
+      const view = await this.view.getAuction(idHex)
+      if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
+      if (!b4a.equals(view.seller, this.publicKey)) {
+        throw AuctionError.NOT_SELLER('Only the seller can do this')
+      }
+      const evt = await build(view)
+      const { next } = await this._append(evt, view)
+      return next.view
+    })
+    this._sales.set(idHex, run)
+    run
+      .finally(() => {
+        if (this._sales.get(idHex) === run) this._sales.delete(idHex)
+      })
+      .catch(noop)
+    return run
   }
 
   // An open auction this peer sells, as the latest queued event left it

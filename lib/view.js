@@ -232,7 +232,7 @@ class View extends ReadyResource {
   async rebuild() {
     await this.flushed()
     const batch = this.bee.batch()
-    for (const prefix of ['auctions/', 'time/', 'bids/', 'nonces/', 'timers/']) {
+    for (const prefix of ['auctions/', 'time/', 'bids/', 'nonces/', 'timers/', 'dues/', 'txs/']) {
       for await (const { key } of this.bee.createReadStream(range(prefix))) await batch.del(key)
     }
     for await (const { key, value } of this.bee.createReadStream(range('logs/'))) {
@@ -265,6 +265,30 @@ class View extends ReadyResource {
       timers.push({ id: key.slice(7), endsAt: c.decode(c.uint, value) })
     }
     return timers
+  }
+
+  // Payment deadlines of the own sold auctions with settlement terms
+  stageDue(idHex, dueAt) {
+    this._stage('dues/' + idHex, dueAt === null ? null : c.encode(c.uint, dueAt))
+  }
+
+  async listDues() {
+    await this.flushed()
+    const dues = []
+    for await (const { key, value } of this.bee.createReadStream(range('dues/'))) {
+      dues.push({ id: key.slice(5), dueAt: c.decode(c.uint, value) })
+    }
+    return dues
+  }
+
+  // Transfers counted as payments of own auctions: one counts once
+  stageTx(txHex, idHex) {
+    this._stage('txs/' + txHex, b4a.from(idHex, 'hex'))
+  }
+
+  async getTx(txHex) {
+    const buf = await this._get('txs/' + txHex)
+    return buf === null ? null : b4a.toString(buf, 'hex')
   }
 
   stagePeer(hex, name) {

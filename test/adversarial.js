@@ -103,6 +103,15 @@ test('random, truncated and bit-flipped payloads to every method: coded errors, 
     [METHODS.logs]: m.encode(m.logsRequest, { after: other.publicKey }),
     [METHODS.bid]: m.encode(m.bid, self.bid(b4a.from(a.id, 'hex'), '1000')),
     [METHODS.bye]: b4a.alloc(0),
+    [METHODS.pay]: m.encode(m.payClaim, {
+      auction: b4a.from(a.id, 'hex'),
+      txHash: b4a.alloc(32, 1),
+      signature: b4a.alloc(65, 2)
+    }),
+    [METHODS.accept]: m.encode(m.acceptRequest, {
+      auction: b4a.from(a.id, 'hex'),
+      signature: b4a.alloc(64, 3)
+    }),
     [METHODS.info]: json({}),
     [METHODS.auctions]: json({ limit: 2, cursor: null }),
     [METHODS.auction]: json({ id: a.id })

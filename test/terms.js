@@ -182,13 +182,13 @@ test('a block written before terms existed reads as an auction without terms', (
       preencode(state, e) {
         c.uint.preencode(state, e.type)
         m.auctionOpened.fields
-          .filter(([name]) => name !== 'terms')
+          .filter(([name]) => name !== 'terms' && name !== 'settlement')
           .forEach(([name, enc]) => enc.preencode(state, e.payload[name]))
       },
       encode(state, e) {
         c.uint.encode(state, e.type)
         m.auctionOpened.fields
-          .filter(([name]) => name !== 'terms')
+          .filter(([name]) => name !== 'terms' && name !== 'settlement')
           .forEach(([name, enc]) => enc.encode(state, e.payload[name]))
       }
     }),
