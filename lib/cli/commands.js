@@ -1,3 +1,4 @@
+const fs = require('fs')
 const AuctionError = require('../errors')
 
 // The commands a running peer answers, for the control socket and the console alike.
@@ -17,8 +18,43 @@ const COMMANDS = {
       increment: args.increment,
       buyNow: args.buyNow,
       softClose: args.softClose,
-      maxExtensions: args.maxExtensions
+      maxExtensions: args.maxExtensions,
+      settlement: args.settlement
     })
+  },
+
+  async pay(peer, args) {
+    const id = await resolveId(peer, args.id)
+    if (args.txHash !== undefined) {
+      return peer.pay(id, { txHash: args.txHash, signature: args.signature })
+    }
+    let seed = args.seed
+    if (args.walletFile !== undefined) {
+      if (typeof args.walletFile !== 'string') {
+        throw AuctionError.INVALID_ARGUMENT('--wallet-file is a path')
+      }
+      try {
+        seed = fs.readFileSync(args.walletFile, 'utf-8').trim()
+      } catch (err) {
+        throw AuctionError.INVALID_ARGUMENT(
+          `The wallet file cannot be read: ${err.code || err.message}`
+        )
+      }
+    }
+    if (typeof seed !== 'string' || seed.length === 0) {
+      throw AuctionError.INVALID_ARGUMENT(
+        'Pay with --tx HASH --signature SIG, or --wallet-file FILE, or HYPERAUCTION_WALLET_SEED'
+      )
+    }
+    return peer.pay(id, { seed })
+  },
+
+  async 'second-chance'(peer, args) {
+    return peer.offerSecondChance(await resolveId(peer, args.id))
+  },
+
+  async 'accept-offer'(peer, args) {
+    return peer.acceptOffer(await resolveId(peer, args.id))
   },
 
   async bid(peer, args) {

@@ -9,17 +9,7 @@ const AuctionError = require('../errors')
 const { runCommand } = require('./commands')
 
 const MAX_LINE = 64 * 1024
-const WATCHED = [
-  'auction-opened',
-  'bid-accepted',
-  'outbid',
-  'auction-extended',
-  'ending-soon',
-  'bidder-refused',
-  'auction-closed',
-  'peer-add',
-  'peer-remove'
-]
+const { NOTIFICATIONS: WATCHED } = require('./format')
 // Unix socket paths are limited to about 104 bytes
 const MAX_SOCKET_PATH = 100
 

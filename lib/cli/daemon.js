@@ -15,17 +15,6 @@ const { command, summary, bail, validate } = require('paparam')
 const { splitWords, markArgs, unmarkArgs } = require('./cli-args')
 const { peerCommands, bailLine } = require('./peer-commands')
 
-const NOTIFICATIONS = [
-  'auction-opened',
-  'bid-accepted',
-  'outbid',
-  'auction-extended',
-  'ending-soon',
-  'bidder-refused',
-  'auction-closed',
-  'peer-add',
-  'peer-remove'
-]
 const HISTORY_SIZE = 500
 // A peer that has not closed by then is left to the exit
 const STOP_TIMEOUT = 10000
@@ -50,7 +39,8 @@ async function startPeer(opts) {
     firewalled: opts.host ? false : undefined,
     network: opts.network,
     name: opts.name,
-    secret: opts.secret
+    secret: opts.secret,
+    chainRpc: opts.chainRpc
   })
 
   let cons = null
@@ -108,7 +98,7 @@ async function startPeer(opts) {
     else print(line)
   }
 
-  for (const event of NOTIFICATIONS) {
+  for (const event of format.NOTIFICATIONS) {
     peer.on(event, (data) =>
       say(`[${format.time(Date.now())}] ${format.notification(event, data, nameOf)}`)
     )

@@ -76,6 +76,7 @@ function auctionLine(a, nameOf) {
     if (left) state += ', ' + left
   } else {
     state = outcomeText(a, nameOf)
+    if (a.payment) state += ', ' + paymentText(a, nameOf)
   }
   const disputed = a.disputed ? ', DISPUTED: the seller signed two histories' : ''
   return `${a.id}  ${a.item}  from ${money(a.startPrice, a.currency)} by ${by}  [${state}${disputed}]`
@@ -102,6 +103,16 @@ function notification(name, data, nameOf) {
       return `bidder refused: ${nameOf(data.bidder)} on ${data.auction.item}; its bids no longer count`
     case 'auction-closed':
       return `auction closed: ${saleLine(data, nameOf)}`
+    case 'auction-paid':
+      return `paid: ${data.auction.item}, ${money(data.payment.amount, data.auction.currency)} by ${nameOf(data.payment.buyer)} (tx ${data.payment.txHash}, block ${data.payment.blockNumber})`
+    case 'payment-lapsed':
+      return `payment lapsed: ${nameOf(data.buyer)} did not pay for ${data.auction.item} in time`
+    case 'second-chance':
+      return `second chance: ${data.auction.item} offered to ${nameOf(data.offer.bidder)} at ${money(data.offer.amount, data.auction.currency)} until ${new Date(data.offer.expiresAt).toISOString()}`
+    case 'offer-accepted':
+      return `offer accepted: ${nameOf(data.buyer)} takes ${data.auction.item} and now owes ${money(data.auction.payment.amount, data.auction.currency)}`
+    case 'payment-progress':
+      return `payment: ${progressText(data)}`
     case 'peer-add':
       return `peer joined: ${data.name || nameOf(data.publicKey)} (${short(data.publicKey)})`
     case 'watching':
@@ -110,6 +121,38 @@ function notification(name, data, nameOf) {
       return `peer left: ${data.name || nameOf(data.publicKey)} (${short(data.publicKey)})`
     default:
       return `${name}: ${JSON.stringify(data)}`
+  }
+}
+
+function progressText(p) {
+  switch (p.step) {
+    case 'sent':
+      return `transfer sent (tx ${p.txHash || p.hash})`
+    case 'mined':
+      return `transfer mined in block ${p.blockNumber}`
+    case 'claimed':
+      return `claim sent to the seller (tx ${p.txHash}); waiting for it to verify`
+    case 'verified':
+      return `the seller verified the payment (block ${p.blockNumber})`
+    default:
+      return `${p.step}${p.confirmations !== undefined ? ` ${p.confirmations} of ${p.required}` : ''}`
+  }
+}
+
+function paymentText(a, nameOf) {
+  const p = a.payment
+  const price = p.amount && money(p.amount, a.currency)
+  switch (p.status) {
+    case 'paid':
+      return `paid, ${price} by ${nameOf(p.buyer)} (tx ${p.txHash}, block ${p.blockNumber})`
+    case 'due': {
+      const left = p.dueAt - Date.now()
+      return `${price} due from ${nameOf(p.buyer)}, ${left > 0 ? 'within ' + span(left) : 'overdue'}`
+    }
+    case 'offered':
+      return `second chance offered to ${nameOf(p.offer.bidder)} at ${money(p.offer.amount, a.currency)}`
+    default:
+      return 'unpaid: the buyer’s time ran out'
   }
 }
 
@@ -146,6 +189,13 @@ function showAuction(a, nameOf) {
   if (a.refused.length > 0) {
     lines.push(`  refused:     ${a.refused.map((key) => nameOf(key)).join(', ')}`)
   }
+  if (a.settlement) {
+    const s = a.settlement
+    lines.push(
+      `  settlement:  pay ${s.payTo} in token ${s.token} on chain ${s.chainId}, within ${span(s.payWithin)}, ${s.confirmations} confirmation${s.confirmations === 1 ? '' : 's'}`
+    )
+  }
+  if (a.payment) lines.push(`  payment:     ${paymentText(a, nameOf)}`)
   if (a.winner) {
     lines.push(
       `  winner:      ${nameOf(a.winner.bidder)} for ${money(a.winner.amount, a.currency)}`
@@ -171,6 +221,10 @@ function result(cmd, res, nameOf) {
     case 'close':
     case 'cancel':
       return saleLine(res, nameOf)
+    case 'pay':
+    case 'second-chance':
+    case 'accept-offer':
+      return `${res.item}: ${paymentText(res, nameOf)}`
     case 'refuse':
       return `refused ${nameOf(res.refused[res.refused.length - 1])} on ${res.item}; ${
         res.highestBid
@@ -234,7 +288,26 @@ function errorParts(err) {
   return { code: err.code, message }
 }
 
+// What `start` prints and `watch` streams
+const NOTIFICATIONS = [
+  'auction-opened',
+  'bid-accepted',
+  'outbid',
+  'auction-extended',
+  'ending-soon',
+  'bidder-refused',
+  'auction-closed',
+  'auction-paid',
+  'payment-lapsed',
+  'second-chance',
+  'offer-accepted',
+  'payment-progress',
+  'peer-add',
+  'peer-remove'
+]
+
 module.exports = {
+  NOTIFICATIONS,
   span,
   timeLeft,
   errorLine,

@@ -82,6 +82,7 @@ function createCli(io = {}) {
     flag('--network|-n <name>', 'auction network to join (default main)'),
     flag('--name <label>', 'a name other peers see next to your key'),
     flag('--secret <secret>', 'private network: only peers with the same secret may connect'),
+    flag('--chain-rpc <url>', 'your EVM endpoint: payments to you are verified there, yours sent'),
     footer(
       'Example: hyperauction start --storage ./alice --bootstrap 127.0.0.1:30001 --host 127.0.0.1 --name Alice'
     ),
@@ -96,6 +97,7 @@ function createCli(io = {}) {
         network: f.network,
         name: f.name,
         secret: f.secret,
+        chainRpc: f.chainRpc,
         print,
         printErr
       })

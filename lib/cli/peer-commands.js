@@ -1,7 +1,10 @@
 const { command, flag, arg, summary, description, footer } = require('paparam')
 const format = require('./format')
 const AuctionError = require('../errors')
+const path = require('path')
 const { parseDuration, unmark } = require('./cli-args')
+
+const DAY = 24 * 60 * 60 * 1000
 
 const storageFlag = () =>
   flag('--storage|-s <dir>', 'peer folder (default $HYPERAUCTION_STORAGE, else ~/.hyperauction)')
@@ -39,6 +42,11 @@ function peerCommands(send, io) {
       flag('--buy-now <amount>', 'a bid of exactly this buys at once (higher bids are refused)'),
       flag('--soft-close <time>', 'a bid this close to the end moves the end this far after it'),
       flag('--max-extensions <n>', 'at most n soft-close extensions (default: no cap)'),
+      flag('--pay-to <address>', 'settle in a token: the EVM address the winner pays'),
+      flag('--token <address>', 'with --pay-to: the token contract (USDt)'),
+      flag('--chain-id <id>', 'with --pay-to: the EVM chain id'),
+      flag('--pay-within <time>', 'with --pay-to: how long the winner has to pay (default 1d)'),
+      flag('--confirmations <n>', 'with --pay-to: confirmations a payment needs (default 1)'),
       ...storage(),
       jsonFlag(),
       footer(
@@ -55,7 +63,8 @@ function peerCommands(send, io) {
           increment: f.increment,
           buyNow: f.buyNow,
           softClose: f.softClose === undefined ? undefined : parseDuration(f.softClose),
-          maxExtensions: f.maxExtensions === undefined ? undefined : parseCount(f.maxExtensions)
+          maxExtensions: f.maxExtensions === undefined ? undefined : parseCount(f.maxExtensions),
+          settlement: settlementFlags(f)
         }
       })
     ),
@@ -104,6 +113,51 @@ function peerCommands(send, io) {
       run('refuse', (cmd) => ({ id: cmd.args.auction, bidder: cmd.args.bidder }))
     ),
     command(
+      'pay',
+      summary('Pay for an auction you won, in the token its seller asked for'),
+      description(
+        "With any wallet: send the price to the seller's address, then give --tx HASH and\n" +
+          "--signature SIG, the paying address's signature (personal_sign) of the message\n" +
+          '`hyperauction pay AUCTION --tx HASH` prints. With the built-in wallet: give\n' +
+          '--wallet-file FILE (a seed phrase) or set HYPERAUCTION_WALLET_SEED; the peer pays\n' +
+          "through its --chain-rpc endpoint. The seller's peer verifies the transfer on its own\n" +
+          'endpoint and every peer then shows the sale as paid.'
+      ),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      flag('--tx <hash>', 'the transaction that paid, from any wallet'),
+      flag('--signature <sig>', "with --tx: the paying address's signature of the claim"),
+      flag('--wallet-file <file>', 'pay with the built-in wallet: a file holding its seed phrase'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction pay 3fa2c1 --wallet-file ~/.hyperauction-wallet'),
+      run('pay', (cmd) => ({
+        id: cmd.args.auction,
+        txHash: cmd.flags.tx,
+        signature: cmd.flags.signature,
+        walletFile: cmd.flags.walletFile && path.resolve(cmd.flags.walletFile),
+        seed:
+          cmd.flags.walletFile || cmd.flags.tx ? undefined : process.env.HYPERAUCTION_WALLET_SEED
+      }))
+    ),
+    command(
+      'second-chance',
+      summary('Offer an unpaid sale to the highest bidder left, at its own bid'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction second-chance 3fa2c1'),
+      run('second-chance', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
+      'accept-offer',
+      summary('Take a second-chance offer made to you: you then owe your bid'),
+      arg('<auction>', 'auction id, or a unique prefix of it'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction accept-offer 3fa2c1'),
+      run('accept-offer', (cmd) => ({ id: cmd.args.auction }))
+    ),
+    command(
       'list',
       summary('List every auction this peer knows'),
       ...storage(),
@@ -137,6 +191,36 @@ function peerCommands(send, io) {
       run('status', () => ({}))
     )
   ]
+}
+
+// --pay-to and the flags that go with it, or undefined without it
+function settlementFlags(f) {
+  const given = [f.token, f.chainId, f.payWithin, f.confirmations].some((v) => v !== undefined)
+  if (f.payTo === undefined) {
+    if (given) {
+      throw AuctionError.INVALID_TERMS(
+        '--token, --chain-id, --pay-within and --confirmations need --pay-to'
+      )
+    }
+    return undefined
+  }
+  if (f.token === undefined || f.chainId === undefined) {
+    throw AuctionError.INVALID_TERMS('--pay-to needs --token and --chain-id')
+  }
+  return {
+    payTo: f.payTo,
+    token: f.token,
+    chainId: parseChainId(f.chainId),
+    payWithin: f.payWithin === undefined ? DAY : parseDuration(f.payWithin),
+    confirmations: f.confirmations === undefined ? 1 : parseCount(f.confirmations)
+  }
+}
+
+function parseChainId(str) {
+  if (!/^[1-9][0-9]{0,14}$/.test(str)) {
+    throw AuctionError.INVALID_TERMS(`"${String(str).slice(0, 16)}" is not a chain id`)
+  }
+  return Number(str)
 }
 
 function parseCount(str) {
