@@ -240,6 +240,22 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'NOT_PAYER', AuctionError.NOT_PAYER)
   }
 
+  static NOT_MINED(msg = 'The transaction was sent but not mined in time') {
+    return new AuctionError(msg, 'NOT_MINED', AuctionError.NOT_MINED)
+  }
+
+  static PAYMENT_FAILED(msg = 'The wallet could not send the payment') {
+    return new AuctionError(msg, 'PAYMENT_FAILED', AuctionError.PAYMENT_FAILED)
+  }
+
+  static RPC_ERROR(msg = 'The EVM endpoint refused the request') {
+    return new AuctionError(msg, 'RPC_ERROR', AuctionError.RPC_ERROR)
+  }
+
+  static SIGNATURE_NEEDED(msg = 'The claim needs the paying address’s signature') {
+    return new AuctionError(msg, 'SIGNATURE_NEEDED', AuctionError.SIGNATURE_NEEDED)
+  }
+
   static INVALID_TERMS(msg = 'The auction terms do not fit together') {
     return new AuctionError(msg, 'INVALID_TERMS', AuctionError.INVALID_TERMS)
   }

@@ -46,7 +46,10 @@ const COMMANDS = {
         'Pay with --tx HASH --signature SIG, or --wallet-file FILE, or HYPERAUCTION_WALLET_SEED'
       )
     }
-    return peer.pay(id, { seed })
+    if (args.index !== undefined && !Number.isSafeInteger(args.index)) {
+      throw AuctionError.INVALID_ARGUMENT('--account is a whole number')
+    }
+    return peer.pay(id, { seed, index: args.index })
   },
 
   async 'second-chance'(peer, args) {

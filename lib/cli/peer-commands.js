@@ -127,6 +127,7 @@ function peerCommands(send, io) {
       flag('--tx <hash>', 'the transaction that paid, from any wallet'),
       flag('--signature <sig>', "with --tx: the paying address's signature of the claim"),
       flag('--wallet-file <file>', 'pay with the built-in wallet: a file holding its seed phrase'),
+      flag('--account <n>', 'with the built-in wallet: which account of the seed (default 0)'),
       ...storage(),
       jsonFlag(),
       footer('Example: hyperauction pay 3fa2c1 --wallet-file ~/.hyperauction-wallet'),
@@ -135,6 +136,7 @@ function peerCommands(send, io) {
         txHash: cmd.flags.tx,
         signature: cmd.flags.signature,
         walletFile: cmd.flags.walletFile && path.resolve(cmd.flags.walletFile),
+        index: cmd.flags.account === undefined ? undefined : parseCount(cmd.flags.account),
         seed:
           cmd.flags.walletFile || cmd.flags.tx ? undefined : process.env.HYPERAUCTION_WALLET_SEED
       }))

@@ -1,0 +1,23 @@
+// The chain side of USDt settlement. Requiring this loads neither ethers, the WDK nor ganache:
+// each loads inside the first function that needs it.
+const SettlementError = require('./errors')
+const { startLocalChain, deployToken, mine, CHAIN_ID } = require('./local-chain')
+const { pay } = require('./pay')
+const { verifyPayment } = require('./verify')
+const { claimMessage, signClaim, verifyClaimSignature } = require('./claim')
+const { isAddress, isTxHash } = require('./address')
+
+module.exports = {
+  startLocalChain,
+  deployToken,
+  mine,
+  pay,
+  verifyPayment,
+  claimMessage,
+  signClaim,
+  verifyClaimSignature,
+  isAddress,
+  isTxHash,
+  SettlementError,
+  LOCAL_CHAIN_ID: CHAIN_ID
+}
