@@ -408,22 +408,36 @@ class AuctionPeer extends ReadyResource {
     }
     const progress = (step, data = {}) =>
       this.emit('payment-progress', { auction: idHex, step, ...data })
-    let { txHash, signature } = opts
-    if (txHash === undefined) {
-      if (this._chainRpc === null) throw AuctionError.NO_CHAIN()
-      const chain = require('./lib/settlement/chain')
-      const sent = await chain.pay({
-        url: this._chainRpc,
-        token: '0x' + b4a.toString(view.settlement.token, 'hex'),
-        to: '0x' + b4a.toString(view.settlement.payTo, 'hex'),
-        amount: formatAmount(buyer.amount),
-        seed: opts.seed,
-        privateKey: opts.privateKey,
-        onprogress: (step, data) => progress(step, data)
-      })
-      txHash = sent.hash
-      const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
-      signature = await chain.signClaim({ seed: opts.seed, privateKey: opts.privateKey, message })
+    const chain = require('./lib/settlement/chain')
+    const wallet = { seed: opts.seed, index: opts.index || 0, privateKey: opts.privateKey }
+    let { signature } = opts
+    let txHash = opts.txHash
+    if (txHash !== undefined) {
+      txHash = '0x' + b4a.toString(parseHex(txHash, 32, 'A transaction hash'), 'hex')
+    }
+    try {
+      if (txHash === undefined) {
+        if (this._chainRpc === null) throw AuctionError.NO_CHAIN()
+        const sent = await chain.pay({
+          url: this._chainRpc,
+          chainId: view.settlement.chainId,
+          token: '0x' + b4a.toString(view.settlement.token, 'hex'),
+          to: '0x' + b4a.toString(view.settlement.payTo, 'hex'),
+          amount: buyer.amount,
+          ...wallet,
+          onprogress: (step, data) => progress(step, data)
+        })
+        txHash = sent.hash
+        const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
+        signature = await chain.signClaim({ ...wallet, message })
+      } else if (signature === undefined) {
+        const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
+        throw AuctionError.SIGNATURE_NEEDED(
+          `Sign this text with the paying address (personal_sign) and pass it as the signature: ${JSON.stringify(message)}`
+        )
+      }
+    } catch (err) {
+      throw codedSettlementError(err)
     }
     const claim = {
       auction: view.id,
@@ -1372,7 +1386,7 @@ function parseId(id) {
 function codedSettlementError(err) {
   if (err instanceof AuctionError) return err
   if (err && typeof err.code === 'string' && typeof AuctionError[err.code] === 'function') {
-    return AuctionError[err.code](err.message)
+    return AuctionError[err.code](String(err.message).replace(err.code + ': ', ''))
   }
   return AuctionError.PAYMENT_REFUSED(err && err.message)
 }
