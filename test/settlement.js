@@ -1,0 +1,207 @@
+const test = require('brittle')
+const chainLib = require('../lib/settlement/chain')
+const { createBootstrap, createPeer, meshed, everywhere } = require('./helpers')
+const { createChain, closedPort } = require('./helpers/chain')
+
+async function rejects(t, promise, code, message) {
+  try {
+    await promise
+    t.fail(message + ': resolved')
+  } catch (err) {
+    t.is(err.code, code, message)
+  }
+}
+
+// A seller, two bidders and an observer on one chain; the seller is paid at an account that
+// holds no USDt, the bidders pay from the chain's buyer accounts 1 and 2
+async function market(t, opts = {}) {
+  const chain = await createChain(t, { buyers: 3 })
+  const testnet = await createBootstrap(t)
+  const rpc = { chainRpc: chain.url }
+  const seller = await createPeer(t, testnet, { name: 'seller', ...rpc, ...opts.seller })
+  const alice = await createPeer(t, testnet, { name: 'alice', ...rpc })
+  const bob = await createPeer(t, testnet, { name: 'bob', ...rpc })
+  const observer = await createPeer(t, testnet, { name: 'observer' })
+  const peers = [seller, alice, bob, observer]
+  await meshed(peers)
+  const payTo = chain.accounts[chain.accounts.length - 1].address
+  const wallets = { alice: chain.buyers[0], bob: chain.buyers[1], carol: chain.buyers[2] }
+  const sale = async (terms = {}) => {
+    const a = await seller.openAuction({
+      item: 'Pic#1',
+      price: '75',
+      settlement: {
+        chainId: chain.chainId,
+        token: chain.token,
+        payTo,
+        payWithin: 60000,
+        confirmations: 1,
+        ...terms
+      }
+    })
+    await everywhere(peers, a.id)
+    await bob.placeBid(a.id, '75')
+    await alice.placeBid(a.id, '80')
+    await seller.closeAuction(a.id)
+    await everywhere(peers, a.id, (x) => x.payment && x.payment.status === 'due')
+    return a
+  }
+  return { chain, seller, alice, bob, observer, peers, payTo, wallets, sale }
+}
+
+const pk = (w) => ({ privateKey: w.privateKey })
+
+test('a sale paid with the built-in wallet is verified by the seller and shown paid everywhere', async (t) => {
+  const { seller, alice, peers, sale, wallets, payTo } = await market(t)
+  const a = await sale()
+  t.is((await alice.getAuction(a.id)).payment.buyer, alice.id, 'alice owes the price')
+
+  const steps = []
+  alice.on('payment-progress', (p) => steps.push(p.step))
+  const paid = await alice.pay(a.id, { seed: wallets.alice.mnemonic, index: wallets.alice.index })
+  t.is(paid.payment.status, 'paid')
+  t.alike(steps, ['sent', 'mined', 'claimed', 'verified'], 'each step is reported')
+  await everywhere(peers, a.id, (x) => x.payment.status === 'paid')
+  const shown = await peers[3].getAuction(a.id)
+  t.is(shown.payment.amount, '80')
+  t.is(shown.payment.payer, wallets.alice.address.toLowerCase(), 'the observer sees who paid')
+  t.is(shown.settlement.payTo, payTo.toLowerCase())
+  await rejects(
+    t,
+    alice.pay(a.id, pk(wallets.alice)),
+    'ALREADY_PAID',
+    'a second payment is refused'
+  )
+  t.is((await seller.getAuction(a.id)).payment.txHash, paid.payment.txHash)
+})
+
+test('bad payment claims are refused with their code and nothing is recorded', async (t) => {
+  const m = await market(t)
+  const { chain, alice, bob, seller, wallets, payTo } = m
+  const a = await m.sale()
+  const claim = async (from, tx) => {
+    const message = chainLib.claimMessage({ auction: a.id, txHash: tx.hash, bidder: alice.id })
+    const signature = await chainLib.signClaim({ privateKey: from.privateKey, message })
+    return alice.pay(a.id, { txHash: tx.hash, signature })
+  }
+  const transfer = (from, opts) =>
+    chainLib.pay({
+      url: chain.url,
+      token: chain.token,
+      to: payTo,
+      amount: '80',
+      ...pk(from),
+      ...opts
+    })
+
+  await rejects(
+    t,
+    claim(wallets.alice, await transfer(wallets.alice, { amount: '79.99' })),
+    'SHORT_AMOUNT',
+    'short amount'
+  )
+  const other = await chainLib.deployToken({
+    url: chain.url,
+    privateKey: chain.accounts[0].privateKey,
+    mint: [{ to: wallets.alice.address, amount: 100000000n }]
+  })
+  await rejects(
+    t,
+    claim(wallets.alice, await transfer(wallets.alice, { token: other })),
+    'WRONG_TOKEN',
+    'another token'
+  )
+  await rejects(
+    t,
+    claim(wallets.alice, await transfer(wallets.alice, { to: wallets.carol.address })),
+    'WRONG_RECIPIENT',
+    'paid to someone else'
+  )
+  await rejects(
+    t,
+    claim(wallets.alice, { hash: '0x' + 'ab'.repeat(32) }),
+    'UNKNOWN_TX',
+    'unknown transaction'
+  )
+  // Bob pays the seller 80 too; alice claims his transfer with her own signature
+  const bobs = await transfer(wallets.bob)
+  await rejects(t, claim(wallets.alice, bobs), 'NOT_PAYER', 'another buyer’s transfer')
+  const message = chainLib.claimMessage({ auction: a.id, txHash: bobs.hash, bidder: bob.id })
+  const signature = await chainLib.signClaim({ privateKey: wallets.bob.privateKey, message })
+  await rejects(t, bob.pay(a.id, { txHash: bobs.hash, signature }), 'NOT_BUYER', 'bob did not win')
+  await rejects(
+    t,
+    alice.pay(a.id, { txHash: bobs.hash }),
+    'SIGNATURE_NEEDED',
+    'a claim without a signature asks for one, with the text to sign'
+  )
+
+  for (const peer of m.peers) {
+    t.is((await peer.getAuction(a.id)).payment.status, 'due', `${peer.name}: nothing recorded`)
+  }
+
+  const good = await transfer(wallets.alice)
+  await claim(wallets.alice, good)
+  await everywhere(m.peers, a.id, (x) => x.payment.status === 'paid')
+  t.pass('the right transfer is then accepted')
+
+  const b = await m.sale()
+  const again = chainLib.claimMessage({ auction: b.id, txHash: good.hash, bidder: alice.id })
+  await rejects(
+    t,
+    alice.pay(b.id, {
+      txHash: good.hash,
+      signature: await chainLib.signClaim({ privateKey: wallets.alice.privateKey, message: again })
+    }),
+    'TX_USED',
+    'one transfer pays one sale'
+  )
+  t.is((await seller.getAuction(b.id)).payment.status, 'due')
+})
+
+test('the seller verifies through its own endpoint only', async (t) => {
+  const port = await closedPort()
+  const m = await market(t, { seller: { chainRpc: `http://127.0.0.1:${port}` } })
+  const a = await m.sale()
+  await rejects(
+    t,
+    m.alice.pay(a.id, { seed: m.wallets.alice.mnemonic, index: m.wallets.alice.index }),
+    'ENDPOINT_UNREACHABLE',
+    'the seller’s endpoint is down: refused, whatever the buyer’s shows'
+  )
+  const b = await m.sale({ chainId: 999 })
+  await rejects(
+    t,
+    m.alice.pay(b.id, { seed: m.wallets.alice.mnemonic, index: m.wallets.alice.index }),
+    'WRONG_CHAIN',
+    'the buyer’s wallet will not pay on another chain than the terms say'
+  )
+  t.is((await m.observer.getAuction(a.id)).payment.status, 'due')
+})
+
+test('an unpaid winner past the deadline: the lapse is recorded and the next bidder takes a second chance', async (t) => {
+  const m = await market(t)
+  const { alice, bob, seller, peers, wallets } = m
+  const a = await m.sale({ payWithin: 1500 })
+
+  await everywhere(peers, a.id, (x) => x.payment.status === 'lapsed', 15000)
+  t.alike(
+    (await m.observer.getAuction(a.id)).payment.lapsed,
+    [alice.id],
+    'every peer sees alice lapsed'
+  )
+  await rejects(t, alice.pay(a.id, pk(wallets.alice)), 'NOT_SOLD', 'alice may no longer pay')
+
+  await seller.offerSecondChance(a.id)
+  await everywhere(peers, a.id, (x) => x.payment.status === 'offered')
+  const offer = (await bob.getAuction(a.id)).payment.offer
+  t.alike([offer.bidder, offer.amount], [bob.id, '75'], 'bob is offered the item at his own bid')
+  await rejects(t, alice.acceptOffer(a.id), 'NO_OFFER', 'only bob can take it')
+
+  await bob.acceptOffer(a.id)
+  await everywhere(peers, a.id, (x) => x.payment.status === 'due' && x.payment.buyer === bob.id)
+  const paid = await bob.pay(a.id, { seed: wallets.bob.mnemonic, index: wallets.bob.index })
+  t.is(paid.payment.amount, '75', 'bob pays his own bid')
+  await everywhere(peers, a.id, (x) => x.payment.status === 'paid' && x.payment.buyer === bob.id)
+  t.pass('every peer shows the second-chance sale paid')
+})
