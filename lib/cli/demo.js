@@ -8,23 +8,30 @@ const format = require('./format')
 const NAMES = ['Client#1', 'Client#2', 'Client#3']
 const STEP_TIMEOUT = 15000
 
-// The reference scenario on an embedded private DHT (127.0.0.1), three peers in one process
+// The reference scenario on an embedded private DHT (127.0.0.1), three peers in one process,
+// then the payment of the sale in test USDt on an embedded local chain (127.0.0.1)
 async function runDemo({ print = console.log } = {}) {
+  const { startLocalChain } = require('../settlement/chain')
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  let chain = null
+  let peers = []
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hyperauction-demo-'))
-  const peers = NAMES.map(
-    (name) =>
-      new AuctionPeer(path.join(dir, name), {
-        bootstrap: testnet.bootstrap,
-        host: '127.0.0.1',
-        firewalled: false,
-        network: 'demo',
-        name
-      })
-  )
 
   try {
+    chain = await startLocalChain({ buyers: 3 })
+    peers = NAMES.map(
+      (name) =>
+        new AuctionPeer(path.join(dir, name), {
+          bootstrap: testnet.bootstrap,
+          host: '127.0.0.1',
+          firewalled: false,
+          network: 'demo',
+          name,
+          chainRpc: chain.url
+        })
+    )
     print(`Private DHT bootstrap on ${testnet.bootstrap.map((b) => `${b.host}:${b.port}`)}`)
+    print(`Local chain ${chain.chainId} at ${chain.url}, test USDt at ${chain.token}`)
     const meshed = peers.map((peer) => waitFor(peer, 'peer-add', NAMES.length - 1))
     for (const peer of peers) await peer.ready()
     await Promise.all(meshed)
@@ -34,7 +41,13 @@ async function runDemo({ print = console.log } = {}) {
     for (const peer of peers) print(`${peer.name} is ${peer.id}`)
 
     for (const peer of peers) {
-      for (const event of ['auction-opened', 'bid-accepted', 'outbid', 'auction-closed']) {
+      for (const event of [
+        'auction-opened',
+        'bid-accepted',
+        'outbid',
+        'auction-closed',
+        'auction-paid'
+      ]) {
         peer.on(event, (data) => {
           print(`    [${peer.name}] ${format.notification(event, data, nameOf)}`)
         })
@@ -50,8 +63,22 @@ async function runDemo({ print = console.log } = {}) {
       return res
     }
 
+    // Client#1 is paid at an address of its own on the chain; Client#2 pays from buyer 1
+    const payTo = chain.accounts[chain.accounts.length - 1].address
+    const wallet = chain.buyers[0]
     const pic1 = await step('1. Client#1 opens: sell Pic#1 for 75 USDt', 'auction-opened', () =>
-      c1.openAuction({ item: 'Pic#1', price: '75', currency: 'USDt' })
+      c1.openAuction({
+        item: 'Pic#1',
+        price: '75',
+        currency: 'USDt',
+        settlement: {
+          chainId: chain.chainId,
+          token: chain.token,
+          payTo,
+          payWithin: 10 * 60 * 1000,
+          confirmations: 1
+        }
+      })
     )
     await step('2. Client#2 opens: sell Pic#2 for 60 USDt', 'auction-opened', () =>
       c2.openAuction({ item: 'Pic#2', price: '60', currency: 'USDt' })
@@ -63,13 +90,24 @@ async function runDemo({ print = console.log } = {}) {
     await step('5. Client#2 bids 80 on Pic#1', 'bid-accepted', () => c2.placeBid(pic1.id, '80'))
     await step('6. Client#1 closes Pic#1', 'auction-closed', () => c1.closeAuction(pic1.id))
 
+    c2.on('payment-progress', (p) => {
+      print(`    [Client#2] ${format.notification('payment-progress', p, nameOf)}`)
+    })
+    await step(
+      `7. Client#2 pays 80 USDt to Client#1's address ${payTo} with its built-in wallet`,
+      'auction-paid',
+      () => c2.pay(pic1.id, { seed: wallet.mnemonic, index: wallet.index })
+    )
+
     print('\nThe sale as every peer holds it:')
     const sales = []
     for (const peer of peers) {
       const a = await peer.getAuction(pic1.id)
       const bids = a.bids.map((b) => `${b.amount} by ${nameOf(b.bidder)}`).join(', ')
+      const paid =
+        a.payment && a.payment.status === 'paid' ? `, paid in block ${a.payment.blockNumber}` : ''
       print(
-        `  ${peer.name}: ${a.item} sold to ${nameOf(a.winner.bidder)} for ${a.winner.amount} ${a.currency} (bids: ${bids})`
+        `  ${peer.name}: ${a.item} sold to ${nameOf(a.winner.bidder)} for ${a.winner.amount} ${a.currency}${paid} (bids: ${bids})`
       )
       sales.push(a.winner)
     }
@@ -81,6 +119,7 @@ async function runDemo({ print = console.log } = {}) {
     return { winner: nameOf(sales[0].bidder), amount: sales[0].amount }
   } finally {
     for (const peer of peers) await peer.close()
+    if (chain !== null) await chain.close()
     await testnet.destroy()
     await fs.promises.rm(dir, { recursive: true, force: true })
   }
