@@ -1,0 +1,100 @@
+const test = require('brittle')
+const fs = require('fs')
+const path = require('path')
+const { freePort, spawnCli, runCli, runJson } = require('./helpers/processes')
+const { createChain } = require('./helpers/chain')
+const { until } = require('./helpers')
+
+test(
+  'through the CLI: a sale in test USDt is paid with the built-in wallet and shown paid by every peer',
+  { timeout: 120000 },
+  async (t) => {
+    const chain = await createChain(t, { buyers: 2 })
+    const dir = await t.tmp()
+    const port = await freePort()
+    await spawnCli(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)], /listening/)
+    const storage = (i) => path.join(dir, 'client' + i)
+    const s = (i) => ['--storage', storage(i)]
+    for (let i = 1; i <= 3; i++) {
+      const args = ['start', ...s(i), '--bootstrap', `127.0.0.1:${port}`, '--host', '127.0.0.1']
+      await spawnCli(
+        t,
+        [...args, '--network', 'pay', '--name', `Client#${i}`, '--chain-rpc', chain.url],
+        /Ready\./
+      )
+    }
+    await until(
+      async () => {
+        for (let i = 1; i <= 3; i++) {
+          if ((await runJson(['peers', ...s(i)])).length < 2) return false
+        }
+        return true
+      },
+      20000,
+      'the three peers to meet'
+    )
+
+    const payTo = chain.accounts[chain.accounts.length - 1].address
+    const terms = ['--pay-to', payTo, '--token', chain.token, '--chain-id', String(chain.chainId)]
+    const a = await runJson(['open', 'Pic#1', '75', ...terms, '--pay-within', '10m', ...s(1)])
+    t.is(a.settlement.payTo, payTo.toLowerCase(), 'the terms are in the auction')
+    await until(
+      async () => (await runCli(['show', a.id, ...s(2)])).code === 0,
+      10000,
+      'the auction at Client#2'
+    )
+    await runJson(['bid', a.id, '80', ...s(2)])
+    await runJson(['close', a.id, ...s(1)])
+
+    const wallet = path.join(dir, 'wallet')
+    fs.writeFileSync(wallet, chain.buyers[0].mnemonic + '\n', { mode: 0o600 })
+    const account = String(chain.buyers[0].index)
+    const bad = await runCli(['pay', a.id, '--tx', '0x' + '12'.repeat(32), ...s(2)])
+    t.is(bad.code, 1)
+    t.ok(
+      bad.stderr.startsWith('error: SIGNATURE_NEEDED:'),
+      'a claim without a signature says what to sign'
+    )
+    const unknown = await runCli([
+      'pay',
+      a.id,
+      '--tx',
+      '0x' + '12'.repeat(32),
+      '--signature',
+      '0x' + '34'.repeat(65),
+      ...s(2)
+    ])
+    t.ok(
+      unknown.stderr.startsWith('error: UNKNOWN_TX:'),
+      `an unknown transaction: ${unknown.stderr.trim()}`
+    )
+
+    const paid = await runCli(
+      ['pay', a.id, '--wallet-file', wallet, '--account', account, ...s(2)],
+      {
+        timeout: 60000
+      }
+    )
+    t.is(paid.code, 0, paid.stderr)
+    t.ok(paid.stdout.startsWith('Pic#1: paid, 80 USDt by Client#2 (you)'), paid.stdout.trim())
+    t.absent(
+      paid.stdout.includes(chain.buyers[0].mnemonic.split(' ')[0] + ' '),
+      'the seed is not printed'
+    )
+
+    await until(
+      async () => {
+        for (let i = 1; i <= 3; i++) {
+          const shown = await runJson(['show', a.id, ...s(i)])
+          if (!shown.payment || shown.payment.status !== 'paid') return false
+        }
+        return true
+      },
+      10000,
+      'paid at every peer'
+    )
+    t.pass('every peer shows the sale paid')
+    const plain = await runCli(['show', a.id, ...s(3)])
+    t.ok(plain.stdout.includes('payment:     paid, 80 USDt by Client#2'), 'show says paid')
+  }
+)
