@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --n200] [-- --bidder-processes N]
+// npm run bench -- --scale [...]: the scale simulation only (bench/scale.js)
 // hyperauction side by side with raw @hyperswarm/rpc, Hyperbee and Hypercore, measured in the
 // same run. Everything binds 127.0.0.1 on a private testnet.
 const createTestnet = require('hyperdht/testnet')
@@ -135,7 +136,9 @@ function argValue(name) {
   return i === -1 ? null : process.argv[i + 1]
 }
 
-main().catch((err) => {
+const run = process.argv.includes('--scale') ? require('./scale').main : main
+
+run().catch((err) => {
   console.error(err)
   process.exitCode = 1
 })

@@ -167,4 +167,4 @@ function pct(x) {
   return Number.isNaN(x) ? '-' : (100 * x).toFixed(1) + '%'
 }
 
-module.exports = { report }
+module.exports = { report, commit }

@@ -1,0 +1,485 @@
+// npm run bench -- --scale [--sizes 100,300,1000] [--procs 4] [--events 20] [--sybils 0.2]
+//                         [--max-connections 32] [--quick]
+// The scale simulation of issue 12: N honest AuctionPeers spread over a few worker processes
+// (bench/scale-worker.js) on a private testnet on 127.0.0.1, each size run clean and then with
+// slow Sybils besides the N. Per run: start time, how fast E auctions reach every peer, and
+// what each peer sends, holds and uses for them.
+const createTestnet = require('hyperdht/testnet')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const { fork } = require('child_process')
+const { commit } = require('./report')
+const { HOST, percentile, sleep, mib, log } = require('./harness')
+
+const QUICK = process.argv.includes('--quick')
+const SIZES = (argValue('--sizes') || (QUICK ? '50,100' : '100,300,1000')).split(',').map(Number)
+const PROCS = Number(argValue('--procs') || 4)
+const EVENTS = Number(argValue('--events') || 20)
+// The share of slow Sybils in the second run of each size; 0 runs each size clean only
+const SYBILS = Number(argValue('--sybils') || 0.2)
+const MAX_CONNECTIONS = Number(argValue('--max-connections') || 32)
+// Peers a worker starts at once, so the DHT is not stormed
+const START_BATCH = 10
+const SYBIL_BUDGET = 60 * 1000
+// Start and connect every honest peer; past it the run goes on with the peers that are ready
+const START_BUDGET = 3 * 60 * 1000
+const SETTLE = 5000
+// The idle rates come from a window with no events after settling
+const IDLE_WINDOW = 5000
+const OPEN_INTERVAL = 250
+// How long after the last auction opened its arrivals are awaited
+const EVENT_DEADLINE = 60 * 1000
+const POLL_INTERVAL = 250
+const PROGRESS_INTERVAL = 10000
+// A worker that has not exited this long after it was asked to close is killed
+const STOP_TIMEOUT = 30 * 1000
+
+async function main() {
+  const started = Date.now()
+  const runs = []
+  for (const n of SIZES) {
+    const clean = await simulate(n, 0)
+    runs.push(clean)
+    if (SYBILS > 0) {
+      const sybil = await simulate(n, SYBILS)
+      if (sybil.reachAllP99 && clean.reachAllP99) {
+        sybil.p99VsClean = sybil.reachAllP99 / clean.reachAllP99
+      }
+      runs.push(sybil)
+    }
+  }
+  report(runs, Math.round((Date.now() - started) / 1000))
+}
+
+// One run: n honest peers, and share * n Sybils besides them
+async function simulate(n, share) {
+  const s = Math.round(share * n)
+  const r = { n, sybils: s, procs: PROCS, events: EVENTS, maxConnections: MAX_CONNECTIONS }
+  const network = 'scale-' + Date.now()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperauction-scale-'))
+  log(`N = ${n}${s > 0 ? `, ${s} Sybils` : ', clean'} (${PROCS} processes)`)
+  const t = Date.now()
+  const testnet = await createTestnet(3, { host: HOST })
+  const workers = []
+  let progress = null
+  try {
+    for (let i = 0; i < PROCS; i++) workers.push(new Worker(i))
+    const spawned = await Promise.all(workers.map((w) => w.spawned))
+    const baseline = spawned.map((msg) => msg.baseline)
+    const bootstrap = testnet.bootstrap
+    const honest = split(n, PROCS)
+    const sybils = split(s, PROCS)
+
+    // Sybils first: the honest peers start into a network they are already in
+    let beforeHonest = baseline
+    if (s > 0) {
+      const t0 = Date.now()
+      const res = await deadline(
+        Promise.all(
+          workers.map((w, i) =>
+            w.ask('sybils', {
+              bootstrap,
+              network,
+              first: sybils.first[i],
+              count: sybils.count[i],
+              total: s,
+              batch: START_BATCH
+            })
+          )
+        ),
+        SYBIL_BUDGET,
+        'the Sybils to start'
+      )
+      beforeHonest = res.map((x) => x.rss)
+      r.sybilStartSeconds = (Date.now() - t0) / 1000
+      r.mibPerSybil = mib(sum(beforeHonest) - sum(baseline)) / s
+      log(`  ${s} Sybils started in ${r.sybilStartSeconds.toFixed(1)} s`)
+    }
+
+    progress = setInterval(() => {
+      const p = workers.map((w) => w.progress).filter(Boolean)
+      const total = (key) => sum(p.map((x) => x[key]))
+      log(`  ${total('made')} made, ${total('ready')} ready, ${total('connected')} connected`)
+    }, PROGRESS_INTERVAL)
+    const startBy = Date.now() + START_BUDGET
+    const start = await Promise.all(
+      workers.map((w, i) =>
+        w.ask('start', {
+          bootstrap,
+          dir,
+          network,
+          first: honest.first[i],
+          count: honest.count[i],
+          batch: START_BATCH,
+          maxConnections: MAX_CONNECTIONS,
+          deadline: startBy,
+          sybils: s
+        })
+      )
+    )
+    clearInterval(progress)
+    const t0 = Math.min(...start.map((x) => x.firstCreatedAt))
+    r.made = sum(start.map((x) => x.made))
+    r.ready = sum(start.map((x) => x.ready))
+    r.connected = sum(start.map((x) => x.connected))
+    r.startComplete = start.every((x) => x.allConnected)
+    r.startSeconds = (Math.max(...start.map((x) => x.doneAt)) - t0) / 1000
+    r.startFailures = [].concat(...start.map((x) => x.failures)).slice(0, 5)
+    log(
+      r.startComplete
+        ? `  all ${n} ready and connected in ${r.startSeconds.toFixed(1)} s`
+        : `  start budget spent: ${r.made} made, ${r.ready} ready, ${r.connected} connected of ${n} in ${r.startSeconds.toFixed(1)} s`
+    )
+    const counts = start.map((x) => x.ready)
+    const m = r.ready
+    if (m < 2) throw new Error(`only ${m} honest peers ready`)
+
+    await sleep(SETTLE)
+    const s1 = await stats(workers)
+    await sleep(IDLE_WINDOW)
+    const s2 = await stats(workers)
+    await Promise.all(workers.map((w) => w.ask('resetLoop')))
+
+    const opened = await openAuctions(workers, counts, EVENTS)
+    const ok = opened.filter((o) => !o.error)
+    r.openFailures = opened.filter((o) => o.error).map((o) => o.error)
+    const ids = ok.map((o) => o.id)
+    const lastOpen = Math.max(...ok.map((o) => o.openedAt))
+    const waitBy = lastOpen + EVENT_DEADLINE
+    let complete = false
+    while (!complete && Date.now() < waitBy) {
+      await sleep(POLL_INTERVAL)
+      const seen = await Promise.all(workers.map((w) => w.ask('seen', { ids })))
+      complete = ids.every((id, i) => sum(seen.map((x) => x[i])) === m)
+    }
+    const eventsEnd = Date.now()
+    const s3 = await stats(workers)
+    const arrivals = await Promise.all(workers.map((w) => w.ask('arrivals', { ids })))
+
+    Object.assign(r, delays(ok, arrivals, counts))
+    if (r.missedArrivals > 0) {
+      const sellers = ok.map((o) => o.seller)
+      const misses = await Promise.all(workers.map((w) => w.ask('misses', { ids, sellers })))
+      r.misses = mergeCounts(misses)
+    }
+    Object.assign(r, traffic(s1, s2, s3, m, ok.length, (eventsEnd - s2.at) / 1000))
+    const snapshot = s3.workers
+    r.rssMiB = mib(sum(snapshot.map((x) => x.rss)))
+    r.mibPerPeer = mib(sum(snapshot.map((x, i) => x.rss - beforeHonest[i]))) / r.made
+    r.workerBaselineMiB = mib(sum(baseline)) / PROCS
+    r.loopDelayP99Ms = Math.max(...snapshot.map((x) => x.loopDelayP99))
+    r.cpuPerEventPerPeerMs =
+      sum(snapshot.map((x, i) => x.cpu - s2.workers[i].cpu)) / Math.max(1, ok.length) / m
+    // CPU ms per second per peer with no events (it includes the worker's own few)
+    r.idleCpuPerPeerMsPerSec =
+      sum(s2.workers.map((x, i) => x.cpu - s1.workers[i].cpu)) / ((s2.at - s1.at) / 1000) / m
+    r.warnings = mergeCounts(snapshot.map((x) => x.warnings))
+    log('  ' + summary(r))
+  } catch (err) {
+    r.error = err.message
+    log(`  ! failed: ${err.message}`)
+  } finally {
+    clearInterval(progress)
+    const stopped = await Promise.all(workers.map((w) => w.stop()))
+    r.killedWorkers = stopped.filter((killed) => killed).length
+    if (r.killedWorkers > 0) log(`  ! ${r.killedWorkers} workers did not exit in time: killed`)
+    await testnet.destroy()
+    fs.rmSync(dir, { recursive: true, force: true })
+    r.seconds = (Date.now() - t) / 1000
+  }
+  return r
+}
+
+// One auction every OPEN_INTERVAL ms, each by a different honest peer, the workers in turn
+async function openAuctions(workers, counts, events) {
+  const used = new Set()
+  const opens = []
+  const live = counts.map((c, i) => i).filter((i) => counts[i] > 0)
+  for (let e = 0; e < events; e++) {
+    const w = live[e % live.length]
+    let peer = Math.floor(Math.random() * counts[w])
+    for (let tries = 0; used.has(w + '/' + peer) && tries < 100; tries++) {
+      peer = Math.floor(Math.random() * counts[w])
+    }
+    used.add(w + '/' + peer)
+    opens.push(
+      workers[w].ask('open', { peer, item: 'Lot#' + e }).then(
+        (res) => ({ ...res, worker: w, peer }),
+        (err) => ({ error: err.message })
+      )
+    )
+    await sleep(OPEN_INTERVAL)
+  }
+  return Promise.all(opens)
+}
+
+// Per event, from the seller's openAuction resolving: until the last other honest peer had it,
+// and until each had it
+function delays(opened, arrivals, counts) {
+  const m = sum(counts)
+  const reach = []
+  const each = []
+  let missed = 0
+  opened.forEach((o, e) => {
+    let last = 0
+    let got = 0
+    arrivals.forEach((list, w) => {
+      for (const [peer, at] of list[e]) {
+        if (w === o.worker && peer === o.peer) continue
+        got++
+        each.push(at - o.openedAt)
+        last = Math.max(last, at - o.openedAt)
+      }
+    })
+    missed += m - 1 - got
+    reach.push(got === m - 1 ? last : Infinity)
+  })
+  const finite = (x) => (x === Infinity ? null : x)
+  return {
+    reachAllP50: finite(percentile(reach, 50)),
+    reachAllP99: finite(percentile(reach, 99)),
+    deliveryP50: percentile(each, 50),
+    deliveryP99: percentile(each, 99),
+    eventsIncomplete: reach.filter((x) => x === Infinity).length,
+    missedArrivals: missed,
+    reachAllMs: reach.map(finite)
+  }
+}
+
+// Sent per event and per honest peer, between the snapshots around the events; the idle rate is
+// what the same peers sent while settling, with no events
+function traffic(s1, s2, s3, m, events, eventSeconds) {
+  const delta = (a, b, key) => sum(b.peers.map((p, i) => p[key] - a.peers[i][key]))
+  const perEvent = (key) => delta(s2, s3, key) / Math.max(1, events) / m
+  const idle = (key) => delta(s1, s2, key) / ((s2.at - s1.at) / 1000) / m
+  const connections = s3.peers.map((p) => p.connections)
+  return {
+    packetsPerEventPerPeer: perEvent('packetsSent'),
+    requestsPerEventPerPeer: perEvent('requests'),
+    bytesPerEventPerPeer: perEvent('bytesSent'),
+    idlePacketsPerPeerPerSec: idle('packetsSent'),
+    idleRequestsPerPeerPerSec: idle('requests'),
+    // The event window's packets less what the peers send idle in as long
+    netPacketsPerEventPerPeer:
+      perEvent('packetsSent') - (idle('packetsSent') * eventSeconds) / Math.max(1, events),
+    connectionsMean: mean(connections),
+    connectionsMax: Math.max(...connections),
+    knownPeersMean: mean(s3.peers.map((p) => p.peers)),
+    logsOpenMean: mean(s3.peers.map((p) => p.logsOpen)),
+    sybilsKnownMean: mean(s3.peers.map((p) => p.sybilsKnown)),
+    sybilsConnectedMean: mean(s3.peers.map((p) => p.sybilsConnected))
+  }
+}
+
+async function stats(workers) {
+  const at = Date.now()
+  const res = await Promise.all(workers.map((w) => w.ask('stats')))
+  return { at, workers: res, peers: [].concat(...res.map((x) => x.peers)) }
+}
+
+// A worker process and its IPC: ask(cmd, args) resolves with its answer, rejects if it exits
+class Worker {
+  constructor(index) {
+    this.index = index
+    const prof = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE]
+      : []
+    this.child = fork(path.join(__dirname, 'scale-worker.js'), [], {
+      execArgv: prof,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
+    this.pending = new Map()
+    this.nextId = 0
+    this.exitCode = undefined
+    this.progress = null
+    this.exited = new Promise((resolve) => this.child.once('exit', resolve))
+    this.spawned = new Promise((resolve, reject) => {
+      this._spawned = { resolve, reject }
+    })
+    this.child.on('message', (msg) => this._onmessage(msg))
+    this.child.once('exit', (code, signal) => {
+      this.exitCode = code === null ? signal : code
+      const err = new Error(`worker ${index} exited (${this.exitCode})`)
+      this._spawned.reject(err)
+      for (const { reject } of this.pending.values()) reject(err)
+      this.pending.clear()
+    })
+  }
+
+  _onmessage(msg) {
+    if (msg.type === 'spawned') return this._spawned.resolve(msg)
+    if (msg.type === 'progress') {
+      this.progress = msg
+      return
+    }
+    const req = this.pending.get(msg.id)
+    if (req === undefined) return
+    this.pending.delete(msg.id)
+    if (msg.error) req.reject(new Error(`worker ${this.index}: ${msg.error}`))
+    else req.resolve(msg.value)
+  }
+
+  ask(cmd, args) {
+    if (this.exitCode !== undefined) {
+      return Promise.reject(new Error(`worker ${this.index} exited (${this.exitCode})`))
+    }
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.child.send({ id, cmd, args })
+    })
+  }
+
+  // Resolves true if the worker had to be killed
+  async stop() {
+    if (this.exitCode !== undefined) return false
+    this.ask('close').catch(noop)
+    let timer = null
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, STOP_TIMEOUT, true)
+    })
+    const killed = await Promise.race([this.exited.then(() => false), late])
+    clearTimeout(timer)
+    if (killed) {
+      this.child.kill('SIGKILL')
+      await this.exited
+    }
+    return killed
+  }
+}
+
+// count split as evenly as can be over procs, and where each part starts
+function split(count, procs) {
+  const parts = { first: [], count: [] }
+  let first = 0
+  for (let i = 0; i < procs; i++) {
+    const c = Math.floor(count / procs) + (i < count % procs ? 1 : 0)
+    parts.first.push(first)
+    parts.count.push(c)
+    first += c
+  }
+  return parts
+}
+
+async function deadline(promise, ms, what) {
+  let timer = null
+  const timeout = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function report(runs, seconds) {
+  const rows = runs.map((r) => {
+    const cells = [String(r.n), r.sybils > 0 ? `+${r.sybils} Sybils` : 'clean']
+    if (r.error && r.reachAllP50 === undefined) {
+      return [...cells, 'failed: ' + r.error + (r.made ? ` (${r.ready} of ${r.n} ready)` : '')]
+    }
+    return [
+      ...cells,
+      r.startComplete ? sec(r.startSeconds) : `${r.connected}/${r.n} in ${sec(r.startSeconds)}`,
+      `${ms(r.reachAllP50)} / ${ms(r.reachAllP99)}`,
+      `${ms(r.deliveryP50)} / ${ms(r.deliveryP99)}`,
+      `${r.eventsIncomplete} / ${r.missedArrivals}`,
+      `${r.packetsPerEventPerPeer.toFixed(1)} (${r.netPacketsPerEventPerPeer.toFixed(1)})`,
+      r.requestsPerEventPerPeer.toFixed(2),
+      (r.bytesPerEventPerPeer / 1024).toFixed(1),
+      `${r.connectionsMean.toFixed(1)} / ${r.connectionsMax}`,
+      r.mibPerPeer.toFixed(2),
+      r.logsOpenMean.toFixed(1),
+      r.p99VsClean === undefined ? '' : r.p99VsClean.toFixed(2) + 'x'
+    ]
+  })
+  const head = [
+    'N',
+    'run',
+    'start',
+    'reach-all p50 / p99',
+    'delivery p50 / p99',
+    'incomplete / missed',
+    'packets/event/peer (net)',
+    'requests/event/peer',
+    'KiB/event/peer',
+    'conns mean / max',
+    'MiB/peer',
+    'logs open',
+    'p99 vs clean'
+  ]
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] || '').length)))
+  const line = (cells) => '| ' + cells.map((c, i) => (c || '').padEnd(widths[i])).join(' | ') + ' |'
+  const machine = `${os.cpus().length} x ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  console.log(
+    `\nhyperauction scale simulation (${PROCS} processes, ${EVENTS} events, max connections ${MAX_CONNECTIONS}, ${seconds} s)`
+  )
+  console.log(machine + '\n')
+  console.log(line(head))
+  console.log(line(widths.map((w) => '-'.repeat(w))))
+  for (const row of rows) console.log(line(row))
+  console.log(
+    '\nstart: first peer made until every honest peer is ready with a connection; reach-all: an ' +
+      "auction's openAuction resolving until the last honest peer emitted it; incomplete: events " +
+      `not at every peer ${EVENT_DEADLINE / 1000} s after the last opening, missed: (peer, event) ` +
+      'arrivals lacking; net: less what the peers send idle in as long; MiB/peer: RSS of the ' +
+      'workers less their RSS before the honest peers, per honest peer'
+  )
+  for (const r of runs) {
+    if (r.idlePacketsPerPeerPerSec === undefined) continue
+    const top = Object.entries(r.warnings)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([code, count]) => `${code} ${count}`)
+    console.log(
+      `N = ${r.n}${r.sybils ? ` +${r.sybils} Sybils` : ''}: idle ${r.idlePacketsPerPeerPerSec.toFixed(1)} packets and ${r.idleRequestsPerPeerPerSec.toFixed(2)} requests per peer per s; CPU ${r.cpuPerEventPerPeerMs.toFixed(2)} ms per event and peer, idle ${r.idleCpuPerPeerMsPerSec.toFixed(2)} ms per s and peer; event loop delay p99 ${ms(r.loopDelayP99Ms)}; known peers ${r.knownPeersMean.toFixed(1)}; ${r.misses ? `missed arrivals: ${r.misses.notFollowing} not following the seller, ${r.misses.noBlocks} following without a block, ${r.misses.blocksNotApplied} holding blocks not applied (${r.misses.connected} connected to the seller); ` : ''}${r.sybils ? `Sybils known ${r.sybilsKnownMean.toFixed(1)}, connected ${r.sybilsConnectedMean.toFixed(1)} per peer, ${r.mibPerSybil.toFixed(2)} MiB per Sybil; ` : ''}warnings: ${top.join(', ') || 'none'}; run ${sec(r.seconds)}`
+    )
+  }
+
+  const date = new Date().toISOString()
+  const file = path.join(__dirname, 'results', 'scale-' + date.replace(/[:.]/g, '-') + '.json')
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const meta = { quick: QUICK, sizes: SIZES, procs: PROCS, events: EVENTS, sybils: SYBILS }
+  const json = { date, machine, commit: commit(), bench: 'scale', ...meta, seconds, runs }
+  fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`)
+}
+
+function summary(r) {
+  return `reach-all p50 ${ms(r.reachAllP50)} p99 ${ms(r.reachAllP99)}, ${r.missedArrivals} arrivals missed; ${r.packetsPerEventPerPeer.toFixed(1)} packets and ${r.requestsPerEventPerPeer.toFixed(2)} requests per event per peer; ${r.connectionsMean.toFixed(1)} connections per peer (max ${r.connectionsMax}); ${r.mibPerPeer.toFixed(2)} MiB per peer`
+}
+
+function mergeCounts(list) {
+  const out = {}
+  for (const counts of list) {
+    for (const [key, n] of Object.entries(counts)) out[key] = (out[key] || 0) + n
+  }
+  return out
+}
+
+function sum(values) {
+  return values.reduce((a, b) => a + b, 0)
+}
+
+function mean(values) {
+  return values.length === 0 ? 0 : sum(values) / values.length
+}
+
+function ms(x) {
+  return x === null || x === undefined ? '-' : Math.round(x) + ' ms'
+}
+
+function sec(x) {
+  return x === undefined ? '-' : x.toFixed(1) + ' s'
+}
+
+function argValue(name) {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? null : process.argv[i + 1]
+}
+
+function noop() {}
+
+module.exports = { main }
