@@ -54,6 +54,9 @@ const START_GREETING_TIMEOUT = 2000
 // A remote log with no news this long is closed (an open log costs ~40 KiB); checked this often
 const IDLE_LOG = 30000
 const SWEEP_INTERVAL = 5000
+// News can be lost (a timeout, a peer dropped): this often a peer reads the logs directory of
+// one connected peer at random and fetches what it lacks
+const SYNC_INTERVAL = 20000
 // Connections besides the author's on which a followed log is replicated
 const RELAYS = 2
 // Named logs not yet shown to hold anything: how many at once, for how long
@@ -119,6 +122,8 @@ class AuctionPeer extends ReadyResource {
     this._dormant = new Map()
     this._idleLog = opts.idleLog || IDLE_LOG
     this._sweepTimer = null
+    this._syncTimer = null
+    this._syncing = false
     this._disputed = new Set()
     this._probation = new Map()
     this._slotWaiters = []
@@ -262,6 +267,8 @@ class AuctionPeer extends ReadyResource {
     await this.net.ready()
     this._sweepTimer = setInterval(() => this._sweep(), Math.min(SWEEP_INTERVAL, this._idleLog))
     this._sweepTimer.unref()
+    this._syncTimer = setInterval(() => this._sync(), SYNC_INTERVAL)
+    this._syncTimer.unref()
 
     const saved = (await this.view.listPeers()).map((p) => p.publicKey)
     // A lost tail of the own log is taken back from the peers that hold it before the first
@@ -278,6 +285,7 @@ class AuctionPeer extends ReadyResource {
     this._dues.close()
     clearTimeout(this._newsTimer)
     clearInterval(this._sweepTimer)
+    clearInterval(this._syncTimer)
     this.timers.close()
     this._endingSoon.close()
     for (const hex of [...this._probation.keys()]) this._leaveProbation(hex)
@@ -1215,6 +1223,11 @@ class AuctionPeer extends ReadyResource {
         // Named logs wait for a probation slot rather than be skipped
         while (this._probation.size >= MAX_PROBATION && !this.closing) await this._probationSlot()
         this._follow(author, null, publicKey, length)
+        // A log followed but behind what this peer holds: fetch it from this peer too
+        const follower = this._followers.get(b4a.toString(author, 'hex'))
+        if (follower && follower.opened && follower.length < length) {
+          for (const mux of this.net.muxers(b4a.toString(publicKey, 'hex'))) follower.attach(mux)
+        }
       }
       if (!res.more || res.logs.length === 0) break
       after = res.logs[res.logs.length - 1].author
@@ -1239,6 +1252,19 @@ class AuctionPeer extends ReadyResource {
     if (follower) return follower.length
     const dormant = this._dormant.get(hex)
     return dormant ? dormant.length : 0
+  }
+
+  _sync() {
+    if (this.closing || this._syncing) return
+    const keys = this.net.connectedKeys()
+    if (keys.length === 0) return
+    const hex = keys[Math.floor(Math.random() * keys.length)]
+    this._syncing = true
+    this._pageLogs(b4a.from(hex, 'hex'))
+      .catch(safetyCatch)
+      .finally(() => {
+        this._syncing = false
+      })
   }
 
   // Remote logs caught up and without news for idleLog ms, whose author is not connected, are

@@ -14,6 +14,8 @@ class Discovery extends ReadyResource {
     this.topic = topic
     this.keyPair = keyPair
     this.onpeer = opts.onpeer || noop
+    // Periodic lookups only while the owner wants more peers: a lookup is dozens of DHT messages
+    this.wanted = opts.wanted || (() => true)
     this.lookupInterval = opts.lookupInterval || LOOKUP_INTERVAL
     this.announceInterval = opts.announceInterval || ANNOUNCE_INTERVAL
     this._lookupTimer = null
@@ -23,7 +25,9 @@ class Discovery extends ReadyResource {
   async _open() {
     // An announce is a lookup too: its replies carry the peers already on the topic
     await this._query(this.dht.announce(this.topic, this.keyPair))
-    this._lookupTimer = setInterval(() => this.refresh(), this.lookupInterval)
+    this._lookupTimer = setInterval(() => {
+      if (this.wanted()) this.refresh()
+    }, this.lookupInterval)
     this._announceTimer = setInterval(() => this._reannounce(), this.announceInterval)
     this._lookupTimer.unref()
     this._announceTimer.unref()

@@ -25,6 +25,8 @@ const MAX_CANDIDATES = 1024
 const SLOW_ANSWER = 2000
 // A proven peer connected this long is never evicted for a newcomer
 const PROTECT_AFTER = 10000
+// A known peer whose connection ended is greeted again after this long, when there are enough
+const RECONNECT_AFTER = 30000
 // A new connection is left alone this long before it may be evicted
 const ARRIVAL = 2000
 // Past the outgoing target, a connection unused this long is closed (a bid to a seller
@@ -93,6 +95,7 @@ class Network extends ReadyResource {
     for (const publicKey of saved) this.discovered(publicKey)
     this.discovery = new Discovery(this.dht, this.topic, this.keyPair, {
       onpeer: (publicKey) => this.discovered(publicKey),
+      wanted: () => this.outgoing < this.targetOutgoing,
       lookupInterval: this.lookupInterval
     })
     await this.discovery.ready()
@@ -277,9 +280,13 @@ class Network extends ReadyResource {
     const now = Date.now()
     // Known peers, proven ones first; then candidates at random
     const known = this.peerTable.available(now).sort((a, b) => b.proven - a.proven)
+    // With enough connections, a peer whose connection just ended (it may have evicted this
+    // one) is left alone for a while: greeting it again at once only churns connections
+    const enough = this._connections.size >= this.targetOutgoing
     for (const info of known) {
       if (!this._room() || this._greeting.size >= MAX_GREETINGS) break
       if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
+      if (enough && now - info.droppedAt < RECONNECT_AFTER) continue
       const greeting = this.greet(info.publicKey, { known: true })
         .catch(safetyCatch)
         .finally(() => this._greeting.delete(info.hex))
@@ -452,6 +459,8 @@ class Network extends ReadyResource {
     if (i !== -1) list.splice(i, 1)
     if (list.length > 0) return
     this._connections.delete(conn.hex)
+    const info = this.peerTable.get(conn.hex)
+    if (info !== null) info.droppedAt = Date.now()
     if (conn.replicating && !this.closing) this.ondisconnect(conn.hex)
   }
 

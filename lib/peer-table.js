@@ -48,6 +48,7 @@ class PeerTable {
       failures: 0,
       retryAt: 0,
       lastSeen: now,
+      droppedAt: 0,
       proven: false
     }
     this.peers.set(hex, info)
