@@ -43,6 +43,9 @@ const PAY_TIMEOUT = 120000
 const CONFIRM_TIMEOUT = 90000
 // News of new log lengths waits this long to go out together
 const NEWS_DELAY = 2
+// Peers a remote log's news goes to, and senders of news a log is fetched from at once
+const NEWS_FANOUT = 8
+const NEWS_SOURCES = 3
 // A greeting answered slower than this does not admit the peer
 const SLOW_GREETING = 2000
 // How long the first append after a start waits for known peers to say how much of the own
@@ -410,6 +413,11 @@ class AuctionPeer extends ReadyResource {
     this._checkOpen()
     const idHex = parseId(auctionId)
     const view = await this._getView(idHex)
+    if (view.paid === null && view.lapsed.some((k) => b4a.equals(k, this.publicKey))) {
+      throw AuctionError.DEADLINE_PASSED(
+        'Your time to pay ran out; the seller may offer the item to another bidder'
+      )
+    }
     const buyer = rules.owing(view)
     if (!b4a.equals(buyer.bidder, this.publicKey)) {
       throw AuctionError.NOT_BUYER('This peer is not the buyer of this sale')
@@ -1085,11 +1093,18 @@ class AuctionPeer extends ReadyResource {
     const news = this._news
     this._news = new Map()
     if (this.closing) return
-    for (const peerHex of this.net.connectedKeys()) {
+    // The own log's news goes to every connected peer; a remote log's to NEWS_FANOUT of them at
+    // random, who pass it on: an epidemic that reaches all but about e^-NEWS_FANOUT of the
+    // peers, and the periodic directory read brings the rest
+    const connected = this.net.connectedKeys()
+    shuffle(connected)
+    const chosen = new Set(connected.slice(0, NEWS_FANOUT))
+    for (const peerHex of connected) {
       const logs = []
       for (const [hex, length] of news) {
         // An author knows its own log
         if (hex === peerHex) continue
+        if (hex !== this.id && !chosen.has(peerHex)) continue
         // A peer keeps the log of every author it is connected to open and replicating, so
         // Hypercore tells it. Any other log it may hold closed, or only serve: it is told.
         if (hex === this.id && replicatesWith(this.log.core, peerHex)) continue
@@ -1123,7 +1138,10 @@ class AuctionPeer extends ReadyResource {
         if (!follower) continue
       }
       follower.hear(remoteHex, length)
-      if (follower.length < length && stream.userData) follower.attach(stream.userData)
+      // Fetched from a few of the peers that tell of it, not from all: each is a channel
+      if (follower.length < length && stream.userData && follower.attached < NEWS_SOURCES) {
+        follower.attach(stream.userData)
+      }
     }
   }
 

@@ -190,7 +190,7 @@ test('an unpaid winner past the deadline: the lapse is recorded and the next bid
     [alice.id],
     'every peer sees alice lapsed'
   )
-  await rejects(t, alice.pay(a.id, pk(wallets.alice)), 'NOT_SOLD', 'alice may no longer pay')
+  await rejects(t, alice.pay(a.id, pk(wallets.alice)), 'DEADLINE_PASSED', 'alice may no longer pay')
 
   await seller.offerSecondChance(a.id)
   await everywhere(peers, a.id, (x) => x.payment.status === 'offered')

@@ -72,6 +72,10 @@ function auctionLine(a, nameOf) {
       ? `open, highest ${money(a.highestBid.amount, a.currency)} by ${nameOf(a.highestBid.bidder)}`
       : 'open, no bids'
     if (a.reserveMet === false) state += ', reserve not met'
+    if (a.terms.buyNow) state += `, buy now ${money(a.terms.buyNow, a.currency)}`
+    if (a.terms.increment || a.terms.incrementPercent) {
+      state += `, raise ${a.terms.increment ? money(a.terms.increment, a.currency) : a.terms.incrementPercent + '%'}+`
+    }
     const left = timeLeft(a)
     if (left) state += ', ' + left
   } else {
