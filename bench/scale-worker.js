@@ -3,12 +3,24 @@
 // { id, value } or { id, error }, sends { type: 'progress' } while starting, and exits once
 // everything it made is closed.
 const b4a = require('b4a')
+const DHT = require('hyperdht')
 const path = require('path')
 const { monitorEventLoopDelay } = require('perf_hooks')
 const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
 const { METHODS } = require('../lib/rpc')
 const { RAW, createPeer, createRpc, within, cpuTime } = require('./harness')
+
+// The shared DHT node, if any, and each measured peer's even share of its traffic
+let shared = null
+function sharedShare() {
+  if (shared === null || measured.length === 0) return {}
+  return {
+    packetsSent: shared.udx.packetsTransmitted / measured.length,
+    bytesSent: shared.udx.bytesTransmitted / measured.length,
+    bytesReceived: shared.udx.bytesReceived / measured.length
+  }
+}
 
 // A Sybil answers every request just under the peers' 3 s request timeout
 const SYBIL_DELAY = 2900
@@ -53,7 +65,24 @@ const commands = {
     return { sybils: sybils.length, rss: process.memoryUsage().rss }
   },
 
-  async start({ bootstrap, dir, network, first, count, batch, maxConnections, deadline, sybils }) {
+  async start({
+    bootstrap,
+    dir,
+    network,
+    first,
+    count,
+    batch,
+    maxConnections,
+    deadline,
+    sybils,
+    sharedDht
+  }) {
+    // One DHT node for all the peers of this process: each peer still has its own key, RPC
+    // server and client, connections and store; only the routing node is shared
+    if (sharedDht && shared === null) {
+      shared = new DHT({ bootstrap, host: '127.0.0.1', firewalled: false })
+      await shared.ready()
+    }
     for (let i = 0; i < sybils; i++) {
       sybilHex.add(b4a.toString(sybilKeyPair(network, i).publicKey, 'hex'))
     }
@@ -71,7 +100,8 @@ const commands = {
           const peer = createPeer(path.join(dir, 'peer-' + j), bootstrap, {
             network,
             name: 'peer-' + j,
-            maxConnections
+            maxConnections,
+            dht: shared || undefined
           })
           made.push(peer)
           peer.on('warning', (err) => {
@@ -111,7 +141,7 @@ const commands = {
   stats() {
     const mem = process.memoryUsage()
     return {
-      peers: measured.map((p) => ({ ...p.stats(), ...sybilStats(p) })),
+      peers: measured.map((p) => ({ ...p.stats(), ...sharedShare(), ...sybilStats(p) })),
       rss: mem.rss,
       heapUsed: mem.heapUsed,
       baseline,
@@ -164,6 +194,7 @@ const commands = {
       await Promise.allSettled(made.slice(i, i + CLOSE_BATCH).map((peer) => peer.close()))
     }
     await Promise.allSettled(sybils.map((sybil) => sybil.close()))
+    if (shared !== null) await shared.destroy()
     loop.disable()
     setTimeout(() => {
       process.stderr.write('  ! scale worker still running after closing everything\n')

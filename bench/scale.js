@@ -1,5 +1,5 @@
 // npm run bench -- --scale [--sizes 100,300,1000] [--procs 4] [--events 20] [--sybils 0.2]
-//                         [--max-connections 32] [--quick]
+//                         [--max-connections 32] [--shared-dht] [--quick]
 // The scale simulation of issue 12: N honest AuctionPeers spread over a few worker processes
 // (bench/scale-worker.js) on a private testnet on 127.0.0.1, each size run clean and then with
 // slow Sybils besides the N. Per run: start time, how fast E auctions reach every peer, and
@@ -19,6 +19,9 @@ const EVENTS = Number(argValue('--events') || 20)
 // The share of slow Sybils in the second run of each size; 0 runs each size clean only
 const SYBILS = Number(argValue('--sybils') || 0.2)
 const MAX_CONNECTIONS = Number(argValue('--max-connections') || 32)
+// One DHT routing node per worker process instead of one per peer (each peer keeps its own
+// key, RPC server, connections and store): what is left is the auction protocol's own cost
+const SHARED_DHT = process.argv.includes('--shared-dht')
 // Peers a worker starts at once, so the DHT is not stormed
 const START_BATCH = 10
 const SYBIL_BUDGET = 60 * 1000
@@ -55,7 +58,14 @@ async function main() {
 // One run: n honest peers, and share * n Sybils besides them
 async function simulate(n, share) {
   const s = Math.round(share * n)
-  const r = { n, sybils: s, procs: PROCS, events: EVENTS, maxConnections: MAX_CONNECTIONS }
+  const r = {
+    n,
+    sybils: s,
+    procs: PROCS,
+    events: EVENTS,
+    maxConnections: MAX_CONNECTIONS,
+    sharedDht: SHARED_DHT
+  }
   const network = 'scale-' + Date.now()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperauction-scale-'))
   log(`N = ${n}${s > 0 ? `, ${s} Sybils` : ', clean'} (${PROCS} processes)`)
@@ -114,7 +124,8 @@ async function simulate(n, share) {
           batch: START_BATCH,
           maxConnections: MAX_CONNECTIONS,
           deadline: startBy,
-          sybils: s
+          sybils: s,
+          sharedDht: SHARED_DHT
         })
       )
     )
