@@ -171,7 +171,7 @@ test(
 
     await until(
       async () => (await runJson(['show', a.id, ...s(3)])).payment.status === 'lapsed',
-      15000,
+      30000,
       'the lapse at Client#3'
     )
     t.pass('past the deadline every peer sees the payment lapsed')
