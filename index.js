@@ -33,6 +33,8 @@ const DEFAULT_NETWORK = 'main'
 const REBUILT_VERSION = 2
 const DEFAULT_CURRENCY = 'USDt'
 const BID_TIMEOUT = 5000
+// A bid whose connection was lost before the answer is sent again on a new one, this often
+const BID_RETRIES = 2
 // How long before its end an auction this peer takes part in is "ending soon"
 const ENDING_SOON = 60 * 1000
 // Auctions watched for that at once
@@ -362,7 +364,7 @@ class AuctionPeer extends ReadyResource {
       throw AuctionError.DISPUTED('This seller signed two histories; bidding is stopped')
     }
 
-    // A connection lost before the answer is tried once more: the same signed bid, so the
+    // A connection lost before the answer is tried again: the same signed bid, so the
     // seller accepts it once at most (a retry of an accepted bid gets that acceptance)
     let reply
     for (let attempt = 0; ; attempt++) {
@@ -373,7 +375,12 @@ class AuctionPeer extends ReadyResource {
         reply = m.decode(m.bidReply, res, 'bid reply')
         break
       } catch (err) {
-        if (err.code === 'PEER_UNREACHABLE' && attempt === 0 && !this.closing) continue
+        if (err.code === 'PEER_UNREACHABLE' && attempt < BID_RETRIES && !this.closing) {
+          // The connection went away under the request: the next one is a new connection
+          this.net.disconnect(b4a.toString(view.seller, 'hex'))
+          await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)))
+          continue
+        }
         if (err.code === 'REQUEST_TIMEOUT' || err.code === 'PEER_UNREACHABLE') {
           const unreachable = AuctionError.SELLER_UNREACHABLE(
             'The seller’s peer could not be reached; try again when it is online'

@@ -416,7 +416,9 @@ class Network extends ReadyResource {
       const since = Math.min(...list.map((c) => c.since))
       if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
       if (newest === null || since > newest.since) newest = { hex, since }
-      if (now - since >= ARRIVAL) open.push(hex)
+      // Nor one that just carried a request either way
+      const used = Math.max(...list.map((c) => c.used))
+      if (now - since >= ARRIVAL && now - used >= ARRIVAL) open.push(hex)
     }
     let hex = null
     if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
@@ -470,6 +472,7 @@ class Network extends ReadyResource {
     const hex = b4a.toString(remote, 'hex')
     const inflight = this._inflight.get(hex) || 0
     if (inflight >= this.maxInflight) throw AuctionError.BUSY()
+    for (const conn of this._connections.get(hex) || []) conn.used = Date.now()
     this._inflight.set(hex, inflight + 1)
     try {
       if (req.byteLength > MAX_PAYLOAD) {
