@@ -104,7 +104,7 @@ async function events(peers, n, bids, deadline) {
   }
   for (const peer of peers) {
     peer.on('auction-opened', () => arrive('open', peer))
-    peer.on('bid-accepted', (e) => arrive('bid/' + e.bid.position, peer))
+    peer.on('bid-accepted', (e) => arrive('bid/' + (e.bid.position - 1), peer))
   }
   const all = (key) => {
     const a = arrivals.get(key)
