@@ -54,8 +54,11 @@ async function measure(bootstrap, dir, n, { bids, startBatch, budget }) {
     r['startSecondsN' + n] = (now() - t0) / 1000
     r['startP50MsN' + n] = percentile(startMs, 50)
 
+    // Connections are bounded (32 by default, half chosen by the peer): up to 17 peers all
+    // connect to each other; past that every peer is connected to at least its chosen half
+    const enough = Math.min(n - 1, 16)
     const meshed = await within(
-      () => peers.every((p) => p.peers().length === n - 1),
+      () => peers.every((p) => p.stats().connections >= enough),
       Math.max(0, deadline - Date.now()),
       100
     )
@@ -75,11 +78,11 @@ async function measure(bootstrap, dir, n, { bids, startBatch, budget }) {
     if (!meshed) {
       const ms = Math.round(r['loopDelayP99MsN' + n])
       log(
-        `    no full mesh after ${r['meshSecondsN' + n].toFixed(0)} s: peers known min ${r['meshMinPeersN' + n]}, median ${r['meshMedianPeersN' + n]}; ${dropped} peers dropped; event loop delay p99 ${ms} ms`
+        `    not connected after ${r['meshSecondsN' + n].toFixed(0)} s: peers known min ${r['meshMinPeersN' + n]}, median ${r['meshMedianPeersN' + n]}; ${dropped} peers dropped; event loop delay p99 ${ms} ms`
       )
       return r
     }
-    log(`    meshed in ${r['meshSecondsN' + n].toFixed(1)} s, ${mib(rss).toFixed(0)} MiB RSS`)
+    log(`    connected in ${r['meshSecondsN' + n].toFixed(1)} s, ${mib(rss).toFixed(0)} MiB RSS`)
 
     Object.assign(r, await events(peers, n, bids, deadline))
     return r
