@@ -47,6 +47,8 @@ const CONFIRM_TIMEOUT = 90000
 const NEWS_DELAY = 2
 // Peers a remote log's news goes to, and senders of news a log is fetched from at once
 const NEWS_FANOUT = 8
+const NEWS_INTERVAL = 250
+const MAX_NEWS_TIMES = 4096
 const NEWS_SOURCES = 3
 // A greeting answered slower than this does not admit the peer
 const SLOW_GREETING = 2000
@@ -135,6 +137,7 @@ class AuctionPeer extends ReadyResource {
     // Logs that broke a rule: never followed again, whoever names them
     this._invalid = new Set()
     this._news = new Map()
+    this._newsAt = new Map()
     this._newsTimer = null
     this._provingBack = new Set()
     this._paged = new Set()
@@ -1090,6 +1093,11 @@ class AuctionPeer extends ReadyResource {
   _spread(hex, length) {
     if (this.net === null || this.closing) return
     if ((this._news.get(hex) || 0) < length) this._news.set(hex, length)
+    // The own log's news does not wait behind a remote log's interval
+    if (this._newsTimer !== null && hex === this.id) {
+      clearTimeout(this._newsTimer)
+      this._newsTimer = null
+    }
     if (this._newsTimer === null) {
       this._newsTimer = setTimeout(() => this._flushNews(), NEWS_DELAY)
     }
@@ -1097,9 +1105,24 @@ class AuctionPeer extends ReadyResource {
 
   _flushNews() {
     this._newsTimer = null
-    const news = this._news
-    this._news = new Map()
     if (this.closing) return
+    // A remote log's news goes out at most every NEWS_INTERVAL: peers that fetch it from this
+    // one are told of later blocks by Hypercore itself; the news is for those that do not yet
+    const now = Date.now()
+    const news = new Map()
+    let wait = Infinity
+    for (const [hex, length] of this._news) {
+      const last = hex === this.id ? 0 : this._newsAt.get(hex) || 0
+      if (now - last >= NEWS_INTERVAL) {
+        news.set(hex, length)
+        if (hex !== this.id) this._newsAt.set(hex, now)
+        this._news.delete(hex)
+      } else {
+        wait = Math.min(wait, last + NEWS_INTERVAL - now)
+      }
+    }
+    if (wait !== Infinity) this._newsTimer = setTimeout(() => this._flushNews(), wait)
+    if (this._newsAt.size > MAX_NEWS_TIMES) this._newsAt.clear()
     // The own log's news goes to every connected peer; a remote log's to NEWS_FANOUT of them at
     // random, who pass it on: an epidemic that reaches all but about e^-NEWS_FANOUT of the
     // peers, and the periodic directory read brings the rest
