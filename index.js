@@ -119,6 +119,8 @@ class AuctionPeer extends ReadyResource {
     // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays
     this._chainRpc = opts.chainRpc || null
     this._claiming = new Set()
+    // Own auctions with a payment claim being verified
+    this._paying = new Set()
     this._dues = new EndTimers((idHex) => this._ondue(idHex))
     this._logEventRate = opts.logEventRate
     this._logEventBurst = opts.logEventBurst
@@ -139,6 +141,7 @@ class AuctionPeer extends ReadyResource {
     this._news = new Map()
     this._newsAt = new Map()
     this._newsTimer = null
+    this._newsDue = 0
     this._provingBack = new Set()
     this._paged = new Set()
     this._yours = 0
@@ -896,6 +899,9 @@ class AuctionPeer extends ReadyResource {
 
   _onend(idHex) {
     if (this.closing) return
+    // A late bid on its way into the log moved the end: the timer is armed again when it lands
+    const state = this.sequencer.state(idHex)
+    if (state !== null && state.endsAt > Date.now()) return
     this.closeAuction(idHex).catch((err) => {
       if (err.code === 'AUCTION_CLOSED') return
       // Retried at the next start if the log cannot take it now
@@ -935,7 +941,6 @@ class AuctionPeer extends ReadyResource {
     const dormant = this._dormant.get(hex)
     if (dormant !== undefined) {
       if (dormant.length >= length) return
-      this._dormant.delete(hex)
       row = dormant
     }
     // A log only named (by its author or a peer) is on probation until a signed length shows it
@@ -962,6 +967,9 @@ class AuctionPeer extends ReadyResource {
       ongrow: (length) => this._spread(hex, length)
     })
     follower.openAuctions = row === null ? 0 : row.open
+    // Woken from its dormant row only once it surely has a slot: a lost row would make this
+    // peer apply the log from its start again
+    this._dormant.delete(hex)
     this._followers.set(hex, follower)
     if (row === null) this._probe(hex, follower)
     follower
@@ -1094,13 +1102,16 @@ class AuctionPeer extends ReadyResource {
     if (this.net === null || this.closing) return
     if ((this._news.get(hex) || 0) < length) this._news.set(hex, length)
     // The own log's news does not wait behind a remote log's interval
-    if (this._newsTimer !== null && hex === this.id) {
+    if (this._newsTimer !== null && hex === this.id && this._newsDue > Date.now() + NEWS_DELAY) {
       clearTimeout(this._newsTimer)
       this._newsTimer = null
     }
-    if (this._newsTimer === null) {
-      this._newsTimer = setTimeout(() => this._flushNews(), NEWS_DELAY)
-    }
+    if (this._newsTimer === null) this._scheduleNews(NEWS_DELAY)
+  }
+
+  _scheduleNews(ms) {
+    this._newsDue = Date.now() + ms
+    this._newsTimer = setTimeout(() => this._flushNews(), ms)
   }
 
   _flushNews() {
@@ -1121,7 +1132,7 @@ class AuctionPeer extends ReadyResource {
         wait = Math.min(wait, last + NEWS_INTERVAL - now)
       }
     }
-    if (wait !== Infinity) this._newsTimer = setTimeout(() => this._flushNews(), wait)
+    if (wait !== Infinity) this._scheduleNews(wait)
     if (this._newsAt.size > MAX_NEWS_TIMES) this._newsAt.clear()
     // The own log's news goes to every connected peer; a remote log's to NEWS_FANOUT of them at
     // random, who pass it on: an epidemic that reaches all but about e^-NEWS_FANOUT of the
@@ -1353,6 +1364,7 @@ class AuctionPeer extends ReadyResource {
       throw AuctionError.TX_USED()
     }
     this._claiming.add(txHex)
+    this._paying.add(idHex)
     try {
       const chain = require('./lib/settlement/chain')
       const s = view.settlement
@@ -1366,7 +1378,9 @@ class AuctionPeer extends ReadyResource {
           amount: buyer.amount,
           txHash: '0x' + txHex,
           confirmations: s.confirmations,
-          timeout: CONFIRM_TIMEOUT
+          timeout: CONFIRM_TIMEOUT,
+          // The sale, or the second chance taken: an older transfer paid something else
+          notBefore: view.dueAt - s.payWithin
         })
         const message = chain.claimMessage({
           auction: idHex,
@@ -1390,6 +1404,7 @@ class AuctionPeer extends ReadyResource {
       return { blockNumber: settled.paid.blockNumber }
     } finally {
       this._claiming.delete(txHex)
+      this._paying.delete(idHex)
     }
   }
 
@@ -1402,6 +1417,11 @@ class AuctionPeer extends ReadyResource {
   // The buyer's time ran out: recorded; the seller may then make a second-chance offer
   _ondue(idHex) {
     if (this.closing) return
+    // A claim that arrived in time and is being verified decides first
+    if (this._paying.has(idHex)) {
+      this._dues.arm(idHex, Date.now() + 1000)
+      return
+    }
     this._writable()
       .then(() => this.sequencer.lapse(idHex))
       .catch((err) => {

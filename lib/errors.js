@@ -256,6 +256,10 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'SIGNATURE_NEEDED', AuctionError.SIGNATURE_NEEDED)
   }
 
+  static TX_TOO_OLD(msg = 'The transaction is older than the sale') {
+    return new AuctionError(msg, 'TX_TOO_OLD', AuctionError.TX_TOO_OLD)
+  }
+
   static INVALID_TERMS(msg = 'The auction terms do not fit together') {
     return new AuctionError(msg, 'INVALID_TERMS', AuctionError.INVALID_TERMS)
   }

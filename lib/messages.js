@@ -166,7 +166,8 @@ const secondChanceOffered = struct([
   ['auction', id],
   ['position', c.uint],
   ['bid', bid],
-  ['expiresAt', c.uint]
+  ['expiresAt', c.uint],
+  ['offeredAt', c.uint]
 ])
 
 // The bidder's signed yes to a second-chance offer: it is the buyer now

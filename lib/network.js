@@ -179,7 +179,8 @@ class Network extends ReadyResource {
       req.then(
         (res) => {
           clearTimeout(timer)
-          if (Date.now() - started > SLOW_ANSWER) this._slow(conn.hex)
+          // A request given a longer time (a payment waits for confirmations) is slow by design
+          if (Date.now() - started > SLOW_ANSWER && timeout <= this.timeout) this._slow(conn.hex)
           resolve(res)
         },
         (err) => {

@@ -319,7 +319,9 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
 
   if (evt.type === m.EVENT_OFFERED) {
     checkOffer(view, p)
-    return { view: { ...view, offer: p }, bid: null, extended: false }
+    // The bidder of an offer that ran out is out, as a lapsed buyer is
+    const lapsed = view.offer === null ? view.lapsed : [...view.lapsed, view.offer.bid.bidder]
+    return { view: { ...view, offer: p, lapsed }, bid: null, extended: false }
   }
 
   if (evt.type === m.EVENT_OFFER_ACCEPTED) {
@@ -383,8 +385,11 @@ function checkOffer(view, p) {
     throw AuctionError.INVALID_EVENT('Only an unpaid sale gets a second chance')
   }
   if (view.buyer !== null) throw AuctionError.INVALID_EVENT('The buyer may still pay')
-  if (view.offer !== null && p.expiresAt <= view.offer.expiresAt) {
+  if (view.offer !== null && p.offeredAt < view.offer.expiresAt) {
     throw AuctionError.INVALID_EVENT('An offer is pending')
+  }
+  if (view.offer !== null && b4a.equals(view.offer.bid.bidder, p.bid.bidder)) {
+    throw AuctionError.INVALID_EVENT('That bidder let its offer run out')
   }
   const b = p.bid
   if (!b4a.equals(b.auction, view.id) || p.position >= view.bidCount) {

@@ -170,7 +170,9 @@ class Sequencer {
       if (view.buyer !== null) {
         throw AuctionError.INVALID_ARGUMENT('The buyer may still pay: a second chance comes after')
       }
+      // Nor to the bidder of an offer that ran out
       const out = [...view.refused, ...view.lapsed]
+      if (view.offer !== null) out.push(view.offer.bid.bidder)
       const row = await this.view.latestBid(
         idHex,
         view.bidCount,
@@ -183,7 +185,8 @@ class Sequencer {
           auction: view.id,
           position: row.position,
           bid: row.bid,
-          expiresAt: Date.now() + view.settlement.payWithin
+          expiresAt: Date.now() + view.settlement.payWithin,
+          offeredAt: Date.now()
         }
       }
     })
@@ -249,7 +252,14 @@ class Sequencer {
       return { next, place }
     })
     this._inflight.add(done)
-    done.catch(() => this._inflight.delete(done))
+    done.catch(() => {
+      this._inflight.delete(done)
+      // Never written: later events are judged without it (the log has failed in any case)
+      if (this._state.get(idHex) === next.view) {
+        if (current !== null && !current.closed) this._state.set(idHex, current)
+        else this._state.delete(idHex)
+      }
+    })
     return done
   }
 }

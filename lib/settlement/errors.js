@@ -43,6 +43,10 @@ class SettlementError extends Error {
     return new SettlementError(msg, 'REORGED', SettlementError.REORGED)
   }
 
+  static TX_TOO_OLD(msg = 'The transaction is older than the sale') {
+    return new SettlementError(msg, 'TX_TOO_OLD', SettlementError.TX_TOO_OLD)
+  }
+
   static NOT_PAYER(msg = 'The claim is not signed by the address that paid') {
     return new SettlementError(msg, 'NOT_PAYER', SettlementError.NOT_PAYER)
   }

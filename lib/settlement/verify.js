@@ -8,6 +8,9 @@ const {
   REQUEST_TIMEOUT
 } = require('./json-rpc')
 const { toAddress, isTxHash } = require('./address')
+
+// Block timestamps against the seller's clock
+const CLOCK_SLACK = 15 * 1000
 const { formatAmount } = require('../money')
 
 // keccak256('Transfer(address,address,uint256)')
@@ -30,6 +33,7 @@ async function verifyPayment({
   timeout = 0,
   interval = CONFIRM_INTERVAL,
   requestTimeout = REQUEST_TIMEOUT,
+  notBefore = 0,
   onprogress = noop
 }) {
   if (chainId === undefined || chainId === null) {
@@ -72,7 +76,7 @@ async function verifyPayment({
       })
     }
     if (confirmed >= confirmations) {
-      await onChain(url, payment, opts)
+      await onChain(url, payment, opts, notBefore)
       const result = { ...payment, confirmations: confirmed }
       onprogress('verified', result)
       return result
@@ -134,11 +138,18 @@ async function inspect(url, { token, payTo, amount, txHash }, opts) {
 }
 
 // A receipt can outlive its block on a lagging node; the block at that height must be it
-async function onChain(url, payment, opts) {
+// A transfer mined before notBefore (ms; the sale) paid something else
+async function onChain(url, payment, opts, notBefore) {
   const block = await request(url, 'eth_getBlockByNumber', [hex(payment.blockNumber), false], opts)
   if (!block || block.hash.toLowerCase() !== payment.blockHash) {
     throw SettlementError.REORGED(
       `Block ${payment.blockNumber} of transaction ${payment.txHash} is no longer on the chain`
+    )
+  }
+  // Block times are in seconds and may run a little behind the seller's clock
+  if (Number(BigInt(block.timestamp)) * 1000 < notBefore - CLOCK_SLACK) {
+    throw SettlementError.TX_TOO_OLD(
+      `Transaction ${payment.txHash} was mined before the sale it is claimed for`
     )
   }
 }
