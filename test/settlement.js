@@ -78,6 +78,17 @@ test('a sale paid with the built-in wallet is verified by the seller and shown p
 test('bad payment claims are refused with their code and nothing is recorded', async (t) => {
   const m = await market(t)
   const { chain, alice, bob, seller, wallets, payTo } = m
+  // A transfer mined a minute before the sale, on a chain whose clock was set back for it
+  const { request } = require('../lib/settlement/json-rpc')
+  await request(chain.url, 'evm_setTime', [Date.now() - 60000])
+  const early = await chainLib.pay({
+    url: chain.url,
+    token: chain.token,
+    to: payTo,
+    amount: '80',
+    privateKey: wallets.alice.privateKey
+  })
+  await request(chain.url, 'evm_setTime', [Date.now()])
   const a = await m.sale()
   const claim = async (from, tx) => {
     const message = chainLib.claimMessage({ auction: a.id, txHash: tx.hash, bidder: alice.id })
@@ -123,6 +134,7 @@ test('bad payment claims are refused with their code and nothing is recorded', a
     'UNKNOWN_TX',
     'unknown transaction'
   )
+  await rejects(t, claim(wallets.alice, early), 'TX_TOO_OLD', 'a transfer from before the sale')
   // Bob pays the seller 80 too; alice claims his transfer with her own signature
   const bobs = await transfer(wallets.bob)
   await rejects(t, claim(wallets.alice, bobs), 'NOT_PAYER', 'another buyer’s transfer')
