@@ -126,6 +126,7 @@ async function startPeer(opts) {
   print(`  network:        ${peer.network}`)
   print(`  storage:        ${path.resolve(storage)}`)
   print(`  control socket: ${socketPath(storage)}`)
+  if (opts.chainRpc) print(`  chain endpoint: ${opts.chainRpc} (payments are verified there)`)
   print('Ready. Ctrl+C or `hyperauction stop` stops the peer.')
   for (const line of early) print(line)
   early = null
