@@ -1,14 +1,5 @@
 const test = require('brittle')
-const { createPeers, once, everywhere } = require('./helpers')
-
-async function rejects(t, promise, code, msg) {
-  try {
-    await promise
-    t.fail(msg + ': accepted')
-  } catch (err) {
-    t.is(err.code, code, msg)
-  }
-}
+const { createPeers, once, everywhere, rejects } = require('./helpers')
 
 test('each bid rule is enforced with its coded error', async (t) => {
   const { peers } = await createPeers(t, 3)

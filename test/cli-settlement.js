@@ -5,34 +5,40 @@ const { freePort, spawnCli, runCli, runJson } = require('./helpers/processes')
 const { createChain } = require('./helpers/chain')
 const { until } = require('./helpers')
 
+// A bootstrap and three `start` processes on the chain's endpoint, met; s(i) is Client#i's
+// --storage
+async function market(t, chain) {
+  const dir = await t.tmp()
+  const port = await freePort()
+  await spawnCli(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)], /listening/)
+  const s = (i) => ['--storage', path.join(dir, 'client' + i)]
+  for (let i = 1; i <= 3; i++) {
+    const args = ['start', ...s(i), '--bootstrap', `127.0.0.1:${port}`, '--host', '127.0.0.1']
+    await spawnCli(
+      t,
+      [...args, '--network', 'pay', '--name', `Client#${i}`, '--chain-rpc', chain.url],
+      /Ready\./
+    )
+  }
+  await until(
+    async () => {
+      for (let i = 1; i <= 3; i++) {
+        if ((await runJson(['peers', ...s(i)])).length < 2) return false
+      }
+      return true
+    },
+    20000,
+    'the three peers to meet'
+  )
+  return { dir, s }
+}
+
 test(
   'through the CLI: a sale in test USDt is paid with the built-in wallet and shown paid by every peer',
   { timeout: 120000 },
   async (t) => {
     const chain = await createChain(t, { buyers: 2 })
-    const dir = await t.tmp()
-    const port = await freePort()
-    await spawnCli(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)], /listening/)
-    const storage = (i) => path.join(dir, 'client' + i)
-    const s = (i) => ['--storage', storage(i)]
-    for (let i = 1; i <= 3; i++) {
-      const args = ['start', ...s(i), '--bootstrap', `127.0.0.1:${port}`, '--host', '127.0.0.1']
-      await spawnCli(
-        t,
-        [...args, '--network', 'pay', '--name', `Client#${i}`, '--chain-rpc', chain.url],
-        /Ready\./
-      )
-    }
-    await until(
-      async () => {
-        for (let i = 1; i <= 3; i++) {
-          if ((await runJson(['peers', ...s(i)])).length < 2) return false
-        }
-        return true
-      },
-      20000,
-      'the three peers to meet'
-    )
+    const { dir, s } = await market(t, chain)
 
     const payTo = chain.accounts[chain.accounts.length - 1].address
     const terms = ['--pay-to', payTo, '--token', chain.token, '--chain-id', String(chain.chainId)]
@@ -105,29 +111,7 @@ test(
   async (t) => {
     const chainLib = require('../lib/settlement/chain')
     const chain = await createChain(t, { buyers: 2 })
-    const dir = await t.tmp()
-    const port = await freePort()
-    await spawnCli(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)], /listening/)
-    const storage = (i) => path.join(dir, 'client' + i)
-    const s = (i) => ['--storage', storage(i)]
-    for (let i = 1; i <= 3; i++) {
-      const args = ['start', ...s(i), '--bootstrap', `127.0.0.1:${port}`, '--host', '127.0.0.1']
-      await spawnCli(
-        t,
-        [...args, '--network', 'pay2', '--name', `Client#${i}`, '--chain-rpc', chain.url],
-        /Ready\./
-      )
-    }
-    await until(
-      async () => {
-        for (let i = 1; i <= 3; i++) {
-          if ((await runJson(['peers', ...s(i)])).length < 2) return false
-        }
-        return true
-      },
-      20000,
-      'the three peers to meet'
-    )
+    const { dir, s } = await market(t, chain)
     const ids = []
     for (let i = 1; i <= 3; i++) ids.push((await runJson(['id', ...s(i)])).publicKey)
 

@@ -1,17 +1,8 @@
 const test = require('brittle')
 const m = require('../lib/messages')
 const { MAX_OPEN_AUCTIONS } = require('../lib/constants')
-const { createPeers, everywhere, once, until } = require('./helpers')
+const { createPeers, everywhere, once, until, rejects } = require('./helpers')
 const { Author } = require('./helpers/events')
-
-async function rejects(t, promise, code, message) {
-  try {
-    await promise
-    t.fail(message + ': resolved')
-  } catch (err) {
-    t.is(err.code, code, message)
-  }
-}
 
 // Openings by author, packed 50 to a block as a seller's batcher would, appended to its log
 async function openings(peer, author, n) {

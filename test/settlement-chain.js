@@ -3,6 +3,7 @@ const path = require('path')
 const { spawnSync } = require('child_process')
 const { Wallet, Interface } = require('ethers')
 const { createChain, closedPort, proxyEndpoint, silentEndpoint } = require('./helpers/chain')
+const { rejects } = require('./helpers')
 const {
   pay,
   verifyPayment,
@@ -398,17 +399,6 @@ async function balanceOf(chain, address) {
   const iface = new Interface(abi)
   const data = iface.encodeFunctionData('balanceOf', [address])
   return BigInt(await request(chain.url, 'eth_call', [{ to: chain.token, data }, 'latest']))
-}
-
-async function rejects(t, promise, code, message) {
-  try {
-    await promise
-    t.fail(message + ': resolved')
-    return null
-  } catch (err) {
-    t.is(err.code, code, `${message}: ${err.message}`)
-    return err
-  }
 }
 
 function codeOf(fn) {

@@ -1,16 +1,7 @@
 const test = require('brittle')
 const chainLib = require('../lib/settlement/chain')
-const { createBootstrap, createPeer, meshed, everywhere } = require('./helpers')
+const { createBootstrap, createPeer, meshed, everywhere, rejects } = require('./helpers')
 const { createChain, closedPort } = require('./helpers/chain')
-
-async function rejects(t, promise, code, message) {
-  try {
-    await promise
-    t.fail(message + ': resolved')
-  } catch (err) {
-    t.is(err.code, code, message)
-  }
-}
 
 // A seller, two bidders and an observer on one chain; the seller is paid at an account that
 // holds no USDt, the bidders pay from the chain's buyer accounts 1 and 2

@@ -1,18 +1,9 @@
 const test = require('brittle')
 const c = require('compact-encoding')
 const m = require('../lib/messages')
-const { createPeers, everywhere, once } = require('./helpers')
+const { createPeers, everywhere, once, rejects } = require('./helpers')
 const { Author } = require('./helpers/events')
 const { MAX_AMOUNT, formatAmount } = require('../lib/money')
-
-async function rejects(t, promise, code, message) {
-  try {
-    await promise
-    t.fail(message + ': resolved')
-  } catch (err) {
-    t.is(err.code, code, message)
-  }
-}
 
 test('minimum increment and buy-now price are enforced, and buying now ends the auction', async (t) => {
   const { peers } = await createPeers(t, 3)

@@ -118,6 +118,18 @@ function rawClient(t, testnet, keyPair = DHT.keyPair()) {
   return rpc
 }
 
+// Asserts that promise rejects with code; resolves with the error
+async function rejects(t, promise, code, message) {
+  try {
+    await promise
+    t.fail(message + ': resolved')
+    return null
+  } catch (err) {
+    t.is(err.code, code, message)
+    return err
+  }
+}
+
 // The code a synchronous call throws, or 'ok'
 function codeOf(fn) {
   try {
@@ -130,6 +142,7 @@ function codeOf(fn) {
 
 module.exports = {
   codeOf,
+  rejects,
   rawClient,
   auctionAt,
   holds,
