@@ -840,46 +840,61 @@ class AuctionPeer extends ReadyResource {
     else this.timers.arm(idHex, endsAt)
   }
 
+  // Every applied event passes here: the public shape of the auction is built only for events
+  // someone listens to
   _notify(evt, current, next) {
-    const auction = this._describe(next.view)
-    const idHex = auction.id
+    let described = null
+    const auction = () => described || (described = this._describe(next.view))
+    const tell = (name, data) => {
+      if (this.listenerCount(name) > 0) this.emit(name, data())
+    }
+    const idHex = b4a.toString(next.view.id, 'hex')
+    const key = (k) => b4a.toString(k, 'hex')
     if (evt.type === m.EVENT_OPENED) {
-      if (auction.seller === this.id) this._involved(idHex, next.view)
-      this.emit('auction-opened', auction)
+      if (b4a.equals(next.view.seller, this.publicKey)) this._involved(idHex, next.view)
+      tell('auction-opened', auction)
     } else if (evt.type === m.EVENT_BID_ACCEPTED) {
       const b = next.bid
-      const bid = {
-        bidder: b4a.toString(b.bid.bidder, 'hex'),
+      const bid = () => ({
+        bidder: key(b.bid.bidder),
         amount: formatAmount(b.bid.amount),
         position: b.position + 1,
         acceptedAt: b.acceptedAt
-      }
-      this.emit('bid-accepted', { auction, bid })
+      })
+      tell('bid-accepted', () => ({ auction: auction(), bid: bid() }))
       const before = current.highestBid
-      if (before !== null && b4a.equals(before.bidder, this.publicKey) && bid.bidder !== this.id) {
-        this.emit('outbid', { auction, bid, previous: formatAmount(before.amount) })
+      if (
+        before !== null &&
+        b4a.equals(before.bidder, this.publicKey) &&
+        !b4a.equals(b.bid.bidder, this.publicKey)
+      ) {
+        tell('outbid', () => ({
+          auction: auction(),
+          bid: bid(),
+          previous: formatAmount(before.amount)
+        }))
       }
       if (next.extended) {
-        this.emit('auction-extended', {
-          auction,
-          endsAt: auction.endsAt,
-          extensions: auction.extensions
-        })
+        tell('auction-extended', () => ({
+          auction: auction(),
+          endsAt: next.view.endsAt,
+          extensions: next.view.extensions
+        }))
       }
       if (this._endingSoon.has(idHex)) this._involved(idHex, next.view)
     } else if (evt.type === m.EVENT_REFUSED) {
-      this.emit('bidder-refused', { auction, bidder: b4a.toString(evt.payload.bidder, 'hex') })
+      tell('bidder-refused', () => ({ auction: auction(), bidder: key(evt.payload.bidder) }))
     } else if (evt.type === m.EVENT_SETTLED) {
-      this.emit('auction-paid', { auction, payment: auction.payment })
+      tell('auction-paid', () => ({ auction: auction(), payment: auction().payment }))
     } else if (evt.type === m.EVENT_LAPSED) {
-      this.emit('payment-lapsed', { auction, buyer: b4a.toString(evt.payload.buyer, 'hex') })
+      tell('payment-lapsed', () => ({ auction: auction(), buyer: key(evt.payload.buyer) }))
     } else if (evt.type === m.EVENT_OFFERED) {
-      this.emit('second-chance', { auction, offer: auction.payment.offer })
+      tell('second-chance', () => ({ auction: auction(), offer: auction().payment.offer }))
     } else if (evt.type === m.EVENT_OFFER_ACCEPTED) {
-      this.emit('offer-accepted', { auction, buyer: auction.payment.buyer })
+      tell('offer-accepted', () => ({ auction: auction(), buyer: auction().payment.buyer }))
     } else {
       this._endingSoon.disarm(idHex)
-      this.emit('auction-closed', describeSale(auction))
+      tell('auction-closed', () => describeSale(auction()))
     }
   }
 
