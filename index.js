@@ -1,5 +1,6 @@
 const ReadyResource = require('ready-resource')
 const Corestore = require('corestore')
+const CoreStorage = require('hypercore-storage')
 const Rache = require('rache')
 const DHT = require('hyperdht')
 const b4a = require('b4a')
@@ -45,11 +46,10 @@ const PAY_TIMEOUT = 120000
 const CONFIRM_TIMEOUT = 90000
 // News of new log lengths waits this long to go out together
 const NEWS_DELAY = 2
-// Peers a remote log's news goes to, and senders of news a log is fetched from at once
-const NEWS_FANOUT = 8
+// Senders of news a log is fetched from at once
 const NEWS_INTERVAL = 250
 const MAX_NEWS_TIMES = 4096
-const NEWS_SOURCES = 3
+const NEWS_SOURCES = 2
 // A greeting answered slower than this does not admit the peer
 const SLOW_GREETING = 2000
 // How long the first append after a start waits for known peers to say how much of the own
@@ -57,6 +57,7 @@ const SLOW_GREETING = 2000
 const RECOVERY_TIMEOUT = 5000
 const LOGS_PAGES = 64
 const CACHE_ENTRIES = 16384
+const WRITE_BUFFER = 4 * 1024 * 1024
 const START_GREETING_TIMEOUT = 2000
 // A remote log with no news this long is closed (an open log costs ~40 KiB); checked this often
 const IDLE_LOG = 30000
@@ -83,9 +84,11 @@ class AuctionPeer extends ReadyResource {
     // default, about 1.5 KiB each, which is more than a peer of many logs can spare.
     // Not active: Corestore would replicate every log on every connection, and every peer would
     // tell every other of each new block; each log is attached where it is needed instead.
+    // RocksDB's memtable is WRITE_BUFFER rather than Hypercore's 64 MiB: a peer writes little,
+    // and the write-ahead log is preallocated at that size on disk, per peer
     this.store =
       opts.corestore ||
-      new Corestore(storage, {
+      new Corestore(new CoreStorage(storage, { writeBufferSize: WRITE_BUFFER }), {
         globalCache: new Rache({ maxSize: CACHE_ENTRIES }),
         active: false
       })
@@ -782,7 +785,11 @@ class AuctionPeer extends ReadyResource {
     for (let offset = 0; offset < events.length; offset++) {
       const evt = events[offset]
       const idHex = b4a.toString(rules.eventAuction(evt, author, index, offset), 'hex')
-      const current = touched.has(idHex) ? touched.get(idHex) : await this.view.getAuction(idHex)
+      // An opening's id is its own place in the log, and a block is applied once (its auctions
+      // and the log's applied length are written in one batch): the auction cannot exist yet
+      let current = null
+      if (touched.has(idHex)) current = touched.get(idHex)
+      else if (evt.type !== m.EVENT_OPENED) current = await this.view.getAuction(idHex)
       const ctx = {}
       if (rules.needsLeader(current, evt)) {
         const refused = [...current.refused, evt.payload.bidder]
@@ -991,11 +998,14 @@ class AuctionPeer extends ReadyResource {
       .ready()
       .then(() => {
         if (this.net === null) return
-        const muxers = new Set(this.net.muxers(hex))
-        if (muxers.size === 0) {
-          const named = source === null ? [] : this.net.muxers(b4a.toString(source, 'hex'))
-          for (const mux of [...named, ...this.net.randomMuxers(RELAYS, hex)]) muxers.add(mux)
+        // The author, else the peer that named the log: each more connection is a channel to
+        // open on both sides and a copy of every block's news. Random others only when
+        // neither is connected.
+        let muxers = this.net.muxers(hex)
+        if (muxers.length === 0 && source !== null) {
+          muxers = this.net.muxers(b4a.toString(source, 'hex'))
         }
+        if (muxers.length === 0) muxers = this.net.randomMuxers(RELAYS, hex)
         for (const mux of muxers) follower.attach(mux)
       })
       .catch((err) => this._oninvalid(hex, err))
@@ -1149,22 +1159,21 @@ class AuctionPeer extends ReadyResource {
     }
     if (wait !== Infinity) this._scheduleNews(wait)
     if (this._newsAt.size > MAX_NEWS_TIMES) this._newsAt.clear()
-    // The own log's news goes to every connected peer; a remote log's to NEWS_FANOUT of them at
-    // random, who pass it on: an epidemic that reaches all but about e^-NEWS_FANOUT of the
-    // peers, and the periodic directory read brings the rest
-    const connected = this.net.connectedKeys()
-    shuffle(connected)
-    const chosen = new Set(connected.slice(0, NEWS_FANOUT))
-    for (const peerHex of connected) {
+    // News goes to every connected peer that does not know yet: a flood, which crosses each
+    // connection about once (whoever hears first tells the other, who then does not tell back)
+    // and so costs about half the connections per peer, and reaches every peer the mesh
+    // reaches. A random subset of connections cost nearly as much and missed a few peers per
+    // event at N = 1,000: those whose neighbours all had many connections.
+    for (const peerHex of this.net.connectedKeys()) {
       const logs = []
       for (const [hex, length] of news) {
         // An author knows its own log
         if (hex === peerHex) continue
-        if (hex !== this.id && !chosen.has(peerHex)) continue
-        // A peer keeps the log of every author it is connected to open and replicating, so
-        // Hypercore tells it. Any other log it may hold closed, or only serve: it is told.
-        if (hex === this.id && replicatesWith(this.log.core, peerHex)) continue
-        const follower = this._followers.get(hex)
+        // Hypercore tells the peers that replicate the log with this one of each new block.
+        // Any other may hold the log closed, or only serve it: it is told.
+        const follower = hex === this.id ? null : this._followers.get(hex)
+        const core = hex === this.id ? this.log.core : follower && follower.core
+        if (core && core.opened && replicatesWith(core, peerHex)) continue
         if (follower && follower.heardFrom(peerHex) >= length) continue
         logs.push({ author: b4a.from(hex, 'hex'), length })
       }

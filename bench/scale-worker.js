@@ -23,6 +23,8 @@ function sharedShare() {
 }
 
 // A Sybil answers every request just under the peers' 3 s request timeout
+// dht-rpc's default congestion window of one node
+const DHT_WINDOW = 80
 const SYBIL_DELAY = 2900
 const SYBIL_LOOKUP_INTERVAL = 5000
 const SYBIL_HELLO_PEERS = 64
@@ -80,7 +82,15 @@ const commands = {
     // One DHT node for all the peers of this process: each peer still has its own key, RPC
     // server and client, connections and store; only the routing node is shared
     if (sharedDht && shared === null) {
-      shared = new DHT({ bootstrap, host: '127.0.0.1', firewalled: false })
+      // It sends the DHT requests of all of them (each server pings its relay nodes every
+      // 3 s): its congestion window is what their own nodes would have together, else
+      // requests queue behind pings and starts stall
+      shared = new DHT({
+        bootstrap,
+        host: '127.0.0.1',
+        firewalled: false,
+        maxWindow: DHT_WINDOW * count
+      })
       await shared.ready()
     }
     for (let i = 0; i < sybils; i++) {

@@ -30,7 +30,10 @@ const START_BUDGET = 3 * 60 * 1000
 const SETTLE = 5000
 // The idle rates come from a window with no events after settling
 const IDLE_WINDOW = 5000
-const OPEN_INTERVAL = 250
+// One auction every this many ms (--interval): each costs the machine N times one peer's
+// work, so a larger N needs more room between them for what is measured to be the protocol's
+// delay and not the simulator's queue
+const OPEN_INTERVAL = Number(argValue('--interval') || 250)
 // How long after the last auction opened its arrivals are awaited
 const EVENT_DEADLINE = 60 * 1000
 const POLL_INTERVAL = 250
@@ -63,6 +66,7 @@ async function simulate(n, share) {
     sybils: s,
     procs: PROCS,
     events: EVENTS,
+    interval: OPEN_INTERVAL,
     maxConnections: MAX_CONNECTIONS,
     sharedDht: SHARED_DHT
   }
@@ -425,7 +429,7 @@ function report(runs, seconds) {
   const line = (cells) => '| ' + cells.map((c, i) => (c || '').padEnd(widths[i])).join(' | ') + ' |'
   const machine = `${os.cpus().length} x ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
   console.log(
-    `\nhyperauction scale simulation (${PROCS} processes, ${EVENTS} events, max connections ${MAX_CONNECTIONS}, ${seconds} s)`
+    `\nhyperauction scale simulation (${PROCS} processes, ${EVENTS} events ${OPEN_INTERVAL} ms apart, max connections ${MAX_CONNECTIONS}, ${seconds} s)`
   )
   console.log(machine + '\n')
   console.log(line(head))
@@ -452,7 +456,14 @@ function report(runs, seconds) {
   const date = new Date().toISOString()
   const file = path.join(__dirname, 'results', 'scale-' + date.replace(/[:.]/g, '-') + '.json')
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const meta = { quick: QUICK, sizes: SIZES, procs: PROCS, events: EVENTS, sybils: SYBILS }
+  const meta = {
+    quick: QUICK,
+    sizes: SIZES,
+    procs: PROCS,
+    events: EVENTS,
+    interval: OPEN_INTERVAL,
+    sybils: SYBILS
+  }
   const json = { date, machine, commit: commit(), bench: 'scale', ...meta, seconds, runs }
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`)

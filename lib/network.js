@@ -51,7 +51,7 @@ class Network extends ReadyResource {
     this.lookupInterval = opts.lookupInterval
     this.maxInflight = opts.maxInflightPerPeer || MAX_INFLIGHT_PER_PEER
     this.maxConnections = opts.maxConnections || MAX_CONNECTIONS
-    this.targetOutgoing = Math.ceil(this.maxConnections / 2)
+    this.targetOutgoing = Math.ceil(this.maxConnections / 4)
     this.peerTable = new PeerTable({
       maxSize: 4 * this.maxConnections,
       evictable: (hex) => !this.connected(hex),
