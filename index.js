@@ -11,6 +11,7 @@ const AuctionError = require('./lib/errors')
 const View = require('./lib/view')
 const OwnLog = require('./lib/log')
 const Follower = require('./lib/follower')
+const lag = require('./lib/lag')
 const Sequencer = require('./lib/sequencer')
 const EndTimers = require('./lib/timers')
 const Network = require('./lib/network')
@@ -596,6 +597,7 @@ class AuctionPeer extends ReadyResource {
       peers: this.net === null ? 0 : this.net.peerTable.size,
       logsOpen: open,
       requests: this.net === null ? 0 : this.net.requests,
+      closed: this.net === null ? {} : { ...this.net.closed },
       packetsSent: udx ? udx.packetsTransmitted : 0,
       bytesSent: udx ? udx.bytesTransmitted : 0,
       bytesReceived: udx ? udx.bytesReceived : 0
@@ -1165,6 +1167,9 @@ class AuctionPeer extends ReadyResource {
     // reaches. A random subset of connections cost nearly as much and missed a few peers per
     // event at N = 1,000: those whose neighbours all had many connections.
     for (const peerHex of this.net.connectedKeys()) {
+      // Not to keys that have not answered a greeting in time: a Sybil holding a connection
+      // gets nothing to answer slowly, and no request keeps it from being evicted
+      if (!this.net.proven(peerHex)) continue
       const logs = []
       for (const [hex, length] of news) {
         // An author knows its own log
@@ -1214,6 +1219,7 @@ class AuctionPeer extends ReadyResource {
     const hex = b4a.toString(publicKey, 'hex')
     let hello
     const started = Date.now()
+    const lagged = lag.total()
     try {
       const reply = await this.net.request(
         publicKey,
@@ -1221,12 +1227,14 @@ class AuctionPeer extends ReadyResource {
         m.encode(m.hello, this._hello(publicKey))
       )
       hello = m.decode(m.hello, reply, 'hello reply')
-      // A peer this slow would hold a connection without serving it
-      if (Date.now() - started > SLOW_GREETING) {
+      // A peer this slow would hold a connection without serving it (the time this process
+      // was late itself does not count)
+      if (Date.now() - started - (lag.total() - lagged) > SLOW_GREETING) {
         this.net.disconnect(hex)
         throw AuctionError.REQUEST_TIMEOUT(`hello took ${Date.now() - started} ms`)
       }
     } catch (err) {
+      if (err.code === 'REQUEST_TIMEOUT') this.net.suspect(hex)
       if (this.net.fail(hex, err)) this._removePeer(hex)
       throw err
     }

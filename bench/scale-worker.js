@@ -4,6 +4,8 @@
 // everything it made is closed.
 const b4a = require('b4a')
 const DHT = require('hyperdht')
+const RPC = require('@hyperswarm/rpc')
+const UDX = require('udx-native')
 const path = require('path')
 const { monitorEventLoopDelay } = require('perf_hooks')
 const crypto = require('../lib/crypto')
@@ -13,6 +15,7 @@ const { RAW, createPeer, createRpc, within, cpuTime } = require('./harness')
 
 // The shared DHT node, if any, and each measured peer's even share of its traffic
 let shared = null
+let sybilDht = null
 function sharedShare() {
   if (shared === null || measured.length === 0) return {}
   return {
@@ -22,9 +25,12 @@ function sharedShare() {
   }
 }
 
+// Openings in one block of the spammer's log
+const SPAM_BLOCK = 50
 // A Sybil answers every request just under the peers' 3 s request timeout
 // dht-rpc's default congestion window of one node
 const DHT_WINDOW = 80
+const SOCKET_BUFFER = 32 * 1024 * 1024
 const SYBIL_DELAY = 2900
 const SYBIL_LOOKUP_INTERVAL = 5000
 const SYBIL_HELLO_PEERS = 64
@@ -51,14 +57,26 @@ const sybilHex = new Set()
 const failures = []
 
 const commands = {
-  async sybils({ bootstrap, network, first, count, total, batch }) {
+  async sybils({ bootstrap, network, first, count, total, batch, sharedDht }) {
+    // With --shared-dht the Sybils of this process share one DHT node too (not the honest
+    // peers' one): each keeps its own key, RPC server, connections and lookups
+    if (sharedDht && sybilDht === null) {
+      sybilDht = new DHT({
+        bootstrap,
+        host: '127.0.0.1',
+        firewalled: false,
+        maxWindow: DHT_WINDOW * count,
+        udx: roomyUdx()
+      })
+      await sybilDht.ready()
+    }
     const keys = []
     for (let i = 0; i < total; i++) keys.push(sybilKeyPair(network, i).publicKey)
     const topic = crypto.topic(network)
     for (let i = first; i < first + count; i += batch) {
       const started = []
       for (let j = i; j < Math.min(first + count, i + batch); j++) {
-        const sybil = new Sybil(bootstrap, sybilKeyPair(network, j), topic, keys)
+        const sybil = new Sybil(bootstrap, sybilKeyPair(network, j), topic, keys, sybilDht)
         sybils.push(sybil)
         started.push(sybil.start())
       }
@@ -89,7 +107,8 @@ const commands = {
         bootstrap,
         host: '127.0.0.1',
         firewalled: false,
-        maxWindow: DHT_WINDOW * count
+        maxWindow: DHT_WINDOW * count,
+        udx: roomyUdx()
       })
       await shared.ready()
     }
@@ -190,6 +209,44 @@ const commands = {
     return out
   },
 
+  // The first honest peer of this process turns spammer: it appends count openings to its own
+  // log, SPAM_BLOCK to a block, past its own peer's checks (as a modified peer would), and
+  // tells its peers
+  async spam({ count }) {
+    const peer = measured[0]
+    for (let i = 0; i < count; i += SPAM_BLOCK) {
+      const events = []
+      for (let j = i; j < Math.min(count, i + SPAM_BLOCK); j++) {
+        events.push({
+          type: m.EVENT_OPENED,
+          payload: {
+            item: 'Spam#' + j,
+            startPrice: 1000000n,
+            currency: 'USDt',
+            endsAt: 0,
+            createdAt: Date.now(),
+            terms: m.NO_TERMS
+          }
+        })
+      }
+      await peer.log.core.append(m.encode(m.block, events))
+    }
+    peer._announce()
+    return { spammer: peer.id }
+  },
+
+  // Measured peers that dropped the spammer's log, and with which code
+  dropped({ spammer }) {
+    const codes = {}
+    let dropped = 0
+    for (const peer of measured) {
+      if (peer.id === spammer || !peer._invalid.has(spammer)) continue
+      dropped++
+    }
+    for (const [code, count] of Object.entries(warnings)) codes[code] = count
+    return { dropped, codes }
+  },
+
   // How many measured peers hold each auction
   seen({ ids }) {
     return ids.map((id) => (arrivals.has(id) ? arrivals.get(id).size : 0))
@@ -205,6 +262,7 @@ const commands = {
     }
     await Promise.allSettled(sybils.map((sybil) => sybil.close()))
     if (shared !== null) await shared.destroy()
+    if (sybilDht !== null) await sybilDht.destroy()
     loop.disable()
     setTimeout(() => {
       process.stderr.write('  ! scale worker still running after closing everything\n')
@@ -235,8 +293,8 @@ function track(peer) {
 // A bare DHT node with an RPC server on the network's topic: it greets the honest peers it finds
 // with a hello naming other Sybils, and answers everything just before the request would time out
 class Sybil {
-  constructor(bootstrap, keyPair, topic, sybilKeys) {
-    this.node = createRpc(bootstrap, keyPair)
+  constructor(bootstrap, keyPair, topic, sybilKeys, dht = null) {
+    this.node = dht === null ? createRpc(bootstrap, keyPair) : sharedRpc(dht, keyPair)
     this.keyPair = keyPair
     this.topic = topic
     this.sybilKeys = sybilKeys
@@ -314,6 +372,33 @@ class Sybil {
     for (const client of this.clients) client.destroy()
     await this.node.destroy()
   }
+}
+
+// UDX whose sockets have large kernel buffers: a shared DHT node's socket carries the
+// connections of all its peers, and with the default 208 KiB the kernel dropped about 10,000
+// datagrams a second at N = 1,000, which timed requests out and tore connections down
+function roomyUdx() {
+  const udx = new UDX()
+  const createSocket = udx.createSocket.bind(udx)
+  udx.createSocket = (opts) => {
+    const socket = createSocket(opts)
+    const bind = socket.bind.bind(socket)
+    socket.bind = (...args) => {
+      const bound = bind(...args)
+      // The kernel caps both at net.core.rmem_max / wmem_max
+      socket.setRecvBufferSize(SOCKET_BUFFER)
+      socket.setSendBufferSize(SOCKET_BUFFER)
+      return bound
+    }
+    return socket
+  }
+  return udx
+}
+
+// An RPC node on a DHT node shared with others: destroying it leaves the DHT node up
+function sharedRpc(dht, keyPair) {
+  const rpc = new RPC({ dht, keyPair })
+  return { dht, rpc, keyPair, destroy: () => rpc.destroy() }
 }
 
 // Every process derives the same Sybil keys from the network name and the Sybil's number

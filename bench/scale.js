@@ -1,5 +1,6 @@
 // npm run bench -- --scale [--sizes 100,300,1000] [--procs 4] [--events 20] [--sybils 0.2]
-//                         [--max-connections 32] [--shared-dht] [--quick]
+//                         [--max-connections 32] [--shared-dht] [--interval 250] [--spam]
+//                         [--quick]
 // The scale simulation of issue 12: N honest AuctionPeers spread over a few worker processes
 // (bench/scale-worker.js) on a private testnet on 127.0.0.1, each size run clean and then with
 // slow Sybils besides the N. Per run: start time, how fast E auctions reach every peer, and
@@ -10,6 +11,7 @@ const os = require('os')
 const path = require('path')
 const { fork } = require('child_process')
 const { commit } = require('./report')
+const { MAX_OPEN_AUCTIONS } = require('../lib/constants')
 const { HOST, percentile, sleep, mib, log } = require('./harness')
 
 const QUICK = process.argv.includes('--quick')
@@ -22,6 +24,11 @@ const MAX_CONNECTIONS = Number(argValue('--max-connections') || 32)
 // One DHT routing node per worker process instead of one per peer (each peer keeps its own
 // key, RPC server, connections and store): what is left is the auction protocol's own cost
 const SHARED_DHT = process.argv.includes('--shared-dht')
+// After each clean run, one honest peer turns spammer (--spam): it opens more auctions than a
+// seller may hold
+const SPAM = process.argv.includes('--spam')
+const SPAM_EXTRA = 50
+const SPAM_DEADLINE = 120 * 1000
 // Peers a worker starts at once, so the DHT is not stormed
 const START_BATCH = 10
 const SYBIL_BUDGET = 60 * 1000
@@ -98,7 +105,8 @@ async function simulate(n, share) {
               first: sybils.first[i],
               count: sybils.count[i],
               total: s,
-              batch: START_BATCH
+              batch: START_BATCH,
+              sharedDht: SHARED_DHT
             })
           )
         ),
@@ -156,18 +164,31 @@ async function simulate(n, share) {
     const s2 = await stats(workers)
     await Promise.all(workers.map((w) => w.ask('resetLoop')))
 
-    const opened = await openAuctions(workers, counts, EVENTS)
-    const ok = opened.filter((o) => !o.error)
-    r.openFailures = opened.filter((o) => o.error).map((o) => o.error)
-    const ids = ok.map((o) => o.id)
-    const lastOpen = Math.max(...ok.map((o) => o.openedAt))
-    const waitBy = lastOpen + EVENT_DEADLINE
-    let complete = false
-    while (!complete && Date.now() < waitBy) {
-      await sleep(POLL_INTERVAL)
-      const seen = await Promise.all(workers.map((w) => w.ask('seen', { ids })))
-      complete = ids.every((id, i) => sum(seen.map((x) => x[i])) === m)
+    // What the peers hold while the events go round
+    const watch = setInterval(() => {
+      stats(workers)
+        .then(({ peers, workers: w }) => {
+          const conns = peers.map((p) => p.connections)
+          const closed = mergeCounts(peers.map((p) => p.closed || {}))
+          const why = Object.entries(closed)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+          log(
+            `  connections ${mean(conns).toFixed(1)} mean, ${Math.min(...conns)} min, ${Math.max(...conns)} max; event loop delay p99 ${ms(Math.max(...w.map((x) => x.loopDelayP99)))}; closed so far: ${why.join(', ') || 'none'}`
+          )
+        })
+        .catch(() => {})
+    }, PROGRESS_INTERVAL)
+    let ok = []
+    try {
+      const opened = await openAuctions(workers, counts, EVENTS)
+      ok = opened.filter((o) => !o.error)
+      r.openFailures = opened.filter((o) => o.error).map((o) => o.error)
+      await arrived(workers, ok, m)
+    } finally {
+      clearInterval(watch)
     }
+    const ids = ok.map((o) => o.id)
     const eventsEnd = Date.now()
     const s3 = await stats(workers)
     const arrivals = await Promise.all(workers.map((w) => w.ask('arrivals', { ids })))
@@ -191,6 +212,13 @@ async function simulate(n, share) {
       sum(s2.workers.map((x, i) => x.cpu - s1.workers[i].cpu)) / ((s2.at - s1.at) / 1000) / m
     r.warnings = mergeCounts(snapshot.map((x) => x.warnings))
     log('  ' + summary(r))
+    if (SPAM && share === 0) {
+      const before = snapshot.map((x, i) => x.rss - beforeHonest[i])
+      Object.assign(r, await spam(workers, m, before, r.made))
+      log(
+        `  spam: ${r.spamDropped} of ${m - 1} peers dropped the log (${r.spamCode}) in ${sec(r.spamSeconds)}; ${r.mibPerPeer.toFixed(2)} -> ${r.spamMibPerPeer.toFixed(2)} MiB per peer`
+      )
+    }
   } catch (err) {
     r.error = err.message
     log(`  ! failed: ${err.message}`)
@@ -229,6 +257,18 @@ async function openAuctions(workers, counts, events) {
   return Promise.all(opens)
 }
 
+// Until every honest peer holds every auction opened, or EVENT_DEADLINE after the last opening
+async function arrived(workers, ok, m) {
+  const ids = ok.map((o) => o.id)
+  const waitBy = Math.max(...ok.map((o) => o.openedAt)) + EVENT_DEADLINE
+  let complete = false
+  while (!complete && Date.now() < waitBy) {
+    await sleep(POLL_INTERVAL)
+    const seen = await Promise.all(workers.map((w) => w.ask('seen', { ids })))
+    complete = ids.every((id, i) => sum(seen.map((x) => x[i])) === m)
+  }
+}
+
 // Per event, from the seller's openAuction resolving: until the last other honest peer had it,
 // and until each had it
 function delays(opened, arrivals, counts) {
@@ -259,6 +299,32 @@ function delays(opened, arrivals, counts) {
     eventsIncomplete: reach.filter((x) => x === Infinity).length,
     missedArrivals: missed,
     reachAllMs: reach.map(finite)
+  }
+}
+
+// One honest peer of worker 0 appends MAX_OPEN_AUCTIONS + SPAM_EXTRA openings to its log:
+// how long until every other peer dropped the log, with which code, and what it cost their
+// memory (before: each worker's RSS over its baseline before the spam)
+async function spam(workers, m, before, made) {
+  const started = Date.now()
+  const { spammer } = await workers[0].ask('spam', { count: MAX_OPEN_AUCTIONS + SPAM_EXTRA })
+  let dropped = 0
+  let codes = {}
+  while (Date.now() - started < SPAM_DEADLINE) {
+    await sleep(POLL_INTERVAL)
+    const res = await Promise.all(workers.map((w) => w.ask('dropped', { spammer })))
+    dropped = sum(res.map((x) => x.dropped))
+    codes = mergeCounts(res.map((x) => x.codes))
+    if (dropped >= m - 1) break
+  }
+  const after = (await stats(workers)).workers
+  const grown = Math.max(...after.map((x, i) => x.rss - x.baseline - before[i]))
+  return {
+    spamDropped: dropped,
+    spamCode: codes.TOO_MANY_AUCTIONS ? 'TOO_MANY_AUCTIONS' : Object.keys(codes).join(', ') || '-',
+    spamSeconds: (Date.now() - started) / 1000,
+    spamMibPerPeer: mib(sum(after.map((x) => x.rss - x.baseline))) / made,
+    spamGrowthMibPerPeer: mib(grown) / (made / workers.length)
   }
 }
 
@@ -451,6 +517,11 @@ function report(runs, seconds) {
     console.log(
       `N = ${r.n}${r.sybils ? ` +${r.sybils} Sybils` : ''}: idle ${r.idlePacketsPerPeerPerSec.toFixed(1)} packets and ${r.idleRequestsPerPeerPerSec.toFixed(2)} requests per peer per s; CPU ${r.cpuPerEventPerPeerMs.toFixed(2)} ms per event and peer, idle ${r.idleCpuPerPeerMsPerSec.toFixed(2)} ms per s and peer; event loop delay p99 ${ms(r.loopDelayP99Ms)}; known peers ${r.knownPeersMean.toFixed(1)}; ${r.misses ? `missed arrivals: ${r.misses.notFollowing} not following the seller, ${r.misses.noBlocks} following without a block, ${r.misses.blocksNotApplied} holding blocks not applied (${r.misses.connected} connected to the seller); ` : ''}${r.sybils ? `Sybils known ${r.sybilsKnownMean.toFixed(1)}, connected ${r.sybilsConnectedMean.toFixed(1)} per peer, ${r.mibPerSybil.toFixed(2)} MiB per Sybil; ` : ''}warnings: ${top.join(', ') || 'none'}; run ${sec(r.seconds)}`
     )
+    if (r.spamDropped !== undefined) {
+      console.log(
+        `N = ${r.n} spam: one key appended ${MAX_OPEN_AUCTIONS + SPAM_EXTRA} openings; ${r.spamDropped} of ${r.ready - 1} peers dropped its log (${r.spamCode}) within ${sec(r.spamSeconds)}; memory ${r.mibPerPeer.toFixed(2)} MiB per peer before, ${r.spamMibPerPeer.toFixed(2)} after`
+      )
+    }
   }
 
   const date = new Date().toISOString()

@@ -6,6 +6,7 @@ const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
 const PeerTable = require('./peer-table')
 const Discovery = require('./discovery')
+const lag = require('./lag')
 const { MAX_PAYLOAD, MAX_GREETINGS } = require('./constants')
 
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
@@ -17,12 +18,19 @@ const MAINTAIN_INTERVAL = 3000
 const GREET_ATTEMPTS = 6
 const GREET_BACKOFF = 1000
 const GREET_RETRIES_PER_TICK = 8
-// Connections kept at once; half of them this peer chooses (outgoing), the rest come to it
+// Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it
 const MAX_CONNECTIONS = 32
+// A key whose greeting went unanswered or came back slow is not greeted again for this long,
+// doubling each time it happens again, up to SUSPECT_MAX; at most MAX_SUSPECTS are remembered
+const SUSPECT_MIN = 60 * 1000
+const SUSPECT_MAX = 30 * 60 * 1000
+const MAX_SUSPECTS = 4096
 // Keys heard of and not tried yet
 const MAX_CANDIDATES = 1024
 // An answer slower than this counts against the peer, as a failure does
 const SLOW_ANSWER = 2000
+// A request's timeout is moved on by this process's own lateness once it is at least this much
+const MIN_LAG_CREDIT = 50
 // A proven peer connected this long is never evicted for a newcomer
 const PROTECT_AFTER = 10000
 // A known peer whose connection ended is greeted again after this long, when there are enough
@@ -74,19 +82,22 @@ class Network extends ReadyResource {
     this.onerror = opts.onerror || noop
     this.id = b4a.toString(this.keyPair.publicKey, 'hex')
 
-    // Requests sent and answered, for stats()
+    // Requests sent and answered, and connections this peer closed by why, for stats()
     this.requests = 0
+    this.closed = { evicted: 0, trimmed: 0, slow: 0, timeout: 0, unreachable: 0, other: 0 }
     this._responders = new Map()
     this._connections = new Map()
     this._inflight = new Map()
     this._greeting = new Map()
     this._greetFailures = new Map()
+    this._suspects = new Map()
     this._timer = null
 
     this.server.on('connection', (rpc) => this._onincoming(rpc))
   }
 
   async _open() {
+    lag.acquire()
     await this.server.listen(this.keyPair)
   }
 
@@ -110,6 +121,7 @@ class Network extends ReadyResource {
       for (const conn of [...list]) conn.destroy()
     }
     await this.rpc.destroy()
+    lag.release()
   }
 
   // encoding: RAW for the binary methods; FRAMED (the RPC's default, a length-prefixed buffer)
@@ -151,10 +163,14 @@ class Network extends ReadyResource {
   // Drops every connection, or every connection to one key but the one on stream keep (a
   // peer that restarted greets on a new connection; the old ones would only time out).
   // Greetings make them again.
-  disconnect(hex = null, keep = null) {
+  disconnect(hex = null, keep = null, why = 'other') {
     for (const [key, list] of this._connections) {
       if (hex !== null && key !== hex) continue
-      for (const conn of [...list]) if (keep === null || conn.stream !== keep) conn.destroy()
+      for (const conn of [...list]) {
+        if (keep !== null && conn.stream === keep) continue
+        this.closed[why]++
+        conn.destroy()
+      }
     }
   }
 
@@ -165,22 +181,36 @@ class Network extends ReadyResource {
     const timeout = opts.timeout || this.timeout
     const conn = this._connection(publicKey)
     const started = Date.now()
+    const lagged = lag.total()
     conn.used = started
     this.requests++
     const req = conn.request(method, value)
 
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // The time this process itself was late does not count against the peer: the timeout
+      // is moved on by it, up to once more the timeout
+      let credited = 0
+      let timer = null
+      const expire = () => {
+        const owed = Math.min(lag.total() - lagged, timeout) - credited
+        if (owed >= MIN_LAG_CREDIT) {
+          credited += owed
+          timer = setTimeout(expire, owed)
+          return
+        }
         // A connection that went silent (the remote was killed) must not be reused
+        this.closed.timeout++
         conn.destroy()
         reject(AuctionError.REQUEST_TIMEOUT(`${method} timed out after ${timeout} ms`))
-      }, timeout)
+      }
+      timer = setTimeout(expire, timeout)
 
       req.then(
         (res) => {
           clearTimeout(timer)
           // A request given a longer time (a payment waits for confirmations) is slow by design
-          if (Date.now() - started > SLOW_ANSWER && timeout <= this.timeout) this._slow(conn.hex)
+          const took = Date.now() - started - (lag.total() - lagged)
+          if (took > SLOW_ANSWER && timeout <= this.timeout) this._slow(conn.hex)
           resolve(res)
         },
         (err) => {
@@ -193,6 +223,7 @@ class Network extends ReadyResource {
           if (err && ANSWERED.has(err.code)) {
             return reject(AuctionError.PEER_REFUSED(`${method}: ${err.message}`))
           }
+          this.closed.unreachable++
           conn.destroy()
           reject(AuctionError.PEER_UNREACHABLE(err && err.message))
         }
@@ -209,6 +240,7 @@ class Network extends ReadyResource {
     if (this.closing) return
     const failed = this._greetFailures.get(hex)
     if (failed !== undefined && failed.retryAt > Date.now()) return
+    if (this.suspected(hex)) return
     if (!this._room() || this._greeting.size >= MAX_GREETINGS) {
       this._candidate(publicKey, hex)
       return
@@ -240,6 +272,7 @@ class Network extends ReadyResource {
   }
 
   succeed(hex) {
+    this._suspects.delete(hex)
     this.peerTable.succeed(hex, Date.now())
   }
 
@@ -253,16 +286,42 @@ class Network extends ReadyResource {
   // connection freed for another
   _slow(hex) {
     if (!this.peerTable.fail(hex, Date.now())) return
-    this.disconnect(hex)
+    this.disconnect(hex, null, 'slow')
     this.ondrop(hex)
+  }
+
+  // A greeting that went unanswered or came back slow: the key is not greeted again for a
+  // while (it is kept out of the candidates), so keys that answer slowly on purpose cannot keep
+  // this peer's few outgoing slots busy with greetings of them
+  suspect(hex) {
+    const before = this._suspects.get(hex)
+    const wait = before === undefined ? SUSPECT_MIN : Math.min(SUSPECT_MAX, before.wait * 2)
+    this._suspects.delete(hex)
+    this._suspects.set(hex, { until: Date.now() + wait, wait })
+    if (this._suspects.size > MAX_SUSPECTS) {
+      this._suspects.delete(this._suspects.keys().next().value)
+    }
+    this._greetFailures.delete(hex)
+    this.candidates.delete(hex)
+  }
+
+  proven(hex) {
+    const info = this.peerTable.get(hex)
+    return info !== null && info.proven
+  }
+
+  suspected(hex) {
+    const suspect = this._suspects.get(hex)
+    return suspect !== undefined && suspect.until > Date.now()
   }
 
   async _greet(publicKey, hex) {
     try {
       await this.greet(publicKey)
     } catch (err) {
-      // Greetings fail under load too (a storm of new connections): retry soon, then back off,
-      // then forget the key until discovery brings it again
+      if (this.suspected(hex)) throw err
+      // Connecting fails under load too (a storm of new connections): retry soon, then back
+      // off, then forget the key until discovery brings it again
       const failures = (this._greetFailures.get(hex) || { failures: 0 }).failures + 1
       if (failures >= GREET_ATTEMPTS) this._greetFailures.delete(hex)
       else {
@@ -279,8 +338,9 @@ class Network extends ReadyResource {
   _maintain() {
     if (this.closing) return
     const now = Date.now()
-    // Known peers, proven ones first; then candidates at random
-    const known = this.peerTable.available(now).sort((a, b) => b.proven - a.proven)
+    // Known peers that proved themselves (an unproven key is never greeted again from the
+    // table, only when discovery brings it); then candidates at random
+    const known = this.peerTable.available(now).filter((info) => info.proven)
     // With enough connections, a peer whose connection just ended (it may have evicted this
     // one) is left alone for a while: greeting it again at once only churns connections
     const enough = this._connections.size >= this.targetOutgoing
@@ -405,26 +465,33 @@ class Network extends ReadyResource {
   // protected: a proven peer connected for PROTECT_AFTER stays, so a flood of new keys can only
   // take the slots of other newcomers. Returns the key evicted, if any.
   // A connection younger than ARRIVAL is not chosen, so that the request it came for (a bid
-  // to this seller) gets through; past twice the bound the newest goes at once.
+  // to this seller) gets through. When none of the others may go, the newest connection older
+  // than ARRIVAL goes: the bound is passed only by arrivals, for ARRIVAL at most. Past twice
+  // the bound the newest goes at once.
   _evict() {
     if (this._connections.size <= this.maxConnections) return null
     const now = Date.now()
     const open = []
     let newest = null
+    let settled = null
     for (const [hex, list] of this._connections) {
       if (list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
       const info = this.peerTable.get(hex)
       const since = Math.min(...list.map((c) => c.since))
-      if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
       if (newest === null || since > newest.since) newest = { hex, since }
+      if (now - since >= ARRIVAL && (settled === null || since > settled.since)) {
+        settled = { hex, since }
+      }
+      if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
       // Nor one that just carried a request either way
       const used = Math.max(...list.map((c) => c.used))
       if (now - since >= ARRIVAL && now - used >= ARRIVAL) open.push(hex)
     }
     let hex = null
     if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
+    else if (settled !== null) hex = settled.hex
     else if (this._connections.size > 2 * this.maxConnections && newest !== null) hex = newest.hex
-    if (hex !== null) this.disconnect(hex)
+    if (hex !== null) this.disconnect(hex, null, 'evicted')
     return hex
   }
 
@@ -442,7 +509,7 @@ class Network extends ReadyResource {
     idle.sort((a, b) => a.used - b.used)
     for (const { hex } of idle) {
       if (excess-- <= 0) break
-      this.disconnect(hex)
+      this.disconnect(hex, null, 'trimmed')
     }
   }
 
