@@ -1249,7 +1249,8 @@ class AuctionPeer extends ReadyResource {
   }
 
   _hello(remote) {
-    const peers = this.net.peerTable.keys()
+    // Peer exchange passes on proven peers only: a Sybil's keys are not spread by honest peers
+    const peers = this.net.peerTable.provenKeys()
     shuffle(peers)
     return {
       name: this.name,

@@ -91,6 +91,7 @@ class Network extends ReadyResource {
     this._greeting = new Map()
     this._greetFailures = new Map()
     this._suspects = new Map()
+    this._proving = new Set()
     this._timer = null
 
     this.server.on('connection', (rpc) => this._onincoming(rpc))
@@ -168,7 +169,8 @@ class Network extends ReadyResource {
       if (hex !== null && key !== hex) continue
       for (const conn of [...list]) {
         if (keep !== null && conn.stream === keep) continue
-        this.closed[why]++
+        if (!conn.dropped) this.closed[why]++
+        conn.dropped = true
         conn.destroy()
       }
     }
@@ -360,8 +362,9 @@ class Network extends ReadyResource {
       this.candidates.delete(hex)
       this.discovered(publicKey)
     }
-    while (this._evict() !== null);
+    for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
     this._trim(now)
+    this._prove(now)
     let retries = 0
     for (const failed of this._greetFailures.values()) {
       if (retries === GREET_RETRIES_PER_TICK) break
@@ -469,13 +472,17 @@ class Network extends ReadyResource {
   // than ARRIVAL goes: the bound is passed only by arrivals, for ARRIVAL at most. Past twice
   // the bound the newest goes at once.
   _evict() {
-    if (this._connections.size <= this.maxConnections) return null
+    let live = 0
+    for (const list of this._connections.values()) if (!list.every((c) => c.dropped)) live++
+    if (live <= this.maxConnections) return null
     const now = Date.now()
     const open = []
     let newest = null
     let settled = null
     for (const [hex, list] of this._connections) {
       if (list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
+      // Already on its way out
+      if (list.every((c) => c.dropped)) continue
       const info = this.peerTable.get(hex)
       const since = Math.min(...list.map((c) => c.since))
       if (newest === null || since > newest.since) newest = { hex, since }
@@ -490,9 +497,27 @@ class Network extends ReadyResource {
     let hex = null
     if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
     else if (settled !== null) hex = settled.hex
-    else if (this._connections.size > 2 * this.maxConnections && newest !== null) hex = newest.hex
+    else if (live > 2 * this.maxConnections && newest !== null) hex = newest.hex
     if (hex !== null) this.disconnect(hex, null, 'evicted')
     return hex
+  }
+
+  // A connected key that has not proved itself (its greeting back came slow once, on a busy
+  // machine) is greeted again once it is no longer suspected: an honest peer proves itself and
+  // gets news again; a Sybil fails, and waits twice as long for the next try
+  _prove(now) {
+    for (const [hex, list] of this._connections) {
+      if (this.proven(hex) || this.suspected(hex) || this._proving.has(hex)) continue
+      if (now - Math.min(...list.map((c) => c.since)) < PROTECT_AFTER) continue
+      this._proving.add(hex)
+      this.greet(b4a.from(hex, 'hex'))
+        .catch((err) => {
+          safetyCatch(err)
+          // Whatever the failure, not again before the suspicion runs out
+          if (!this.suspected(hex)) this.suspect(hex)
+        })
+        .finally(() => this._proving.delete(hex))
+    }
   }
 
   // Outgoing connections past the target that nobody used for IDLE_CONNECTION are closed,

@@ -113,6 +113,11 @@ class PeerTable {
   keys() {
     return [...this.peers.values()].map((info) => info.publicKey)
   }
+
+  // Keys that answered a greeting in time: the only ones worth passing on to other peers
+  provenKeys() {
+    return [...this.peers.values()].filter((info) => info.proven).map((info) => info.publicKey)
+  }
 }
 
 module.exports = PeerTable
