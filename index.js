@@ -47,9 +47,9 @@ const PAY_TIMEOUT = 120000
 const CONFIRM_TIMEOUT = 90000
 // News of new log lengths waits this long to go out together
 const NEWS_DELAY = 2
-// Senders of news a log is fetched from at once
 const NEWS_INTERVAL = 250
 const MAX_NEWS_TIMES = 4096
+// Senders of news a log is fetched from at once
 const NEWS_SOURCES = 2
 // A greeting answered slower than this does not admit the peer
 const SLOW_GREETING = 2000
@@ -1230,11 +1230,12 @@ class AuctionPeer extends ReadyResource {
       // A peer this slow would hold a connection without serving it (the time this process
       // was late itself does not count)
       if (Date.now() - started - (lag.total() - lagged) > SLOW_GREETING) {
-        this.net.disconnect(hex)
+        this.net.disconnect(hex, null, 'slow')
         throw AuctionError.REQUEST_TIMEOUT(`hello took ${Date.now() - started} ms`)
       }
     } catch (err) {
-      if (err.code === 'REQUEST_TIMEOUT') this.net.suspect(hex)
+      // A proven peer that stops answering is backed off by the peer table instead
+      if (err.code === 'REQUEST_TIMEOUT' && !this.net.proven(hex)) this.net.suspect(hex)
       if (this.net.fail(hex, err)) this._removePeer(hex)
       throw err
     }
@@ -1603,6 +1604,9 @@ function describeSale(auction) {
 // Hypercore tells a peer of new blocks by itself while the core replicates with it
 function replicatesWith(core, hex) {
   for (const peer of core.peers) {
+    // A peer that only serves the log (its copy opened by Corestore on request, no follower
+    // reading it) is told as any other
+    if (!peer.remoteDownloading) continue
     if (peer.remotePublicKey && b4a.toString(peer.remotePublicKey, 'hex') === hex) return true
   }
   return false

@@ -81,7 +81,7 @@ function report(r, meta) {
   for (const n of meta.sizes) {
     if (r['startedN' + n] === undefined) continue
     rows.push([
-      `peer start p50 / all started / all connected (min(N-1, 16) each), N = ${n}`,
+      `peer start p50 / all started / all connected (min(N-1, 8) each), N = ${n}`,
       `${ms(r['startP50MsN' + n])} / ${sec(r['startSecondsN' + n])} / ${
         r['meshedN' + n] ? sec(r['meshSecondsN' + n]) : 'no'
       }`,

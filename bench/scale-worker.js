@@ -51,6 +51,7 @@ const sybils = []
 // auction id -> Map(index in measured -> Date.now() of that peer's first 'auction-opened')
 const arrivals = new Map()
 const warnings = {}
+let warningsBeforeSpam = {}
 // Every Sybil's key in hex, to count how far they got into the honest peers
 const sybilHex = new Set()
 // Why peers failed to start
@@ -213,6 +214,7 @@ const commands = {
   // log, SPAM_BLOCK to a block, past its own peer's checks (as a modified peer would), and
   // tells its peers
   async spam({ count }) {
+    warningsBeforeSpam = { ...warnings }
     const peer = measured[0]
     for (let i = 0; i < count; i += SPAM_BLOCK) {
       const events = []
@@ -243,7 +245,11 @@ const commands = {
       if (peer.id === spammer || !peer._invalid.has(spammer)) continue
       dropped++
     }
-    for (const [code, count] of Object.entries(warnings)) codes[code] = count
+    // Warnings since the spam began only
+    for (const [code, count] of Object.entries(warnings)) {
+      const since = count - (warningsBeforeSpam[code] || 0)
+      if (since > 0) codes[code] = since
+    }
     return { dropped, codes }
   },
 

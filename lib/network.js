@@ -92,6 +92,7 @@ class Network extends ReadyResource {
     this._greetFailures = new Map()
     this._suspects = new Map()
     this._proving = new Set()
+    this._lagHeld = false
     this._timer = null
 
     this.server.on('connection', (rpc) => this._onincoming(rpc))
@@ -99,7 +100,19 @@ class Network extends ReadyResource {
 
   async _open() {
     lag.acquire()
-    await this.server.listen(this.keyPair)
+    this._lagHeld = true
+    try {
+      await this.server.listen(this.keyPair)
+    } catch (err) {
+      this._releaseLag()
+      throw err
+    }
+  }
+
+  _releaseLag() {
+    if (!this._lagHeld) return
+    this._lagHeld = false
+    lag.release()
   }
 
   // Discovery starts once the owner is ready to answer hellos
@@ -121,8 +134,11 @@ class Network extends ReadyResource {
     for (const list of this._connections.values()) {
       for (const conn of [...list]) conn.destroy()
     }
-    await this.rpc.destroy()
-    lag.release()
+    try {
+      await this.rpc.destroy()
+    } finally {
+      this._releaseLag()
+    }
   }
 
   // encoding: RAW for the binary methods; FRAMED (the RPC's default, a length-prefixed buffer)
@@ -169,11 +185,16 @@ class Network extends ReadyResource {
       if (hex !== null && key !== hex) continue
       for (const conn of [...list]) {
         if (keep !== null && conn.stream === keep) continue
-        if (!conn.dropped) this.closed[why]++
-        conn.dropped = true
-        conn.destroy()
+        this._drop(conn, why)
       }
     }
+  }
+
+  // Closes one connection, counted once by why this peer closed it
+  _drop(conn, why) {
+    if (!conn.dropped) this.closed[why]++
+    conn.dropped = true
+    conn.destroy()
   }
 
   // Resolves with the raw reply; rejects with the remote's coded error, REQUEST_TIMEOUT,
@@ -201,8 +222,7 @@ class Network extends ReadyResource {
           return
         }
         // A connection that went silent (the remote was killed) must not be reused
-        this.closed.timeout++
-        conn.destroy()
+        this._drop(conn, 'timeout')
         reject(AuctionError.REQUEST_TIMEOUT(`${method} timed out after ${timeout} ms`))
       }
       timer = setTimeout(expire, timeout)
@@ -225,8 +245,7 @@ class Network extends ReadyResource {
           if (err && ANSWERED.has(err.code)) {
             return reject(AuctionError.PEER_REFUSED(`${method}: ${err.message}`))
           }
-          this.closed.unreachable++
-          conn.destroy()
+          this._drop(conn, 'unreachable')
           reject(AuctionError.PEER_UNREACHABLE(err && err.message))
         }
       )
@@ -238,7 +257,10 @@ class Network extends ReadyResource {
   // picked at random.
   discovered(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
-    if (hex === this.id || this.peerTable.has(hex) || this._greeting.has(hex)) return
+    if (hex === this.id || this._greeting.has(hex)) return
+    // A proven known peer is greeted by _maintain; an unproven one only when discovery brings
+    // it again and it is not connected
+    if (this.peerTable.has(hex) && (this.proven(hex) || this.connected(hex))) return
     if (this.closing) return
     const failed = this._greetFailures.get(hex)
     if (failed !== undefined && failed.retryAt > Date.now()) return
@@ -297,6 +319,8 @@ class Network extends ReadyResource {
   // this peer's few outgoing slots busy with greetings of them
   suspect(hex) {
     const before = this._suspects.get(hex)
+    // Failures while already suspected (greetings under way when it began) do not add up
+    if (before !== undefined && before.until > Date.now()) return
     const wait = before === undefined ? SUSPECT_MIN : Math.min(SUSPECT_MAX, before.wait * 2)
     this._suspects.delete(hex)
     this._suspects.set(hex, { until: Date.now() + wait, wait })
@@ -468,8 +492,9 @@ class Network extends ReadyResource {
   // protected: a proven peer connected for PROTECT_AFTER stays, so a flood of new keys can only
   // take the slots of other newcomers. Returns the key evicted, if any.
   // A connection younger than ARRIVAL is not chosen, so that the request it came for (a bid
-  // to this seller) gets through. When none of the others may go, the newest connection older
-  // than ARRIVAL goes: the bound is passed only by arrivals, for ARRIVAL at most. Past twice
+  // to this seller) gets through. When every unprotected one past ARRIVAL carried a request
+  // lately, the newest of them goes anyway, before it can become protected: so the bound is
+  // passed only by arrivals, for ARRIVAL. Protected peers never go for a newcomer; past twice
   // the bound the newest goes at once.
   _evict() {
     let live = 0
@@ -486,13 +511,12 @@ class Network extends ReadyResource {
       const info = this.peerTable.get(hex)
       const since = Math.min(...list.map((c) => c.since))
       if (newest === null || since > newest.since) newest = { hex, since }
-      if (now - since >= ARRIVAL && (settled === null || since > settled.since)) {
-        settled = { hex, since }
-      }
       if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
+      if (now - since < ARRIVAL) continue
+      if (settled === null || since > settled.since) settled = { hex, since }
       // Nor one that just carried a request either way
       const used = Math.max(...list.map((c) => c.used))
-      if (now - since >= ARRIVAL && now - used >= ARRIVAL) open.push(hex)
+      if (now - used >= ARRIVAL) open.push(hex)
     }
     let hex = null
     if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
