@@ -1269,7 +1269,10 @@ class AuctionPeer extends ReadyResource {
     if (instance !== undefined && !b4a.equals(instance, hello.instance)) {
       this.net.disconnect(hex, stream)
     }
-    this._meet(remote, hello)
+    // The keys a peer passes on count only once it has proved itself: else each Sybil's
+    // hello would name the others, and every honest peer would spend its greetings on them.
+    // The greeting back brings them again, from a peer that answered in time.
+    this._meet(remote, hello, this.net.proven(hex))
     // A peer that came to this one is proven by answering a greeting back, on that connection
     const info = this.net.peerTable.get(hex)
     if (info !== null && !info.proven && !this._provingBack.has(hex)) {
@@ -1280,7 +1283,7 @@ class AuctionPeer extends ReadyResource {
     }
   }
 
-  _meet(publicKey, hello) {
+  _meet(publicKey, hello, exchange = true) {
     const hex = b4a.toString(publicKey, 'hex')
     this._instances.set(hex, hello.instance)
     const name = hello.name.slice(0, MAX_NAME_BYTES)
@@ -1289,7 +1292,7 @@ class AuctionPeer extends ReadyResource {
     if (hello.yours > this._yours) this._yours = hello.yours
     if (this._recovering !== null && hello.yours > this.log.core.length) this._tryRecover()
     if (hello.length > 0) this._follow(publicKey, null, publicKey, hello.length)
-    for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
+    if (exchange) for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
     if (!this._paged.has(hex)) {
       this._paged.add(hex)
       // A directory not read to the end is read again at the next greeting
