@@ -1219,7 +1219,6 @@ class AuctionPeer extends ReadyResource {
     const hex = b4a.toString(publicKey, 'hex')
     let hello
     const started = Date.now()
-    const lagged = lag.total()
     try {
       const reply = await this.net.request(
         publicKey,
@@ -1229,7 +1228,7 @@ class AuctionPeer extends ReadyResource {
       hello = m.decode(m.hello, reply, 'hello reply')
       // A peer this slow would hold a connection without serving it (the time this process
       // was late itself does not count)
-      if (Date.now() - started - (lag.total() - lagged) > SLOW_GREETING) {
+      if (Date.now() - started - lag.since(started) > SLOW_GREETING) {
         this.net.disconnect(hex, null, 'slow')
         throw AuctionError.REQUEST_TIMEOUT(`hello took ${Date.now() - started} ms`)
       }
@@ -1269,9 +1268,9 @@ class AuctionPeer extends ReadyResource {
     if (instance !== undefined && !b4a.equals(instance, hello.instance)) {
       this.net.disconnect(hex, stream)
     }
-    // The keys a peer passes on count only once it has proved itself: else each Sybil's
-    // hello would name the others, and every honest peer would spend its greetings on them.
-    // The greeting back brings them again, from a peer that answered in time.
+    // The keys a peer passes on, and its directory, count only once it has proved itself:
+    // else each Sybil's hello would name the others, and every honest peer would spend its
+    // greetings on them. The greeting back brings them, from a peer that answered in time.
     this._meet(remote, hello, this.net.proven(hex))
     // A peer that came to this one is proven by answering a greeting back, on that connection
     const info = this.net.peerTable.get(hex)
@@ -1292,7 +1291,10 @@ class AuctionPeer extends ReadyResource {
     if (hello.yours > this._yours) this._yours = hello.yours
     if (this._recovering !== null && hello.yours > this.log.core.length) this._tryRecover()
     if (hello.length > 0) this._follow(publicKey, null, publicKey, hello.length)
-    if (exchange) for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
+    // What it knows of others (peers, its logs directory) is asked only of a peer that proved
+    // itself: a Sybil's hello costs a greeting back, not a directory read
+    if (!exchange) return
+    for (const key of hello.peers.slice(0, MAX_HELLO_PEERS)) this.net.discovered(key)
     if (!this._paged.has(hex)) {
       this._paged.add(hex)
       // A directory not read to the end is read again at the next greeting

@@ -1,25 +1,34 @@
 // How late this process runs its timers. A peer whose own event loop is behind (a busy
 // machine, many peers in one process) would otherwise blame its peers for the time it took
 // itself: their answers would look slow and their requests time out, and it would drop good
-// connections just when it can least afford new ones. total() only grows: the lateness
-// accumulated between two readings is this process's own share of the time between them.
+// connections just when it can least afford new ones.
+// since(t) is the longest single stall since time t: what this process itself can have added
+// to an answer that came in meanwhile. (A sum of small delays would excuse slow peers: a busy
+// loop runs every timer a little late.)
 const TICK = 100
+// Stalls remembered: about a minute of ticks at most
+const HISTORY = 600
 
 let users = 0
 let timer = null
 let last = 0
-let lateness = 0
+// Late ticks, oldest first: { at, late }
+let stalls = []
 
 function tick() {
   const now = Date.now()
-  lateness += Math.max(0, now - last - TICK)
+  const late = now - last - TICK
   last = now
+  if (late <= 0) return
+  stalls.push({ at: now, late })
+  if (stalls.length > HISTORY) stalls = stalls.slice(-HISTORY / 2)
 }
 
 // Counted while at least one user holds it; the timer never keeps the process alive
 function acquire() {
   if (users++ > 0) return
   last = Date.now()
+  stalls = []
   timer = setInterval(tick, TICK)
   timer.unref()
 }
@@ -30,10 +39,14 @@ function release() {
   timer = null
 }
 
-// Lateness so far, including the current stretch since the last tick
-function total() {
+// The longest stall that ended at or after time t, counting the one under way now
+function since(t) {
   if (timer === null) return 0
-  return lateness + Math.max(0, Date.now() - last - TICK)
+  let longest = Math.max(0, Date.now() - last - TICK)
+  for (let i = stalls.length - 1; i >= 0 && stalls[i].at >= t; i--) {
+    if (stalls[i].late > longest) longest = stalls[i].late
+  }
+  return longest
 }
 
-module.exports = { acquire, release, total }
+module.exports = { acquire, release, since }

@@ -204,7 +204,6 @@ class Network extends ReadyResource {
     const timeout = opts.timeout || this.timeout
     const conn = this._connection(publicKey)
     const started = Date.now()
-    const lagged = lag.total()
     conn.used = started
     this.requests++
     const req = conn.request(method, value)
@@ -215,7 +214,7 @@ class Network extends ReadyResource {
       let credited = 0
       let timer = null
       const expire = () => {
-        const owed = Math.min(lag.total() - lagged, timeout) - credited
+        const owed = Math.min(lag.since(started), timeout) - credited
         if (owed >= MIN_LAG_CREDIT) {
           credited += owed
           timer = setTimeout(expire, owed)
@@ -231,7 +230,7 @@ class Network extends ReadyResource {
         (res) => {
           clearTimeout(timer)
           // A request given a longer time (a payment waits for confirmations) is slow by design
-          const took = Date.now() - started - (lag.total() - lagged)
+          const took = Date.now() - started - lag.since(started)
           if (took > SLOW_ANSWER && timeout <= this.timeout) this._slow(conn.hex)
           resolve(res)
         },

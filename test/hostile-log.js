@@ -113,7 +113,8 @@ test('a peer that names thousands of empty logs takes no slot, and honest seller
   const { peers, testnet } = await createPeers(t, 2, { peer: { probation: 1000 } })
   const [victim, seller] = peers
 
-  // A hostile peer greets the victim and answers its logs requests with 1,000 made-up authors
+  // A hostile peer greets the victim, answers its greeting back in time, and answers its logs
+  // requests with 1,000 made-up authors
   const rpc = rawClient(t, testnet)
   const client = rpc.connect(victim.publicKey)
   t.teardown(() => client.destroy())
@@ -129,6 +130,11 @@ test('a peer that names thousands of empty logs takes no slot, and honest seller
   }
   client.rpc.respond(AuctionPeer.METHODS.logs, { valueEncoding: c.raw }, pages)
   const hello = { name: 'namer', length: 0, yours: 0, instance: crypto.randomNonce(), peers: [] }
+  // It answers the victim's greeting back at once: a directory is read only from a peer that
+  // proved itself, and proving is cheap
+  client.rpc.respond(AuctionPeer.METHODS.hello, { valueEncoding: c.raw }, () =>
+    m.encode(m.hello, hello)
+  )
   await client.request(AuctionPeer.METHODS.hello, m.encode(m.hello, hello), {
     valueEncoding: c.raw
   })
