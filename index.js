@@ -146,7 +146,6 @@ class AuctionPeer extends ReadyResource {
     this._newsAt = new Map()
     this._newsTimer = null
     this._newsDue = 0
-    this._provingBack = new Set()
     this._paged = new Set()
     this._yours = 0
     this._recovery = null
@@ -1273,12 +1272,9 @@ class AuctionPeer extends ReadyResource {
     // greetings on them. The greeting back brings them, from a peer that answered in time.
     this._meet(remote, hello, this.net.proven(hex))
     // A peer that came to this one is proven by answering a greeting back, on that connection
-    const info = this.net.peerTable.get(hex)
-    if (info !== null && !info.proven && !this._provingBack.has(hex)) {
-      this._provingBack.add(hex)
-      this._greet(remote)
-        .catch(safetyCatch)
-        .finally(() => this._provingBack.delete(hex))
+    if (this.net.peerTable.has(hex)) {
+      const proving = this.net.prove(remote)
+      if (proving !== null) proving.catch(safetyCatch)
     }
   }
 

@@ -27,10 +27,10 @@ function sharedShare() {
 
 // Openings in one block of the spammer's log
 const SPAM_BLOCK = 50
-// A Sybil answers every request just under the peers' 3 s request timeout
 // dht-rpc's default congestion window of one node
 const DHT_WINDOW = 80
 const SOCKET_BUFFER = 32 * 1024 * 1024
+// A Sybil answers every request just under the peers' 3 s request timeout
 const SYBIL_DELAY = 2900
 const SYBIL_LOOKUP_INTERVAL = 5000
 const SYBIL_HELLO_PEERS = 64
@@ -61,16 +61,7 @@ const commands = {
   async sybils({ bootstrap, network, first, count, total, batch, sharedDht }) {
     // With --shared-dht the Sybils of this process share one DHT node too (not the honest
     // peers' one): each keeps its own key, RPC server, connections and lookups
-    if (sharedDht && sybilDht === null) {
-      sybilDht = new DHT({
-        bootstrap,
-        host: '127.0.0.1',
-        firewalled: false,
-        maxWindow: DHT_WINDOW * count,
-        udx: roomyUdx()
-      })
-      await sybilDht.ready()
-    }
+    if (sharedDht && sybilDht === null) sybilDht = await sharedNode(bootstrap, count)
     const keys = []
     for (let i = 0; i < total; i++) keys.push(sybilKeyPair(network, i).publicKey)
     const topic = crypto.topic(network)
@@ -100,19 +91,7 @@ const commands = {
   }) {
     // One DHT node for all the peers of this process: each peer still has its own key, RPC
     // server and client, connections and store; only the routing node is shared
-    if (sharedDht && shared === null) {
-      // It sends the DHT requests of all of them (each server pings its relay nodes every
-      // 3 s): its congestion window is what their own nodes would have together, else
-      // requests queue behind pings and starts stall
-      shared = new DHT({
-        bootstrap,
-        host: '127.0.0.1',
-        firewalled: false,
-        maxWindow: DHT_WINDOW * count,
-        udx: roomyUdx()
-      })
-      await shared.ready()
-    }
+    if (sharedDht && shared === null) shared = await sharedNode(bootstrap, count)
     for (let i = 0; i < sybils; i++) {
       sybilHex.add(b4a.toString(sybilKeyPair(network, i).publicKey, 'hex'))
     }
@@ -378,6 +357,21 @@ class Sybil {
     for (const client of this.clients) client.destroy()
     await this.node.destroy()
   }
+}
+
+// A DHT node that stands for the nodes of n peers. It sends the DHT requests of all of them
+// (each server pings its relay nodes every 3 s): its congestion window is what their own
+// nodes would have together, else requests queue behind pings and starts stall
+async function sharedNode(bootstrap, n) {
+  const dht = new DHT({
+    bootstrap,
+    host: '127.0.0.1',
+    firewalled: false,
+    maxWindow: DHT_WINDOW * n,
+    udx: roomyUdx()
+  })
+  await dht.ready()
+  return dht
 }
 
 // UDX whose sockets have large kernel buffers: a shared DHT node's socket carries the

@@ -530,17 +530,25 @@ class Network extends ReadyResource {
   // gets news again; a Sybil fails, and waits twice as long for the next try
   _prove(now) {
     for (const [hex, list] of this._connections) {
-      if (this.proven(hex) || this.suspected(hex) || this._proving.has(hex)) continue
+      if (this.suspected(hex)) continue
       if (now - Math.min(...list.map((c) => c.since)) < PROTECT_AFTER) continue
-      this._proving.add(hex)
-      this.greet(b4a.from(hex, 'hex'))
-        .catch((err) => {
-          safetyCatch(err)
-          // Whatever the failure, not again before the suspicion runs out
-          if (!this.suspected(hex)) this.suspect(hex)
-        })
-        .finally(() => this._proving.delete(hex))
+      const proving = this.prove(b4a.from(hex, 'hex'))
+      if (proving === null) continue
+      proving.catch((err) => {
+        safetyCatch(err)
+        // Whatever the failure, not again before the suspicion runs out
+        if (!this.suspected(hex)) this.suspect(hex)
+      })
     }
+  }
+
+  // Greets a key that has not proved itself, once at a time: the greeting back to a peer that
+  // came to this one, and the later tries of _prove. Null when proven or already under way.
+  prove(publicKey) {
+    const hex = b4a.toString(publicKey, 'hex')
+    if (this.proven(hex) || this._proving.has(hex)) return null
+    this._proving.add(hex)
+    return this.greet(publicKey).finally(() => this._proving.delete(hex))
   }
 
   // Outgoing connections past the target that nobody used for IDLE_CONNECTION are closed,

@@ -110,10 +110,6 @@ class PeerTable {
     return info.failures >= this.dropAfter
   }
 
-  keys() {
-    return [...this.peers.values()].map((info) => info.publicKey)
-  }
-
   // Keys that answered a greeting in time: the only ones worth passing on to other peers
   provenKeys() {
     return [...this.peers.values()].filter((info) => info.proven).map((info) => info.publicKey)
