@@ -11,7 +11,6 @@ const AuctionError = require('./lib/errors')
 const View = require('./lib/view')
 const OwnLog = require('./lib/log')
 const Follower = require('./lib/follower')
-const lag = require('./lib/lag')
 const Sequencer = require('./lib/sequencer')
 const EndTimers = require('./lib/timers')
 const Network = require('./lib/network')
@@ -51,8 +50,6 @@ const NEWS_INTERVAL = 250
 const MAX_NEWS_TIMES = 4096
 // Senders of news a log is fetched from at once
 const NEWS_SOURCES = 2
-// A greeting answered slower than this does not admit the peer
-const SLOW_GREETING = 2000
 // How long the first append after a start waits for known peers to say how much of the own
 // log they hold, and for a lost tail to come back
 const RECOVERY_TIMEOUT = 5000
@@ -1217,23 +1214,11 @@ class AuctionPeer extends ReadyResource {
   async _greet(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
     let hello
-    const started = Date.now()
     try {
-      const reply = await this.net.request(
-        publicKey,
-        METHODS.hello,
-        m.encode(m.hello, this._hello(publicKey))
-      )
+      const req = m.encode(m.hello, this._hello(publicKey))
+      const reply = await this.net.request(publicKey, METHODS.hello, req, { greeting: true })
       hello = m.decode(m.hello, reply, 'hello reply')
-      // A peer this slow would hold a connection without serving it (the time this process
-      // was late itself does not count)
-      if (Date.now() - started - lag.since(started) > SLOW_GREETING) {
-        this.net.disconnect(hex, null, 'slow')
-        throw AuctionError.REQUEST_TIMEOUT(`hello took ${Date.now() - started} ms`)
-      }
     } catch (err) {
-      // A proven peer that stops answering is backed off by the peer table instead
-      if (err.code === 'REQUEST_TIMEOUT' && !this.net.proven(hex)) this.net.suspect(hex)
       if (this.net.fail(hex, err)) this._removePeer(hex)
       throw err
     }

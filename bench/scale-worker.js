@@ -58,7 +58,7 @@ const sybilHex = new Set()
 const failures = []
 
 const commands = {
-  async sybils({ bootstrap, network, first, count, total, batch, sharedDht }) {
+  async sybils({ bootstrap, network, first, count, total, batch, greets, sharedDht }) {
     // With --shared-dht the Sybils of this process share one DHT node too (not the honest
     // peers' one): each keeps its own key, RPC server, connections and lookups
     if (sharedDht && sybilDht === null) sybilDht = await sharedNode(bootstrap, count)
@@ -68,7 +68,10 @@ const commands = {
     for (let i = first; i < first + count; i += batch) {
       const started = []
       for (let j = i; j < Math.min(first + count, i + batch); j++) {
-        const sybil = new Sybil(bootstrap, sybilKeyPair(network, j), topic, keys, sybilDht)
+        const sybil = new Sybil(bootstrap, sybilKeyPair(network, j), topic, keys, {
+          dht: sybilDht,
+          greets
+        })
         sybils.push(sybil)
         started.push(sybil.start())
       }
@@ -216,20 +219,30 @@ const commands = {
     return { spammer: peer.id }
   },
 
-  // Measured peers that dropped the spammer's log, and with which code
+  // Measured peers that dropped the spammer's log, and with which code; of the others, the
+  // blocks of it they know of (its signed length) and have applied
   dropped({ spammer }) {
     const codes = {}
     let dropped = 0
+    let known = 0
+    let applied = 0
     for (const peer of measured) {
-      if (peer.id === spammer || !peer._invalid.has(spammer)) continue
-      dropped++
+      if (peer.id === spammer) continue
+      if (peer._invalid.has(spammer)) {
+        dropped++
+        continue
+      }
+      const follower = peer._followers.get(spammer)
+      if (follower === undefined) continue
+      known += follower.length
+      applied += follower.applied
     }
     // Warnings since the spam began only
     for (const [code, count] of Object.entries(warnings)) {
       const since = count - (warningsBeforeSpam[code] || 0)
       if (since > 0) codes[code] = since
     }
-    return { dropped, codes }
+    return { dropped, codes, known, applied }
   },
 
   // How many measured peers hold each auction
@@ -276,9 +289,10 @@ function track(peer) {
 }
 
 // A bare DHT node with an RPC server on the network's topic: it greets the honest peers it finds
-// with a hello naming other Sybils, and answers everything just before the request would time out
+// with a hello naming other Sybils (at most greets new ones per lookup, 0: all), and answers
+// everything just before the request would time out
 class Sybil {
-  constructor(bootstrap, keyPair, topic, sybilKeys, dht = null) {
+  constructor(bootstrap, keyPair, topic, sybilKeys, { dht = null, greets = 0 } = {}) {
     this.node = dht === null ? createRpc(bootstrap, keyPair) : sharedRpc(dht, keyPair)
     this.keyPair = keyPair
     this.topic = topic
@@ -286,6 +300,7 @@ class Sybil {
     this.sybilHex = new Set(sybilKeys.map((key) => b4a.toString(key, 'hex')))
     this.instance = crypto.randomNonce()
     this.greeted = new Set()
+    this.greets = greets
     this.clients = []
     this.timers = new Set()
     this.interval = null
@@ -329,25 +344,30 @@ class Sybil {
 
   async _lookup() {
     if (this.closing) return
+    let left = this.greets === 0 ? Infinity : this.greets
     try {
       for await (const data of this.node.dht.lookup(this.topic)) {
-        if (this.closing) break
-        for (const { publicKey } of data.peers) this._greet(publicKey)
+        for (const { publicKey } of data.peers) {
+          if (left > 0 && !this.closing && this._greet(publicKey)) left--
+        }
+        if (this.closing || left === 0) break
       }
     } catch {
       // A lookup cut short by closing or a busy DHT: the next one finds the same peers
     }
   }
 
-  // Greets an honest peer once, and keeps the connection: the peer may ask it things too
+  // Greets an honest peer once, and keeps the connection: the peer may ask it things too.
+  // False when it was greeted already.
   _greet(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
-    if (this.closing || this.sybilHex.has(hex) || this.greeted.has(hex)) return
+    if (this.closing || this.sybilHex.has(hex) || this.greeted.has(hex)) return false
     this.greeted.add(hex)
     const client = this.node.rpc.connect(publicKey, { keyPair: this.keyPair })
     this.clients.push(client)
     this._respond(client.rpc)
     client.request(METHODS.hello, this._hello(), RAW).catch(noop)
+    return true
   }
 
   async close() {

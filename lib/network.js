@@ -27,9 +27,11 @@ const SUSPECT_MAX = 30 * 60 * 1000
 const MAX_SUSPECTS = 4096
 // Keys heard of and not tried yet
 const MAX_CANDIDATES = 1024
-// An answer slower than this counts against the peer, as a failure does
+// An answer slower than this counts against the peer, as a failure does; a greeting this slow
+// fails
 const SLOW_ANSWER = 2000
-// A request's timeout is moved on by this process's own lateness once it is at least this much
+// A request's timeout is moved on by this process's own lateness (or, for a greeting, by the
+// time its connection took to open) once that is at least this much
 const MIN_LAG_CREDIT = 50
 // A proven peer connected this long is never evicted for a newcomer
 const PROTECT_AFTER = 10000
@@ -199,6 +201,12 @@ class Network extends ReadyResource {
 
   // Resolves with the raw reply; rejects with the remote's coded error, REQUEST_TIMEOUT,
   // or PEER_UNREACHABLE. The timeout covers connecting too, which the RPC's own does not.
+  // opts.greeting: a hello, which a peer must answer in time to prove itself. A slow answer
+  // fails it and closes the connection, and an unproven key that answers slowly or not at all
+  // is suspected. The answer is timed from when the connection opened, and a greeting gets its
+  // whole time once it has: under load the DHT is slow for everyone, and a connection that took
+  // 2 s to open left an honest peer 1 s to answer. A connection that does not open within the
+  // timeout fails the greeting as before.
   request(publicKey, method, value, opts = {}) {
     if (this.closing) return Promise.reject(AuctionError.PEER_CLOSED())
     const timeout = opts.timeout || this.timeout
@@ -207,22 +215,34 @@ class Network extends ReadyResource {
     conn.used = started
     this.requests++
     const req = conn.request(method, value)
+    // The peer's share of the time: since the request was sent or, on a connection still
+    // being made, since it opened; less the time this process itself was late
+    const answering = () => {
+      if (conn.openedAt === null) return 0
+      const from = Math.max(started, conn.openedAt)
+      return Date.now() - from - lag.since(from)
+    }
+    const silent = (err) => {
+      if (opts.greeting && !this.proven(conn.hex)) this.suspect(conn.hex)
+      return err
+    }
 
     return new Promise((resolve, reject) => {
-      // The time this process itself was late does not count against the peer: the timeout
-      // is moved on by it, up to once more the timeout
-      let credited = 0
       let timer = null
       const expire = () => {
-        const owed = Math.min(lag.since(started), timeout) - credited
-        if (owed >= MIN_LAG_CREDIT) {
-          credited += owed
-          timer = setTimeout(expire, owed)
+        // A greeting is given its whole time once the connection is open. The time this
+        // process itself was late does not count against the peer either: the timeout is
+        // moved on by it, up to once more the timeout.
+        const from = opts.greeting ? Math.max(started, conn.openedAt || 0) : started
+        const wait = from + timeout + Math.min(lag.since(from), timeout) - Date.now()
+        if (wait >= MIN_LAG_CREDIT) {
+          timer = setTimeout(expire, wait)
           return
         }
         // A connection that went silent (the remote was killed) must not be reused
-        this._drop(conn, 'timeout')
-        reject(AuctionError.REQUEST_TIMEOUT(`${method} timed out after ${timeout} ms`))
+        this._drop(conn, conn.openedAt === null ? 'unreachable' : 'timeout')
+        const what = conn.openedAt === null ? 'no connection' : 'no answer'
+        reject(silent(AuctionError.REQUEST_TIMEOUT(`${method}: ${what} after ${timeout} ms`)))
       }
       timer = setTimeout(expire, timeout)
 
@@ -230,8 +250,15 @@ class Network extends ReadyResource {
         (res) => {
           clearTimeout(timer)
           // A request given a longer time (a payment waits for confirmations) is slow by design
-          const took = Date.now() - started - lag.since(started)
-          if (took > SLOW_ANSWER && timeout <= this.timeout) this._slow(conn.hex)
+          const took = answering()
+          if (took > SLOW_ANSWER && timeout <= this.timeout) {
+            if (opts.greeting) {
+              // A peer this slow would hold a connection without serving it
+              this._drop(conn, 'slow')
+              return reject(silent(AuctionError.REQUEST_TIMEOUT(`${method} took ${took} ms`)))
+            }
+            this._slow(conn.hex)
+          }
           resolve(res)
         },
         (err) => {
@@ -373,7 +400,7 @@ class Network extends ReadyResource {
       if (!this._room() || this._greeting.size >= MAX_GREETINGS) break
       if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
       if (enough && now - info.droppedAt < RECONNECT_AFTER) continue
-      const greeting = this.greet(info.publicKey, { known: true })
+      const greeting = this.greet(info.publicKey)
         .catch(safetyCatch)
         .finally(() => this._greeting.delete(info.hex))
       this._greeting.set(info.hex, greeting)
@@ -415,6 +442,7 @@ class Network extends ReadyResource {
       since: Date.now(),
       used: Date.now(),
       stream: null,
+      openedAt: null,
       replicating: false,
       request: (method, value) => client.request(method, value, RAW),
       destroy: () => client.destroy()
@@ -428,7 +456,10 @@ class Network extends ReadyResource {
       this._replicate(conn)
     }
     attach()
-    client.on('open', attach)
+    client.on('open', () => {
+      conn.openedAt = Date.now()
+      attach()
+    })
     client.on('close', () => this._remove(conn))
     this._add(conn)
     return conn
@@ -442,10 +473,14 @@ class Network extends ReadyResource {
       since: Date.now(),
       used: Date.now(),
       stream: rpc.stream,
+      openedAt: null,
       replicating: false,
       request: (method, value) => rpc.request(method, value, RAW),
       destroy: () => rpc.destroy()
     }
+    rpc.on('open', () => {
+      conn.openedAt = Date.now()
+    })
     rpc.on('close', () => this._remove(conn))
     this._add(conn)
     if (this._evict() === hex) return

@@ -58,6 +58,34 @@ async function slowSybil(t, testnet, others) {
   return keyPair.publicKey
 }
 
+// A key off the topic that answers a hello at once; firewall may hold its handshakes back
+async function quickPeer(t, testnet, firewall = () => false) {
+  const keyPair = DHT.keyPair()
+  const dht = new DHT({
+    keyPair,
+    bootstrap: testnet.bootstrap,
+    host: '127.0.0.1',
+    firewalled: false
+  })
+  const rpc = new RPC({ dht, keyPair })
+  const server = rpc.createServer({ firewall })
+  server.respond(AuctionPeer.METHODS.hello, RAW, () =>
+    m.encode(m.hello, {
+      name: 'quick',
+      length: 0,
+      yours: 0,
+      instance: crypto.randomNonce(),
+      peers: []
+    })
+  )
+  await server.listen(keyPair)
+  t.teardown(async () => {
+    await rpc.destroy()
+    await dht.destroy()
+  })
+  return keyPair
+}
+
 test('slow Sybils on the topic get no lasting slot, are never saved, and events still spread', async (t) => {
   const testnet = await createBootstrap(t)
   const sybils = []
@@ -89,4 +117,27 @@ test('slow Sybils on the topic get no lasting slot, are never saved, and events 
     'every Sybil known to be failing'
   )
   t.pass('every Sybil an honest peer knows counts as failing')
+})
+
+test('a peer slow to connect but quick to answer proves itself; one quick to connect but slow to answer does not', async (t) => {
+  const testnet = await createBootstrap(t)
+  const peer = await createPeer(t, testnet, { name: 'honest' })
+
+  // Its handshake waits SLOW ms (a busy DHT, a far network), then it answers at once
+  const keyPair = await quickPeer(
+    t,
+    testnet,
+    () => new Promise((resolve) => setTimeout(() => resolve(false), SLOW))
+  )
+  const far = b4a.toString(keyPair.publicKey, 'hex')
+  const sybil = b4a.toString(await slowSybil(t, testnet, []), 'hex')
+
+  const started = Date.now()
+  peer.net.discovered(keyPair.publicKey)
+  peer.net.discovered(b4a.from(sybil, 'hex'))
+  await until(() => peer.net.proven(far), 15000, 'the slow-to-connect peer proven')
+  t.ok(Date.now() - started >= SLOW, `its greeting took ${Date.now() - started} ms in all`)
+  t.absent(peer.net.suspected(far), 'and it is not suspected')
+  await until(() => peer.net.suspected(sybil), 15000, 'the slow-to-answer key suspected')
+  t.absent(peer.net.proven(sybil), 'and not proven')
 })
