@@ -200,7 +200,8 @@ class Network extends ReadyResource {
   }
 
   // Resolves with the raw reply; rejects with the remote's coded error, REQUEST_TIMEOUT,
-  // or PEER_UNREACHABLE. The timeout covers connecting too, which the RPC's own does not.
+  // or PEER_UNREACHABLE. The timeout covers connecting too, which the RPC's own does not (a
+  // greeting's starts again at the open, see below).
   // opts.greeting: a hello, which a peer must answer in time to prove itself. A slow answer
   // fails it and closes the connection, and an unproven key that answers slowly or not at all
   // is suspected. The answer is timed from when the connection opened, and a greeting gets its
@@ -218,8 +219,7 @@ class Network extends ReadyResource {
     // The peer's share of the time: since the request was sent or, on a connection still
     // being made, since it opened; less the time this process itself was late
     const answering = () => {
-      if (conn.openedAt === null) return 0
-      const from = Math.max(started, conn.openedAt)
+      const from = Math.max(started, conn.openedAt === null ? started : conn.openedAt)
       return Date.now() - from - lag.since(from)
     }
     const silent = (err) => {
@@ -239,7 +239,8 @@ class Network extends ReadyResource {
           timer = setTimeout(expire, wait)
           return
         }
-        // A connection that went silent (the remote was killed) must not be reused
+        // A connection that went silent (the remote was killed) or never opened must not be
+        // reused
         this._drop(conn, conn.openedAt === null ? 'unreachable' : 'timeout')
         const what = conn.openedAt === null ? 'no connection' : 'no answer'
         reject(silent(AuctionError.REQUEST_TIMEOUT(`${method}: ${what} after ${timeout} ms`)))
@@ -254,7 +255,7 @@ class Network extends ReadyResource {
           if (took > SLOW_ANSWER && timeout <= this.timeout) {
             if (opts.greeting) {
               // A peer this slow would hold a connection without serving it
-              this._drop(conn, 'slow')
+              this.disconnect(conn.hex, null, 'slow')
               return reject(silent(AuctionError.REQUEST_TIMEOUT(`${method} took ${took} ms`)))
             }
             this._slow(conn.hex)
