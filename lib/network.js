@@ -216,10 +216,11 @@ class Network extends ReadyResource {
     conn.used = started
     this.requests++
     const req = conn.request(method, value)
-    // The peer's share of the time: since the request was sent or, on a connection still
-    // being made, since it opened; less the time this process itself was late
+    // Since when the peer could answer: the request or, on a connection still being made, its
+    // opening. Its share of the time is from then, less the time this process itself was late.
+    const answerFrom = () => Math.max(started, conn.openedAt === null ? started : conn.openedAt)
     const answering = () => {
-      const from = Math.max(started, conn.openedAt === null ? started : conn.openedAt)
+      const from = answerFrom()
       return Date.now() - from - lag.since(from)
     }
     const silent = (err) => {
@@ -233,7 +234,7 @@ class Network extends ReadyResource {
         // A greeting is given its whole time once the connection is open. The time this
         // process itself was late does not count against the peer either: the timeout is
         // moved on by it, up to once more the timeout.
-        const from = opts.greeting ? Math.max(started, conn.openedAt || 0) : started
+        const from = opts.greeting ? answerFrom() : started
         const wait = from + timeout + Math.min(lag.since(from), timeout) - Date.now()
         if (wait >= MIN_LAG_CREDIT) {
           timer = setTimeout(expire, wait)
@@ -572,8 +573,9 @@ class Network extends ReadyResource {
       if (proving === null) continue
       proving.catch((err) => {
         safetyCatch(err)
-        // Whatever the failure, not again before the suspicion runs out
-        if (!this.suspected(hex)) this.suspect(hex)
+        // Whatever the failure, not again before the suspicion runs out (suspect() leaves a
+        // suspicion under way as it is)
+        this.suspect(hex)
       })
     }
   }

@@ -1,12 +1,10 @@
 const test = require('brittle')
-const DHT = require('hyperdht')
-const RPC = require('@hyperswarm/rpc')
 const c = require('compact-encoding')
 const b4a = require('b4a')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
-const { createBootstrap, createPeer, everywhere, until } = require('./helpers')
+const { createBootstrap, createPeer, everywhere, rawNode, until } = require('./helpers')
 
 const SLOW = 2500
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
@@ -15,14 +13,7 @@ let greeted = 0
 // A key on the network's topic that answers every method, but only after SLOW ms: a slot
 // taken by it would serve nobody
 async function slowSybil(t, testnet, others) {
-  const keyPair = DHT.keyPair()
-  const dht = new DHT({
-    keyPair,
-    bootstrap: testnet.bootstrap,
-    host: '127.0.0.1',
-    firewalled: false
-  })
-  const rpc = new RPC({ dht, keyPair })
+  const { dht, rpc, keyPair } = rawNode(t, testnet, { firewalled: false })
   const server = rpc.createServer()
   const timers = new Set()
   const later = (value) =>
@@ -50,24 +41,15 @@ async function slowSybil(t, testnet, others) {
   }
   await server.listen(keyPair)
   await dht.announce(crypto.topic('test'), keyPair).finished()
-  t.teardown(async () => {
+  t.teardown(() => {
     for (const timer of timers) clearTimeout(timer)
-    await rpc.destroy()
-    await dht.destroy()
   })
   return keyPair.publicKey
 }
 
 // A key off the topic that answers a hello at once; firewall may hold its handshakes back
 async function quickPeer(t, testnet, firewall = () => false) {
-  const keyPair = DHT.keyPair()
-  const dht = new DHT({
-    keyPair,
-    bootstrap: testnet.bootstrap,
-    host: '127.0.0.1',
-    firewalled: false
-  })
-  const rpc = new RPC({ dht, keyPair })
+  const { rpc, keyPair } = rawNode(t, testnet, { firewalled: false })
   const server = rpc.createServer({ firewall })
   server.respond(AuctionPeer.METHODS.hello, RAW, () =>
     m.encode(m.hello, {
@@ -79,10 +61,6 @@ async function quickPeer(t, testnet, firewall = () => false) {
     })
   )
   await server.listen(keyPair)
-  t.teardown(async () => {
-    await rpc.destroy()
-    await dht.destroy()
-  })
   return keyPair
 }
 

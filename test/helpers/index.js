@@ -107,15 +107,20 @@ async function converged(peers, timeout = 15000) {
   )
 }
 
-// A bare Hyperswarm RPC client on the test's DHT, with no hyperauction code behind it
-function rawClient(t, testnet, keyPair = DHT.keyPair()) {
-  const dht = new DHT({ keyPair, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
+// A bare Hyperswarm RPC node on the test's DHT, with no hyperauction code behind it, torn down
+// with the test. A server on this host needs firewalled: false, or connections to it time out.
+function rawNode(t, testnet, { keyPair = DHT.keyPair(), firewalled = true } = {}) {
+  const dht = new DHT({ keyPair, bootstrap: testnet.bootstrap, host: '127.0.0.1', firewalled })
   const rpc = new RPC({ dht, keyPair })
   t.teardown(async () => {
     await rpc.destroy()
     await dht.destroy()
   })
-  return rpc
+  return { dht, rpc, keyPair }
+}
+
+function rawClient(t, testnet, keyPair = DHT.keyPair()) {
+  return rawNode(t, testnet, { keyPair }).rpc
 }
 
 // Asserts that promise rejects with code; resolves with the error
@@ -143,6 +148,7 @@ function codeOf(fn) {
 module.exports = {
   codeOf,
   rejects,
+  rawNode,
   rawClient,
   auctionAt,
   holds,
