@@ -24,8 +24,12 @@ const MAX_CONNECTIONS = Number(argValue('--max-connections') || 32)
 // New honest peers each Sybil greets per lookup (one every 5 s); 0: every peer it finds at once.
 // Both ends of each Sybil's connection run on this machine: unpaced, 60 Sybils at N = 300 make
 // 18,000 handshakes in about 30 s, the workers' sockets overflow, and what is measured is the
-// machine's capacity and no longer the honest peers' defence
-const SYBIL_GREETS = Number(argValue('--sybil-greets') || 4)
+// machine's capacity and no longer the honest peers' defence. By default the Sybils together
+// greet at most SYBIL_GREET_BUDGET new peers per lookup, at most 4 each: 4 at N = 100 and 300,
+// 1 at N = 1,000, where 200 Sybils greeting 4 each stalled the start
+const SYBIL_GREETS = argValue('--sybil-greets')
+const SYBIL_GREET_BUDGET = 240
+const SYBIL_GREETS_MAX = 4
 // One DHT routing node per worker process instead of one per peer (each peer keeps its own
 // key, RPC server, connections and store): what is left is the auction protocol's own cost
 const SHARED_DHT = process.argv.includes('--shared-dht')
@@ -79,6 +83,7 @@ async function simulate(n, share) {
   const r = {
     n,
     sybils: s,
+    sybilGreets: sybilGreets(s),
     procs: PROCS,
     events: EVENTS,
     interval: OPEN_INTERVAL,
@@ -87,7 +92,7 @@ async function simulate(n, share) {
   }
   const network = 'scale-' + Date.now()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperauction-scale-'))
-  log(`N = ${n}${s > 0 ? `, ${s} Sybils` : ', clean'} (${PROCS} processes)`)
+  log(`N = ${n}${s > 0 ? `, ${s} Sybils (${paceOf(r)})` : ', clean'} (${PROCS} processes)`)
   const t = Date.now()
   const testnet = await createTestnet(3, { host: HOST })
   const workers = []
@@ -114,7 +119,7 @@ async function simulate(n, share) {
               count: sybils.count[i],
               total: s,
               batch: START_BATCH,
-              greets: SYBIL_GREETS,
+              greets: r.sybilGreets,
               sharedDht: SHARED_DHT
             })
           )
@@ -486,7 +491,7 @@ async function deadline(promise, ms, what) {
 
 function report(runs, seconds) {
   const rows = runs.map((r) => {
-    const cells = [String(r.n), r.sybils > 0 ? `+${r.sybils} Sybils` : 'clean']
+    const cells = [String(r.n), r.sybils > 0 ? `+${r.sybils} Sybils (${paceOf(r)})` : 'clean']
     if (r.error && r.reachAllP50 === undefined) {
       return [...cells, 'failed: ' + r.error + (r.made ? ` (${r.ready} of ${r.n} ready)` : '')]
     }
@@ -524,7 +529,7 @@ function report(runs, seconds) {
   const line = (cells) => '| ' + cells.map((c, i) => (c || '').padEnd(widths[i])).join(' | ') + ' |'
   const machine = `${os.cpus().length} x ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
   console.log(
-    `\nhyperauction scale simulation (${PROCS} processes, ${EVENTS} events ${OPEN_INTERVAL} ms apart, max connections ${MAX_CONNECTIONS}${SYBILS > 0 ? `, each Sybil greets ${SYBIL_GREETS || 'every'} new peer${SYBIL_GREETS === 1 ? '' : 's'} per lookup` : ''}, ${seconds} s)`
+    `\nhyperauction scale simulation (${PROCS} processes, ${EVENTS} events ${OPEN_INTERVAL} ms apart, max connections ${MAX_CONNECTIONS}, ${seconds} s)`
   )
   console.log(machine + '\n')
   console.log(line(head))
@@ -535,7 +540,8 @@ function report(runs, seconds) {
       "auction's openAuction resolving until the last honest peer emitted it; incomplete: events " +
       `not at every peer ${EVENT_DEADLINE / 1000} s after the last opening, missed: (peer, event) ` +
       'arrivals lacking; net: less what the peers send idle in as long; MiB/peer: RSS of the ' +
-      'workers less their RSS before the honest peers, per honest peer'
+      'workers less their RSS before the honest peers, per honest peer; Sybils (K per lookup): ' +
+      'each greets K new honest peers per lookup, one lookup every 5 s'
   )
   for (const r of runs) {
     if (r.idlePacketsPerPeerPerSec === undefined) continue
@@ -562,8 +568,7 @@ function report(runs, seconds) {
     procs: PROCS,
     events: EVENTS,
     interval: OPEN_INTERVAL,
-    sybils: SYBILS,
-    sybilGreets: SYBIL_GREETS
+    sybils: SYBILS
   }
   const json = { date, machine, commit: commit(), bench: 'scale', ...meta, seconds, runs }
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
@@ -596,6 +601,16 @@ function ms(x) {
 
 function sec(x) {
   return x === undefined ? '-' : x.toFixed(1) + ' s'
+}
+
+// New honest peers each of s Sybils greets per lookup
+function sybilGreets(s) {
+  if (SYBIL_GREETS !== null) return Number(SYBIL_GREETS)
+  return Math.min(SYBIL_GREETS_MAX, Math.max(1, Math.floor(SYBIL_GREET_BUDGET / s)))
+}
+
+function paceOf(r) {
+  return r.sybilGreets === 0 ? 'unpaced' : `${r.sybilGreets} per lookup`
 }
 
 function argValue(name) {

@@ -447,7 +447,12 @@ class Network extends ReadyResource {
       openedAt: null,
       replicating: false,
       request: (method, value) => client.request(method, value, RAW),
-      destroy: () => client.destroy()
+      destroy: () => {
+        client.destroy()
+        // With a capability, @hyperswarm/rpc 3.5 makes its RPC only once the stream has
+        // opened, and until then its destroy() leaves the stream connecting
+        if (client.rpc === null) client._stream.destroy()
+      }
     }
     const attach = () => {
       if (conn.stream !== null || client.rpc === null) return
@@ -463,6 +468,8 @@ class Network extends ReadyResource {
       attach()
     })
     client.on('close', () => this._remove(conn))
+    // Nor does the client emit 'close' then for a stream that never opened: the stream does
+    client._stream.once('close', () => this._remove(conn))
     this._add(conn)
     return conn
   }

@@ -12,6 +12,7 @@ const {
   everywhere,
   meshed,
   until,
+  rawNode,
   rawClient
 } = require('./helpers')
 const { Author } = require('./helpers/events')
@@ -259,6 +260,49 @@ test('a network secret keeps out every peer without it', async (t) => {
   const known = (peer) => peer.peers().some((p) => p.publicKey === outsider.id)
   t.absent(known(seller), 'the seller does not count it as a peer')
   t.absent(known(member) || known(late), 'nor do the members')
+})
+
+// In a network with a secret, @hyperswarm/rpc makes a client's RPC only once its stream has
+// opened: a dial that failed, or was given up while connecting, must not stay a connection
+test('with a network secret, a failed or abandoned dial leaves no connection behind', async (t) => {
+  const testnet = await createBootstrap(t)
+  const member = await createPeer(t, testnet, { secret: 'sesame', name: 'member' })
+  const capability = crypto.hash(b4a.from('sesame'))
+  const hello = m.encode(m.hello, {
+    name: 'x',
+    length: 0,
+    yours: 0,
+    instance: crypto.randomNonce(),
+    peers: []
+  })
+  const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
+  const listen = async (node, firewall) => {
+    const server = node.rpc.createServer({ capability, firewall })
+    server.respond(METHODS.hello, RAW, () => hello)
+    await server.listen(node.keyPair)
+  }
+
+  // A member that is offline, then comes back
+  const back = rawNode(t, testnet, { firewalled: false })
+  const err = await member.net
+    .request(back.keyPair.publicKey, METHODS.hello, hello, { timeout: 1000 })
+    .catch((err) => err)
+  t.ok(['REQUEST_TIMEOUT', 'PEER_UNREACHABLE'].includes(err.code), `offline: ${err.code}`)
+  await until(() => member.stats().connections === 0, 5000, 'the failed dial forgotten')
+  await listen(back, () => false)
+  const res = await member.net.request(back.keyPair.publicKey, METHODS.hello, hello)
+  t.is(m.decode(m.hello, res).name, 'x', 'back online, it is dialed again and answers')
+
+  // A dial given up while the remote still holds its handshake back
+  const held = rawNode(t, testnet, { firewalled: false })
+  await listen(held, () => new Promise((resolve) => setTimeout(() => resolve(false), 1500)))
+  const hex = b4a.toString(held.keyPair.publicKey, 'hex')
+  const given = member.net.request(held.keyPair.publicKey, METHODS.hello, hello).catch((e) => e)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  member.net.disconnect(hex)
+  await until(() => !member.net.connected(hex), 5000, 'the abandoned dial closed')
+  t.ok((await given) instanceof Error, 'its request failed')
+  t.is(member.stats().connections, 1, 'only the member that came back is connected')
 })
 
 test('signed bids with out-of-range amounts are refused and nothing is stored', async (t) => {
