@@ -1,6 +1,6 @@
 // npm run bench -- --scale [--sizes 100,300,1000] [--procs 4] [--events 20] [--sybils 0.2]
 //                         [--max-connections 32] [--shared-dht] [--interval 250] [--spam]
-//                         [--sybil-greets 4] [--quick]
+//                         [--sybil-greets K] [--quick]
 // The scale simulation of issue 12: N honest AuctionPeers spread over a few worker processes
 // (bench/scale-worker.js) on a private testnet on 127.0.0.1, each size run clean and then with
 // slow Sybils besides the N. Per run: start time, how fast E auctions reach every peer, and
