@@ -25,8 +25,8 @@ const MAX_CONNECTIONS = Number(argValue('--max-connections') || 32)
 // Both ends of each Sybil's connection run on this machine: unpaced, 60 Sybils at N = 300 make
 // 18,000 handshakes in about 30 s, the workers' sockets overflow, and what is measured is the
 // machine's capacity and no longer the honest peers' defence. By default the Sybils together
-// greet at most SYBIL_GREET_BUDGET new peers per lookup, at most 4 each: 4 at N = 100 and 300,
-// 1 at N = 1,000, where 200 Sybils greeting 4 each stalled the start
+// greet about SYBIL_GREET_BUDGET new peers per lookup, 1 to 4 each: 4 at N = 100 and 300, 1 at
+// N = 1,000, where 200 Sybils greeting 4 each stalled the start
 const SYBIL_GREETS = argValue('--sybil-greets')
 const SYBIL_GREET_BUDGET = 240
 const SYBIL_GREETS_MAX = 4
@@ -605,7 +605,13 @@ function sec(x) {
 
 // New honest peers each of s Sybils greets per lookup
 function sybilGreets(s) {
-  if (SYBIL_GREETS !== null) return Number(SYBIL_GREETS)
+  if (SYBIL_GREETS !== null) {
+    const greets = Number(SYBIL_GREETS)
+    if (!Number.isInteger(greets) || greets < 0) {
+      throw new Error(`--sybil-greets takes a whole number of peers, 0 for all: ${SYBIL_GREETS}`)
+    }
+    return greets
+  }
   return Math.min(SYBIL_GREETS_MAX, Math.max(1, Math.floor(SYBIL_GREET_BUDGET / s)))
 }
 

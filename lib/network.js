@@ -449,8 +449,9 @@ class Network extends ReadyResource {
       request: (method, value) => client.request(method, value, RAW),
       destroy: () => {
         client.destroy()
-        // With a capability, @hyperswarm/rpc 3.5 makes its RPC only once the stream has
-        // opened, and until then its destroy() leaves the stream connecting
+        // With a capability, @hyperswarm/rpc 3.5 (pinned: client._stream is its own) makes its
+        // RPC only once the stream has opened, and until then its destroy() leaves the stream
+        // connecting
         if (client.rpc === null) client._stream.destroy()
       }
     }
@@ -468,8 +469,11 @@ class Network extends ReadyResource {
       attach()
     })
     client.on('close', () => this._remove(conn))
-    // Nor does the client emit 'close' then for a stream that never opened: the stream does
-    client._stream.once('close', () => this._remove(conn))
+    // Nor does the client emit 'close' for a stream that closed before its RPC was made; the
+    // RPC forgets a client only on its 'close'
+    client._stream.once('close', () => {
+      if (client.rpc === null) client.emit('close')
+    })
     this._add(conn)
     return conn
   }
