@@ -13,7 +13,9 @@ const {
   meshed,
   until,
   rawNode,
-  rawClient
+  rawClient,
+  emptyHello,
+  RAW
 } = require('./helpers')
 const { Author } = require('./helpers/events')
 
@@ -93,13 +95,7 @@ test('random, truncated and bit-flipped payloads to every method: coded errors, 
   const self = new Author(rpc.defaultKeyPair)
   const other = new Author()
   const valid = {
-    [METHODS.hello]: m.encode(m.hello, {
-      name: 'x',
-      length: 0,
-      yours: 0,
-      instance: crypto.randomNonce(),
-      peers: [other.publicKey]
-    }),
+    [METHODS.hello]: emptyHello('x', [other.publicKey]),
     [METHODS.news]: m.encode(m.news, { logs: [{ author: other.publicKey, length: 0 }] }),
     [METHODS.logs]: m.encode(m.logsRequest, { after: other.publicKey }),
     [METHODS.bid]: m.encode(m.bid, self.bid(b4a.from(a.id, 'hex'), '1000')),
@@ -268,14 +264,7 @@ test('with a network secret, a failed or abandoned dial leaves no connection beh
   const testnet = await createBootstrap(t)
   const member = await createPeer(t, testnet, { secret: 'sesame', name: 'member' })
   const capability = crypto.hash(b4a.from('sesame'))
-  const hello = m.encode(m.hello, {
-    name: 'x',
-    length: 0,
-    yours: 0,
-    instance: crypto.randomNonce(),
-    peers: []
-  })
-  const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
+  const hello = emptyHello('x')
   const listen = async (node, firewall) => {
     const server = node.rpc.createServer({ capability, firewall })
     server.respond(METHODS.hello, RAW, () => hello)

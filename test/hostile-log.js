@@ -8,7 +8,7 @@ const { MAX_REMOTE_BLOCK } = require('../lib/constants')
 const c = require('compact-encoding')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
-const { createPeers, until, count, once, everywhere, rawClient } = require('./helpers')
+const { createPeers, until, count, once, everywhere, rawClient, emptyHello } = require('./helpers')
 
 const ENDLESS_BLOCKS = 200
 const EVENTS_PER_BLOCK = 64
@@ -129,13 +129,11 @@ test('a peer that names thousands of empty logs takes no slot, and honest seller
     return m.encode(m.logsResponse, { logs, more: from + 500 < fakes.length })
   }
   client.rpc.respond(AuctionPeer.METHODS.logs, { valueEncoding: c.raw }, pages)
-  const hello = { name: 'namer', length: 0, yours: 0, instance: crypto.randomNonce(), peers: [] }
+  const hello = emptyHello('namer')
   // It answers the victim's greeting back at once: a directory is read only from a peer that
   // proved itself, and proving is cheap
-  client.rpc.respond(AuctionPeer.METHODS.hello, { valueEncoding: c.raw }, () =>
-    m.encode(m.hello, hello)
-  )
-  await client.request(AuctionPeer.METHODS.hello, m.encode(m.hello, hello), {
+  client.rpc.respond(AuctionPeer.METHODS.hello, { valueEncoding: c.raw }, () => hello)
+  await client.request(AuctionPeer.METHODS.hello, hello, {
     valueEncoding: c.raw
   })
   await until(() => served > 0, 10000, 'the victim to ask for the logs')

@@ -1,13 +1,18 @@
 const test = require('brittle')
-const c = require('compact-encoding')
 const b4a = require('b4a')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
-const m = require('../lib/messages')
-const { createBootstrap, createPeer, everywhere, rawNode, until } = require('./helpers')
+const {
+  createBootstrap,
+  createPeer,
+  everywhere,
+  rawNode,
+  until,
+  emptyHello,
+  RAW
+} = require('./helpers')
 
 const SLOW = 2500
-const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
 let greeted = 0
 
 // A key on the network's topic that answers every method, but only after SLOW ms: a slot
@@ -26,13 +31,7 @@ async function slowSybil(t, testnet, others) {
     })
   const hello = () => {
     greeted++
-    return m.encode(m.hello, {
-      name: 'sybil',
-      length: 0,
-      yours: 0,
-      instance: crypto.randomNonce(),
-      peers: others.slice(0, 64)
-    })
+    return emptyHello('sybil', others.slice(0, 64))
   }
   for (const method of Object.values(AuctionPeer.METHODS)) {
     server.respond(method, RAW, () =>
@@ -51,15 +50,7 @@ async function slowSybil(t, testnet, others) {
 async function quickPeer(t, testnet, firewall = () => false) {
   const { rpc, keyPair } = rawNode(t, testnet, { firewalled: false })
   const server = rpc.createServer({ firewall })
-  server.respond(AuctionPeer.METHODS.hello, RAW, () =>
-    m.encode(m.hello, {
-      name: 'quick',
-      length: 0,
-      yours: 0,
-      instance: crypto.randomNonce(),
-      peers: []
-    })
-  )
+  server.respond(AuctionPeer.METHODS.hello, RAW, () => emptyHello('quick'))
   await server.listen(keyPair)
   return keyPair
 }

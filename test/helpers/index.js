@@ -1,8 +1,14 @@
 const createTestnet = require('hyperdht/testnet')
 const RPC = require('@hyperswarm/rpc')
 const DHT = require('hyperdht')
+const c = require('compact-encoding')
 const path = require('path')
 const AuctionPeer = require('../..')
+const crypto = require('../../lib/crypto')
+const m = require('../../lib/messages')
+
+// Bare RPC nodes speak the peers' binary methods raw
+const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
 
 // A private DHT on 127.0.0.1, torn down after the test's peers
 function createBootstrap(t) {
@@ -123,6 +129,12 @@ function rawClient(t, testnet, keyPair = DHT.keyPair()) {
   return rawNode(t, testnet, { keyPair }).rpc
 }
 
+// The encoded hello of a bare node that holds no log: its name and the keys it passes on, under
+// a new instance id
+function emptyHello(name, peers = []) {
+  return m.encode(m.hello, { name, length: 0, yours: 0, instance: crypto.randomNonce(), peers })
+}
+
 // Asserts that promise rejects with code; resolves with the error
 async function rejects(t, promise, code, message) {
   try {
@@ -146,6 +158,8 @@ function codeOf(fn) {
 }
 
 module.exports = {
+  RAW,
+  emptyHello,
   codeOf,
   rejects,
   rawNode,
