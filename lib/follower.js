@@ -2,6 +2,7 @@ const ReadyResource = require('ready-resource')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
 const settle = require('./settle')
+const CatchUp = require('./catch-up')
 const m = require('./messages')
 const { logManifest } = require('./crypto')
 const { MAX_REMOTE_BLOCK, MAX_LOG_BYTES, LOG_EVENT_RATE, LOG_EVENT_BURST } = require('./constants')
@@ -9,6 +10,12 @@ const { MAX_REMOTE_BLOCK, MAX_LOG_BYTES, LOG_EVENT_RATE, LOG_EVENT_BURST } = req
 // Loopback UDX keeps only 16 requests in flight by default, which is ~20% slower
 const INFLIGHT_RANGE = [128, 1024]
 const MAX_HEARD = 64
+// A log at most this many blocks behind what it knows of is live: its blocks are downloaded
+// and applied at once. Further behind, it is catching up and waits for its turn (lib/catch-up).
+const LIVE_BLOCKS = 2
+// A turn is held at most this long at a time, then goes to the next log in line: a log whose
+// blocks nobody serves, or that its rate limit holds back, does not keep it
+const TURN = 2000
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
 // to onblock(index, events) once, from where the view left off. A block that cannot be decoded
@@ -24,6 +31,11 @@ class Follower extends ReadyResource {
     this.oninvalid = opts.oninvalid
     this.failed = null
     this._range = null
+    // Catching up: holds a turn, or waits for one
+    this._catchUp = opts.catchUp || CatchUp.shared
+    this._turn = false
+    this._turnTimer = null
+    this._queued = false
     this._running = null
     this._again = false
     this._waiters = []
@@ -42,6 +54,7 @@ class Follower extends ReadyResource {
     this.ongrow = opts.ongrow || noop
     this._onappend = () => {
       this._active = Date.now()
+      this._pace()
       this.kick()
       // Blocks held in a row from the start can be served on: tell the peers
       const length = this.core.contiguousLength
@@ -108,7 +121,7 @@ class Follower extends ReadyResource {
     this.core.on('truncate', (ancestors, fork) => this._onconflict(ancestors, fork, null))
     await this.core.ready()
     if (this.core.fork > 0) return this._onconflict(this.core.length, this.core.fork, null)
-    this._download()
+    this._pace()
     this.kick()
   }
 
@@ -120,6 +133,7 @@ class Follower extends ReadyResource {
     }
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
+    this._leave()
     await settle(this.core)
     await this.core.close()
   }
@@ -163,6 +177,41 @@ class Follower extends ReadyResource {
     this._range.done().catch(safetyCatch)
   }
 
+  // Live: downloads every block as it comes. Catching up: downloads only in its turn, which
+  // ends once it has applied all it knows of, or after TURN.
+  _pace() {
+    if (this._turn || this._queued || this.closing || this.failed !== null) return
+    if (this.length - this.applied <= LIVE_BLOCKS) {
+      if (this._range === null) this._download()
+      return
+    }
+    if (this._range !== null) {
+      this._range.destroy()
+      this._range = null
+    }
+    this._queued = true
+    this._catchUp.take().then(() => {
+      this._queued = false
+      this._turn = true
+      if (this.closing || this.failed !== null) return this._leave()
+      this._turnTimer = setTimeout(() => {
+        this._leave()
+        this._pace()
+      }, TURN)
+      this._download()
+      this.kick()
+    })
+  }
+
+  // Ends its turn
+  _leave() {
+    if (!this._turn) return
+    clearTimeout(this._turnTimer)
+    this._turnTimer = null
+    this._turn = false
+    this._catchUp.give()
+  }
+
   async _loop() {
     do {
       this._again = false
@@ -186,6 +235,7 @@ class Follower extends ReadyResource {
         if (this._waiters.length > 0) this._wake()
       }
     } while (this._again && !this.closing)
+    if (this._turn && this.applied >= this.length) this._leave()
   }
 
   // A log may apply LOG_EVENT_RATE events a second past a burst: a spamming author is slowed,
@@ -205,6 +255,7 @@ class Follower extends ReadyResource {
   _fail(err) {
     if (this.closing || this.failed !== null) return
     this.failed = err
+    this._leave()
     this._wake()
     this.oninvalid(err)
   }
@@ -212,6 +263,7 @@ class Follower extends ReadyResource {
   _onconflict(length, fork, proof) {
     if (this.failed !== null && this.failed.code === 'DISPUTED') return
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
+    this._leave()
     this._wake()
     this.onconflict({ length, fork, proof })
   }

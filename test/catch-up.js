@@ -1,0 +1,74 @@
+const test = require('brittle')
+const crypto = require('../lib/crypto')
+const m = require('../lib/messages')
+const CatchUp = require('../lib/catch-up')
+const { parseAmount } = require('../lib/money')
+const { createPeers, createPeer, until, count } = require('./helpers')
+
+const SELLERS = 20
+const BLOCKS = 4
+
+function opened(item) {
+  return {
+    type: m.EVENT_OPENED,
+    payload: {
+      item,
+      startPrice: parseAmount('1'),
+      currency: 'USDt',
+      endsAt: 0,
+      createdAt: Date.now(),
+      terms: m.NO_TERMS
+    }
+  }
+}
+
+test('an idle process lets 8 logs catch up at once; a busy one one at a time, spaced apart', async (t) => {
+  let busy = false
+  const turns = new CatchUp({ busy: () => busy, gap: 200 })
+  let got = 0
+  for (let i = 0; i < 10; i++) turns.take().then(() => got++)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(got, 8, 'idle: 8 turns at once')
+  t.is(turns.waiting, 2, 'the others wait in line')
+
+  busy = true
+  turns.give()
+  turns.give()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(got, 8, 'busy: no new turn while 6 are under way')
+  for (let i = 0; i < 6; i++) turns.give()
+  const started = Date.now()
+  await until(() => got === 9, 2000, 'a turn once the others ended')
+  turns.give()
+  await until(() => got === 10, 2000, 'the last turn')
+  t.ok(Date.now() - started >= 190, 'a busy process spaces its turns by the gap')
+  turns.give()
+  t.is(turns.active, 0, 'every turn given back')
+})
+
+test(`a late joiner catches up on ${SELLERS} logs far behind, taking turns, and applies all`, async (t) => {
+  const { peers, testnet } = await createPeers(t, 1)
+  const [holder] = peers
+  for (let i = 0; i < SELLERS; i++) {
+    const keyPair = crypto.keyPair()
+    const core = holder.store.get({ keyPair })
+    for (let b = 0; b < BLOCKS; b++) {
+      await core.append(m.encode(m.block, [opened('Lot#' + i + '.' + b)]))
+    }
+    await core.close()
+    holder._follow(keyPair.publicKey)
+  }
+  await until(async () => (await count(holder)) === SELLERS * BLOCKS, 30000, 'the holder')
+
+  const before = CatchUp.shared.turns
+  let peak = 0
+  const late = await createPeer(t, testnet, { name: 'late' })
+  late.on('auction-opened', () => {
+    peak = Math.max(peak, CatchUp.shared.active)
+  })
+  await until(async () => (await count(late)) === SELLERS * BLOCKS, 60000, 'every auction')
+  t.ok(CatchUp.shared.turns - before >= SELLERS, 'each log took a turn to catch up')
+  t.ok(peak <= 8, `at most 8 logs caught up at once (${peak})`)
+  await until(() => CatchUp.shared.active === 0, 10000, 'the turns to end')
+  t.pass('every turn ended once the logs were applied')
+})
