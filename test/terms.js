@@ -15,6 +15,8 @@ test('minimum increment and buy-now price are enforced, and buying now ends the 
   await everywhere(peers, a.id)
 
   await alice.placeBid(a.id, '100')
+  // Bob's view holds Alice's bid (a rejection does not wait for the seller's log)
+  await everywhere([bob], a.id, (x) => x.bids.length === 1)
   await rejects(t, bob.placeBid(a.id, '104.99'), 'BID_TOO_LOW', '5% over 100 is 105')
   t.is((await bob.getAuction(a.id)).minimumBid, '105', 'the next acceptable bid is shown')
   await bob.placeBid(a.id, '105')
