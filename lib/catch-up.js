@@ -1,31 +1,26 @@
-const { performance } = require('perf_hooks')
+const lag = require('./lag')
 
 // Turns for remote logs that are catching up (a peer back from offline, a spammer's burst):
 // applying a log's blocks costs this process CPU, and hundreds of logs catching up at once kept
 // the machine so busy at N = 1,000 that the transport's acks came late, requests timed out and
 // connections were torn down. A log in line waits for a turn; an idle process gives up to
-// MAX_TURNS at once, a busy one (its event loop was busy for more than BUSY of the last
+// MAX_TURNS at once, a busy one (lib/lag: its event loop was busy for more than 80% of the last
 // second) one at a time and at most one new one every BUSY_GAP.
 const MAX_TURNS = 8
-const BUSY = 0.8
 const BUSY_GAP = 1000
-const CHECK = 1000
 
 class CatchUp {
   constructor(opts = {}) {
     this.maxTurns = opts.maxTurns || MAX_TURNS
     this.gap = opts.gap || BUSY_GAP
-    // busy(): whether the process is busy now; by default from its event loop utilization
-    this._busy = opts.busy || null
+    // busy(): whether the process is busy now
+    this.busy = opts.busy || lag.busy
     this.active = 0
     // Turns given so far
     this.turns = 0
     this._waiting = []
     this._granted = 0
     this._timer = null
-    this._elu = null
-    this._checkedAt = 0
-    this._wasBusy = false
   }
 
   get waiting() {
@@ -43,20 +38,6 @@ class CatchUp {
   give() {
     this.active--
     this._pump()
-  }
-
-  busy() {
-    if (this._busy !== null) return this._busy()
-    const now = Date.now()
-    if (this._elu === null || now - this._checkedAt >= CHECK) {
-      const elu = performance.eventLoopUtilization()
-      if (this._elu !== null) {
-        this._wasBusy = performance.eventLoopUtilization(elu, this._elu).utilization > BUSY
-      }
-      this._elu = elu
-      this._checkedAt = now
-    }
-    return this._wasBusy
   }
 
   _pump() {

@@ -150,9 +150,11 @@ class Network extends ReadyResource {
     this.server.respond(method, encoding, (req, rpc) => this._handle(handler, req, rpc.stream))
   }
 
-  // Keys with at least one open connection
+  // Keys with a connection open or being made, and not on its way out
   get connections() {
-    return this._connections.size
+    let n = 0
+    for (const list of this._connections.values()) if (list.some((c) => !c.dropped)) n++
+    return n
   }
 
   connectedKeys() {
@@ -241,8 +243,13 @@ class Network extends ReadyResource {
           return
         }
         // A connection that went silent (the remote was killed) or never opened must not be
-        // reused
-        this._drop(conn, conn.openedAt === null ? 'unreachable' : 'timeout')
+        // reused. An open one stays while this process is busy: the silence may be its own
+        // (its acks wait behind its work), and dropping and dialing again on a busy machine is
+        // what tipped 1,000 peers into a storm of failed dials. A dead one is dropped on the
+        // next timeout once the process is not busy, or by a restarted peer's new greeting.
+        if (conn.openedAt === null || !lag.busy()) {
+          this._drop(conn, conn.openedAt === null ? 'unreachable' : 'timeout')
+        }
         const what = conn.openedAt === null ? 'no connection' : 'no answer'
         reject(silent(AuctionError.REQUEST_TIMEOUT(`${method}: ${what} after ${timeout} ms`)))
       }
@@ -328,15 +335,18 @@ class Network extends ReadyResource {
     this.peerTable.succeed(hex, Date.now())
   }
 
-  // A coded answer means the peer is alive; only silence and lost connections count
+  // A coded answer means the peer is alive; only silence and lost connections count, and
+  // silence only while this process is not busy itself
   fail(hex, err) {
     if (err.code !== 'REQUEST_TIMEOUT' && err.code !== 'PEER_UNREACHABLE') return false
+    if (err.code === 'REQUEST_TIMEOUT' && lag.busy()) return false
     return this.peerTable.fail(hex, Date.now())
   }
 
-  // A slow answer counts as a failure; a peer that keeps answering slowly is dropped and its
-  // connection freed for another
+  // A slow answer counts as a failure, unless this process is busy; a peer that keeps answering
+  // slowly is dropped and its connection freed for another
   _slow(hex) {
+    if (lag.busy()) return
     if (!this.peerTable.fail(hex, Date.now())) return
     this.disconnect(hex, null, 'slow')
     this.ondrop(hex)
@@ -544,8 +554,7 @@ class Network extends ReadyResource {
   // passed only by arrivals, for ARRIVAL. Protected peers never go for a newcomer; past twice
   // the bound the newest goes at once.
   _evict() {
-    let live = 0
-    for (const list of this._connections.values()) if (!list.every((c) => c.dropped)) live++
+    const live = this.connections
     if (live <= this.maxConnections) return null
     const now = Date.now()
     const open = []
