@@ -14,7 +14,7 @@ class CatchUp {
     this.maxTurns = opts.maxTurns || MAX_TURNS
     this.gap = opts.gap || BUSY_GAP
     // busy(): whether the process is busy now
-    this.busy = opts.busy || lag.busy
+    this.busy = opts.busy || (() => lag.busy())
     this.active = 0
     // Turns given so far
     this.turns = 0
@@ -27,12 +27,16 @@ class CatchUp {
     return this._waiting.length
   }
 
-  // Resolves when it is this log's turn; give() ends it
-  take() {
-    return new Promise((resolve) => {
-      this._waiting.push(resolve)
-      this._pump()
-    })
+  // Calls ongranted() when it is this log's turn, maybe at once; give() ends the turn. Returns
+  // a function that takes the log out of the line, if it is still waiting.
+  take(ongranted) {
+    const entry = { ongranted }
+    this._waiting.push(entry)
+    this._pump()
+    return () => {
+      const i = this._waiting.indexOf(entry)
+      if (i !== -1) this._waiting.splice(i, 1)
+    }
   }
 
   give() {
@@ -58,7 +62,7 @@ class CatchUp {
       this.active++
       this.turns++
       this._granted = Date.now()
-      this._waiting.shift()()
+      this._waiting.shift().ongranted()
     }
   }
 }

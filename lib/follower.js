@@ -10,11 +10,12 @@ const { MAX_REMOTE_BLOCK, MAX_LOG_BYTES, LOG_EVENT_RATE, LOG_EVENT_BURST } = req
 // Loopback UDX keeps only 16 requests in flight by default, which is ~20% slower
 const INFLIGHT_RANGE = [128, 1024]
 const MAX_HEARD = 64
-// A log at most this many blocks behind what it knows of is live: its blocks are downloaded
-// and applied at once. Further behind, it is catching up and waits for its turn (lib/catch-up).
+// A log with at most this many blocks to download past what it knows of is live: they are
+// downloaded and applied at once. With more, it is catching up and waits for its turn
+// (lib/catch-up), unless a bid waits on it.
 const LIVE_BLOCKS = 2
-// A turn is held at most this long at a time, then goes to the next log in line: a log whose
-// blocks nobody serves, or that its rate limit holds back, does not keep it
+// A turn is held at most this long at a time; a log with blocks still to download then queues
+// again behind the others: one whose blocks nobody serves does not keep the turn
 const TURN = 2000
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
@@ -35,7 +36,8 @@ class Follower extends ReadyResource {
     this._catchUp = opts.catchUp || CatchUp.shared
     this._turn = false
     this._turnTimer = null
-    this._queued = false
+    // Takes the log out of the line while it waits for a turn
+    this._unqueue = null
     this._running = null
     this._again = false
     this._waiters = []
@@ -95,6 +97,8 @@ class Follower extends ReadyResource {
       const waiter = { index, resolve, timer: null }
       waiter.timer = setTimeout(() => this._settle(waiter, false), timeout)
       this._waiters.push(waiter)
+      // A bid waits on this log: it downloads now, turn or not
+      this._pace()
     })
   }
 
@@ -134,6 +138,7 @@ class Follower extends ReadyResource {
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
     this._leave()
+    this._dequeue()
     await settle(this.core)
     await this.core.close()
   }
@@ -168,6 +173,7 @@ class Follower extends ReadyResource {
       .catch((err) => this._fail(err))
       .finally(() => {
         this._running = null
+        if (this._turn && this.applied >= this.length) this._leave()
       })
   }
 
@@ -180,27 +186,30 @@ class Follower extends ReadyResource {
   // Live: downloads every block as it comes. Catching up: downloads only in its turn, which
   // ends once it has applied all it knows of, or after TURN.
   _pace() {
-    if (this._turn || this._queued || this.closing || this.failed !== null) return
-    if (this.length - this.applied <= LIVE_BLOCKS) {
+    if (this._turn || this.closing || this.failed !== null || !this.core.opened) return
+    const behind = this.length - Math.max(this.applied, this.core.contiguousLength)
+    if (behind <= LIVE_BLOCKS || this._waiters.length > 0) {
       if (this._range === null) this._download()
       return
     }
+    if (this._unqueue !== null) return
     if (this._range !== null) {
       this._range.destroy()
       this._range = null
     }
-    this._queued = true
-    this._catchUp.take().then(() => {
-      this._queued = false
-      this._turn = true
-      if (this.closing || this.failed !== null) return this._leave()
-      this._turnTimer = setTimeout(() => {
-        this._leave()
-        this._pace()
-      }, TURN)
-      this._download()
-      this.kick()
-    })
+    this._unqueue = this._catchUp.take(() => this._begin())
+  }
+
+  _begin() {
+    this._unqueue = null
+    this._turn = true
+    if (this.closing || this.failed !== null) return this._leave()
+    this._turnTimer = setTimeout(() => {
+      this._leave()
+      this._pace()
+    }, TURN)
+    this._download()
+    this.kick()
   }
 
   // Ends its turn
@@ -210,6 +219,13 @@ class Follower extends ReadyResource {
     this._turnTimer = null
     this._turn = false
     this._catchUp.give()
+  }
+
+  // Leaves the line, if it waits for a turn
+  _dequeue() {
+    if (this._unqueue === null) return
+    this._unqueue()
+    this._unqueue = null
   }
 
   async _loop() {
@@ -235,7 +251,6 @@ class Follower extends ReadyResource {
         if (this._waiters.length > 0) this._wake()
       }
     } while (this._again && !this.closing)
-    if (this._turn && this.applied >= this.length) this._leave()
   }
 
   // A log may apply LOG_EVENT_RATE events a second past a burst: a spamming author is slowed,
@@ -256,6 +271,7 @@ class Follower extends ReadyResource {
     if (this.closing || this.failed !== null) return
     this.failed = err
     this._leave()
+    this._dequeue()
     this._wake()
     this.oninvalid(err)
   }
@@ -264,6 +280,7 @@ class Follower extends ReadyResource {
     if (this.failed !== null && this.failed.code === 'DISPUTED') return
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
     this._leave()
+    this._dequeue()
     this._wake()
     this.onconflict({ length, fork, proof })
   }

@@ -19,6 +19,7 @@ let stalls = []
 
 function tick() {
   const now = Date.now()
+  if (now - eluAt >= BUSY_WINDOW) sampleBusy(now)
   const late = now - last - TICK
   last = now
   if (late <= 0) return
@@ -51,9 +52,10 @@ function since(t) {
   return longest
 }
 
-// Busy: the event loop ran for more than BUSY of the last second or so (measured at most once a
-// second, when asked). A busy process gets answers late with no single long stall: on 2 cores
-// with 1,000 peers, the transport's acks waited behind the work of hundreds of peers.
+// Busy: the event loop ran for more than BUSY of the last second. Sampled every second while
+// the ticks run, else when asked (a sample older than two windows only starts a new one). A
+// busy process gets answers late with no single long stall: on 2 cores with 1,000 peers, the
+// transport's acks waited behind the work of hundreds of peers.
 const BUSY = 0.8
 const BUSY_WINDOW = 1000
 let elu = null
@@ -62,12 +64,19 @@ let wasBusy = false
 
 function busy() {
   const now = Date.now()
-  if (elu !== null && now - eluAt < BUSY_WINDOW) return wasBusy
+  if (now - eluAt >= BUSY_WINDOW) sampleBusy(now)
+  return wasBusy
+}
+
+function sampleBusy(now) {
   const next = performance.eventLoopUtilization()
-  if (elu !== null) wasBusy = performance.eventLoopUtilization(next, elu).utilization > BUSY
+  if (elu !== null && now - eluAt < 2 * BUSY_WINDOW) {
+    wasBusy = performance.eventLoopUtilization(next, elu).utilization > BUSY
+  } else {
+    wasBusy = false
+  }
   elu = next
   eluAt = now
-  return wasBusy
 }
 
 module.exports = { acquire, release, since, busy }

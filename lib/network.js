@@ -243,11 +243,12 @@ class Network extends ReadyResource {
           return
         }
         // A connection that went silent (the remote was killed) or never opened must not be
-        // reused. An open one stays while this process is busy: the silence may be its own
-        // (its acks wait behind its work), and dropping and dialing again on a busy machine is
-        // what tipped 1,000 peers into a storm of failed dials. A dead one is dropped on the
-        // next timeout once the process is not busy, or by a restarted peer's new greeting.
-        if (conn.openedAt === null || !lag.busy()) {
+        // reused. An open one stays while this process is busy, but for a greeting: the silence
+        // may be its own (its acks wait behind its work), and dropping and dialing again on a
+        // busy machine is what tipped 1,000 peers into a storm of failed dials. A dead one is
+        // dropped on the next timeout once the process is not busy, when UDX gives up on it, or
+        // when the restarted peer greets again.
+        if (conn.openedAt === null || opts.greeting || !lag.busy()) {
           this._drop(conn, conn.openedAt === null ? 'unreachable' : 'timeout')
         }
         const what = conn.openedAt === null ? 'no connection' : 'no answer'

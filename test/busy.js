@@ -1,7 +1,7 @@
 const test = require('brittle')
 const m = require('../lib/messages')
 const lag = require('../lib/lag')
-const AuctionError = require('../lib/errors')
+const b4a = require('b4a')
 const { METHODS } = require('../lib/rpc')
 const {
   createPeers,
@@ -35,31 +35,36 @@ test('a peer whose own process stalls past the request timeout keeps its request
   t.ok(a.net.proven(b.id), 'and the peer is still in good standing')
 })
 
-test('on a busy process a request that times out leaves the connection up and the peer in good standing; on an idle one the connection is dropped', async (t) => {
+test('on a busy process a request that times out leaves the connection up, a greeting does not; on an idle one the connection is dropped', async (t) => {
   const testnet = await createBootstrap(t)
   const a = await createPeer(t, testnet, { name: 'a', requestTimeout: 500 })
-  // A key that takes every connection and never answers the logs method
+  // A key that answers the auctions method at once and never answers logs or hello
   const { rpc, keyPair } = rawNode(t, testnet, { firewalled: false })
   const server = rpc.createServer()
+  server.respond(METHODS.auctions, RAW, () => b4a.alloc(0))
   server.respond(METHODS.logs, RAW, () => new Promise(() => {}))
+  server.respond(METHODS.hello, RAW, () => new Promise(() => {}))
   await server.listen(keyPair)
-  const hex = keyPair.publicKey.toString('hex')
-  const logs = () =>
-    a.net.request(keyPair.publicKey, METHODS.logs, m.encode(m.logsRequest, { after: null }))
+  const hex = b4a.toString(keyPair.publicKey, 'hex')
+  const ask = (method, opts) => a.net.request(keyPair.publicKey, method, b4a.alloc(0), opts)
   const busy = lag.busy
   t.teardown(() => {
     lag.busy = busy
   })
+  // Connected first, so that only the answer can be late
+  await ask(METHODS.auctions, { timeout: 10000 })
+  const before = a.stats().closed.timeout
 
   lag.busy = () => true
-  const before = a.stats().closed.timeout
-  await rejects(t, logs(), 'REQUEST_TIMEOUT', 'busy: the request times out')
+  await rejects(t, ask(METHODS.logs), 'REQUEST_TIMEOUT', 'busy: the request times out')
   t.ok(a.net.connected(hex), 'and the connection stays')
   t.is(a.stats().closed.timeout, before, 'nothing was closed for the timeout')
-  t.absent(a.net.fail(hex, AuctionError.REQUEST_TIMEOUT()), 'the silence does not count')
+  await rejects(t, ask(METHODS.hello, { greeting: true }), 'REQUEST_TIMEOUT', 'a greeting too')
+  t.is(a.stats().closed.timeout, before + 1, 'but a silent greeting closes the connection')
 
   lag.busy = () => false
-  await rejects(t, logs(), 'REQUEST_TIMEOUT', 'idle: the request times out')
-  t.is(a.stats().closed.timeout, before + 1, 'and the connection is closed')
   await until(() => !a.net.connected(hex), 5000, 'the connection to go')
+  await ask(METHODS.auctions, { timeout: 10000 })
+  await rejects(t, ask(METHODS.logs), 'REQUEST_TIMEOUT', 'idle: the request times out')
+  t.is(a.stats().closed.timeout, before + 2, 'and the connection is closed')
 })
