@@ -39,7 +39,7 @@ const SPAM = process.argv.includes('--spam')
 const SPAM_EXTRA = 50
 // Every peer fetches and applies the 1,000 openings the limit allows before it drops the log: 21
 // blocks at about 10 ms of CPU each per peer here, so on 2 cores N peers take about N / 10 s
-// (102-117 s at N = 1,000). The wait grows with N to match.
+// (102-124 s at N = 1,000). The wait grows with N to match.
 const SPAM_DEADLINE = 120 * 1000
 const SPAM_DEADLINE_PER_PEER = 400
 // Peers a worker starts at once, so the DHT is not stormed

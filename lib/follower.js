@@ -137,8 +137,7 @@ class Follower extends ReadyResource {
     }
     if (this._range !== null) this._range.destroy()
     while (this._running !== null) await this._running
-    this._leave()
-    this._dequeue()
+    this._stopCatchingUp()
     await settle(this.core)
     await this.core.close()
   }
@@ -221,8 +220,9 @@ class Follower extends ReadyResource {
     this._catchUp.give()
   }
 
-  // Leaves the line, if it waits for a turn
-  _dequeue() {
+  // Ends its turn, or leaves the line if it waits for one: the log is done with
+  _stopCatchingUp() {
+    this._leave()
     if (this._unqueue === null) return
     this._unqueue()
     this._unqueue = null
@@ -270,8 +270,7 @@ class Follower extends ReadyResource {
   _fail(err) {
     if (this.closing || this.failed !== null) return
     this.failed = err
-    this._leave()
-    this._dequeue()
+    this._stopCatchingUp()
     this._wake()
     this.oninvalid(err)
   }
@@ -279,8 +278,7 @@ class Follower extends ReadyResource {
   _onconflict(length, fork, proof) {
     if (this.failed !== null && this.failed.code === 'DISPUTED') return
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
-    this._leave()
-    this._dequeue()
+    this._stopCatchingUp()
     this._wake()
     this.onconflict({ length, fork, proof })
   }

@@ -18,8 +18,8 @@ let last = 0
 let stalls = []
 
 function tick() {
+  busy()
   const now = Date.now()
-  if (now - eluAt >= BUSY_WINDOW) sampleBusy(now)
   const late = now - last - TICK
   last = now
   if (late <= 0) return

@@ -1,26 +1,11 @@
 const test = require('brittle')
-const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
 const CatchUp = require('../lib/catch-up')
-const { parseAmount } = require('../lib/money')
 const { createPeers, createPeer, until, count } = require('./helpers')
+const { Author } = require('./helpers/events')
 
 const SELLERS = 20
 const BLOCKS = 4
-
-function opened(item) {
-  return {
-    type: m.EVENT_OPENED,
-    payload: {
-      item,
-      startPrice: parseAmount('1'),
-      currency: 'USDt',
-      endsAt: 0,
-      createdAt: Date.now(),
-      terms: m.NO_TERMS
-    }
-  }
-}
 
 test('an idle process lets 8 logs catch up at once; a busy one one at a time, spaced apart; a log out of line gets no turn', async (t) => {
   let busy = false
@@ -52,13 +37,13 @@ test(`a late joiner catches up on ${SELLERS} logs far behind, taking turns, and 
   const { peers, testnet } = await createPeers(t, 1)
   const [holder] = peers
   for (let i = 0; i < SELLERS; i++) {
-    const keyPair = crypto.keyPair()
-    const core = holder.store.get({ keyPair })
+    const author = new Author()
+    const core = holder.store.get({ keyPair: author.keyPair })
     for (let b = 0; b < BLOCKS; b++) {
-      await core.append(m.encode(m.block, [opened('Lot#' + i + '.' + b)]))
+      await core.append(m.encode(m.block, [author.open('Lot#' + i + '.' + b, '1').evt]))
     }
     await core.close()
-    holder._follow(keyPair.publicKey)
+    holder._follow(author.publicKey)
   }
   await until(async () => (await count(holder)) === SELLERS * BLOCKS, 30000, 'the holder')
 
