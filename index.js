@@ -593,6 +593,7 @@ class AuctionPeer extends ReadyResource {
       peers: this.net === null ? 0 : this.net.peerTable.size,
       logsOpen: open,
       requests: this.net === null ? 0 : this.net.requests,
+      notices: this.net === null ? 0 : this.net.notices,
       closed: this.net === null ? {} : { ...this.net.closed },
       packetsSent: udx ? udx.packetsTransmitted : 0,
       bytesSent: udx ? udx.bytesTransmitted : 0,
@@ -1180,7 +1181,7 @@ class AuctionPeer extends ReadyResource {
       }
       for (let i = 0; i < logs.length; i += MAX_NEWS) {
         const req = m.encode(m.news, { logs: logs.slice(i, i + MAX_NEWS) })
-        this.net.request(b4a.from(peerHex, 'hex'), METHODS.news, req).catch(safetyCatch)
+        this.net.notify(peerHex, METHODS.news, req)
       }
     }
   }

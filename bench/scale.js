@@ -372,10 +372,12 @@ function traffic(s1, s2, s3, m, events, eventSeconds) {
   const connections = s3.peers.map((p) => p.connections)
   return {
     packetsPerEventPerPeer: perEvent('packetsSent'),
+    // Messages: the requests, and the news, which goes one way
+    messagesPerEventPerPeer: perEvent('requests') + perEvent('notices'),
     requestsPerEventPerPeer: perEvent('requests'),
     bytesPerEventPerPeer: perEvent('bytesSent'),
     idlePacketsPerPeerPerSec: idle('packetsSent'),
-    idleRequestsPerPeerPerSec: idle('requests'),
+    idleMessagesPerPeerPerSec: idle('requests') + idle('notices'),
     // The event window's packets less what the peers send idle in as long
     netPacketsPerEventPerPeer:
       perEvent('packetsSent') - (idle('packetsSent') * eventSeconds) / Math.max(1, events),
@@ -503,7 +505,7 @@ function report(runs, seconds) {
       `${ms(r.deliveryP50)} / ${ms(r.deliveryP99)}`,
       `${r.eventsIncomplete} / ${r.missedArrivals}`,
       `${r.packetsPerEventPerPeer.toFixed(1)} (${r.netPacketsPerEventPerPeer.toFixed(1)})`,
-      r.requestsPerEventPerPeer.toFixed(2),
+      `${r.messagesPerEventPerPeer.toFixed(2)} (${r.requestsPerEventPerPeer.toFixed(2)})`,
       (r.bytesPerEventPerPeer / 1024).toFixed(1),
       `${r.connectionsMean.toFixed(1)} / ${r.connectionsMax}`,
       r.mibPerPeer.toFixed(2),
@@ -519,7 +521,7 @@ function report(runs, seconds) {
     'delivery p50 / p99',
     'incomplete / missed',
     'packets/event/peer (net)',
-    'requests/event/peer',
+    'messages (requests)/event/peer',
     'KiB/event/peer',
     'conns mean / max',
     'MiB/peer',
@@ -551,7 +553,7 @@ function report(runs, seconds) {
       .slice(0, 4)
       .map(([code, count]) => `${code} ${count}`)
     console.log(
-      `N = ${r.n}${r.sybils ? ` +${r.sybils} Sybils` : ''}: idle ${r.idlePacketsPerPeerPerSec.toFixed(1)} packets and ${r.idleRequestsPerPeerPerSec.toFixed(2)} requests per peer per s; CPU ${r.cpuPerEventPerPeerMs.toFixed(2)} ms per event and peer, idle ${r.idleCpuPerPeerMsPerSec.toFixed(2)} ms per s and peer; event loop delay p99 ${ms(r.loopDelayP99Ms)}; known peers ${r.knownPeersMean.toFixed(1)}; ${r.misses ? `missed arrivals: ${r.misses.notFollowing} not following the seller, ${r.misses.noBlocks} following without a block, ${r.misses.blocksNotApplied} holding blocks not applied (${r.misses.connected} connected to the seller); ` : ''}${r.sybils ? `Sybils known ${r.sybilsKnownMean.toFixed(1)}, connected ${r.sybilsConnectedMean.toFixed(1)} per peer, ${r.mibPerSybil.toFixed(2)} MiB per Sybil; ` : ''}warnings: ${top.join(', ') || 'none'}; run ${sec(r.seconds)}`
+      `N = ${r.n}${r.sybils ? ` +${r.sybils} Sybils` : ''}: idle ${r.idlePacketsPerPeerPerSec.toFixed(1)} packets and ${r.idleMessagesPerPeerPerSec.toFixed(2)} messages per peer per s; CPU ${r.cpuPerEventPerPeerMs.toFixed(2)} ms per event and peer, idle ${r.idleCpuPerPeerMsPerSec.toFixed(2)} ms per s and peer; event loop delay p99 ${ms(r.loopDelayP99Ms)}; known peers ${r.knownPeersMean.toFixed(1)}; ${r.misses ? `missed arrivals: ${r.misses.notFollowing} not following the seller, ${r.misses.noBlocks} following without a block, ${r.misses.blocksNotApplied} holding blocks not applied (${r.misses.connected} connected to the seller); ` : ''}${r.sybils ? `Sybils known ${r.sybilsKnownMean.toFixed(1)}, connected ${r.sybilsConnectedMean.toFixed(1)} per peer, ${r.mibPerSybil.toFixed(2)} MiB per Sybil; ` : ''}warnings: ${top.join(', ') || 'none'}; run ${sec(r.seconds)}`
     )
     if (r.spamDropped !== undefined) {
       console.log(
@@ -577,7 +579,7 @@ function report(runs, seconds) {
 }
 
 function summary(r) {
-  return `reach-all p50 ${ms(r.reachAllP50)} p99 ${ms(r.reachAllP99)}, ${r.missedArrivals} arrivals missed; ${r.packetsPerEventPerPeer.toFixed(1)} packets and ${r.requestsPerEventPerPeer.toFixed(2)} requests per event per peer; ${r.connectionsMean.toFixed(1)} connections per peer (max ${r.connectionsMax}); ${r.mibPerPeer.toFixed(2)} MiB per peer`
+  return `reach-all p50 ${ms(r.reachAllP50)} p99 ${ms(r.reachAllP99)}, ${r.missedArrivals} arrivals missed; ${r.packetsPerEventPerPeer.toFixed(1)} packets and ${r.messagesPerEventPerPeer.toFixed(2)} messages (${r.requestsPerEventPerPeer.toFixed(2)} requests) per event per peer; ${r.connectionsMean.toFixed(1)} connections per peer (max ${r.connectionsMax}); ${r.mibPerPeer.toFixed(2)} MiB per peer`
 }
 
 function mergeCounts(list) {

@@ -6,6 +6,7 @@ const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
 const PeerTable = require('./peer-table')
 const Discovery = require('./discovery')
+const Dials = require('./dials')
 const lag = require('./lag')
 const { MAX_PAYLOAD, MAX_GREETINGS } = require('./constants')
 
@@ -20,6 +21,9 @@ const GREET_BACKOFF = 1000
 const GREET_RETRIES_PER_TICK = 8
 // Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it
 const MAX_CONNECTIONS = 32
+// An eighth of them is kept free for arrivals (a bid to this seller): this peer's own choices
+// and the peers it protects leave it
+const RESERVE_SHARE = 8
 // A key whose greeting went unanswered or came back slow is not greeted again for this long,
 // doubling each time it happens again, up to SUSPECT_MAX; at most MAX_SUSPECTS are remembered
 const SUSPECT_MIN = 60 * 1000
@@ -42,6 +46,11 @@ const ARRIVAL = 2000
 // Past the outgoing target, a connection unused this long is closed (a bid to a seller
 // connects to it whatever the bound)
 const IDLE_CONNECTION = 30000
+// A connection with nothing to send sends an empty message this often (HyperDHT's default is
+// 5 s): it keeps NAT mappings open (30 s is about the shortest in use) and lets the transport
+// find a dead peer. Every 5 s on 16 connections, both ways, was a third of the packets a peer
+// sent at N = 1,000 and most of its idle CPU.
+const KEEP_ALIVE = 15000
 
 // Connections and the peer set. One Hyperswarm RPC connection carries both the requests and
 // Hypercore replication (store.replicate joins the connection's Protomux). Either side's
@@ -62,6 +71,7 @@ class Network extends ReadyResource {
     this.maxInflight = opts.maxInflightPerPeer || MAX_INFLIGHT_PER_PEER
     this.maxConnections = opts.maxConnections || MAX_CONNECTIONS
     this.targetOutgoing = Math.ceil(this.maxConnections / 4)
+    this.reserve = Math.ceil(this.maxConnections / RESERVE_SHARE)
     this.peerTable = new PeerTable({
       maxSize: 4 * this.maxConnections,
       evictable: (hex) => !this.connected(hex),
@@ -70,6 +80,8 @@ class Network extends ReadyResource {
     })
     // Keys heard of (lookups, peer exchange) and not greeted yet: chosen from at random
     this.candidates = new Map()
+    // Greetings that make a new connection wait while the process is busy dialing
+    this.dials = opts.dials || Dials.shared
     this.rpc = new RPC({ dht: this.dht, keyPair: this.keyPair })
     this.server = this.rpc.createServer({ capability: this.capability })
     this.discovery = null
@@ -84,8 +96,9 @@ class Network extends ReadyResource {
     this.onerror = opts.onerror || noop
     this.id = b4a.toString(this.keyPair.publicKey, 'hex')
 
-    // Requests sent and answered, and connections this peer closed by why, for stats()
+    // Requests and one-way notices sent, and connections this peer closed by why, for stats()
     this.requests = 0
+    this.notices = 0
     this.closed = { evicted: 0, trimmed: 0, slow: 0, timeout: 0, unreachable: 0, other: 0 }
     this._responders = new Map()
     this._connections = new Map()
@@ -96,6 +109,7 @@ class Network extends ReadyResource {
     this._proving = new Set()
     this._lagHeld = false
     this._timer = null
+    this._evictTimer = null
 
     this.server.on('connection', (rpc) => this._onincoming(rpc))
   }
@@ -132,6 +146,7 @@ class Network extends ReadyResource {
 
   async _close() {
     clearInterval(this._timer)
+    clearTimeout(this._evictTimer)
     if (this.discovery !== null) await this.discovery.close()
     for (const list of this._connections.values()) {
       for (const conn of [...list]) conn.destroy()
@@ -168,11 +183,11 @@ class Network extends ReadyResource {
     return n
   }
 
-  // Room for one more connection of this peer's choosing
+  // Room for one more connection of this peer's choosing, outside the arrivals' reserve
   _room() {
     return (
       this.outgoing + this._greeting.size < this.targetOutgoing &&
-      this._connections.size + this._greeting.size < this.maxConnections
+      this.connections + this._greeting.size < this.maxConnections - this.reserve
     )
   }
 
@@ -288,6 +303,32 @@ class Network extends ReadyResource {
     })
   }
 
+  // Sends a one-way message on an open connection to a key, and never dials: false when there
+  // is none. Nothing comes back and nothing waits for it. For news, which has nothing to answer:
+  // an answer and its timer cost the receiver and the sender about as much as the news itself,
+  // at every peer for every event. A lost one is made up by the next news, by Hypercore, or by
+  // the sync.
+  notify(hex, method, value) {
+    if (this.closing) return false
+    const list = this._connections.get(hex)
+    if (list === undefined) return false
+    for (let i = list.length - 1; i >= 0; i--) {
+      const conn = list[i]
+      if (conn.dropped || conn.openedAt === null) continue
+      try {
+        conn.event(method, value)
+      } catch (err) {
+        // The channel closed under it
+        safetyCatch(err)
+        continue
+      }
+      conn.used = Date.now()
+      this.notices++
+      return true
+    }
+    return false
+  }
+
   // A key heard of by lookup, peer exchange or a request: greeted now if this peer wants more
   // connections, else kept as a candidate. Flooding keys only churns the candidates, which are
   // picked at random.
@@ -301,14 +342,18 @@ class Network extends ReadyResource {
     const failed = this._greetFailures.get(hex)
     if (failed !== undefined && failed.retryAt > Date.now()) return
     if (this.suspected(hex)) return
-    if (!this._room() || this._greeting.size >= MAX_GREETINGS) {
+    const dial = this._room() && this._greeting.size < MAX_GREETINGS ? this.dials.take() : null
+    if (dial === null) {
       this._candidate(publicKey, hex)
       return
     }
     this.candidates.delete(hex)
     const greeting = this._greet(publicKey, hex)
       .catch(safetyCatch)
-      .finally(() => this._greeting.delete(hex))
+      .finally(() => {
+        this._greeting.delete(hex)
+        dial()
+      })
     this._greeting.set(hex, greeting)
   }
 
@@ -410,18 +455,31 @@ class Network extends ReadyResource {
     // one) is left alone for a while: greeting it again at once only churns connections
     const enough = this._connections.size >= this.targetOutgoing
     for (const info of known) {
-      if (!this._room() || this._greeting.size >= MAX_GREETINGS) break
+      if (!this._room() || this._greeting.size >= MAX_GREETINGS || !this.dials.open) break
       if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
       if (enough && now - info.droppedAt < RECONNECT_AFTER) continue
+      const dial = this.dials.take()
       const greeting = this.greet(info.publicKey)
         .catch(safetyCatch)
-        .finally(() => this._greeting.delete(info.hex))
+        .finally(() => {
+          this._greeting.delete(info.hex)
+          dial()
+        })
       this._greeting.set(info.hex, greeting)
     }
-    while (this._room() && this.candidates.size > 0 && this._greeting.size < MAX_GREETINGS) {
-      const keys = [...this.candidates.keys()]
-      const hex = keys[Math.floor(Math.random() * keys.length)]
+    // Picked at random, keys drawn once
+    let keys = null
+    while (
+      this._room() &&
+      this.candidates.size > 0 &&
+      this._greeting.size < MAX_GREETINGS &&
+      this.dials.open
+    ) {
+      if (keys === null) keys = [...this.candidates.keys()]
+      const hex = keys.splice(Math.floor(Math.random() * keys.length), 1)[0]
       const publicKey = this.candidates.get(hex)
+      // Taken out of the candidates meanwhile (greeted, suspected)
+      if (publicKey === undefined) continue
       this.candidates.delete(hex)
       this.discovered(publicKey)
     }
@@ -458,6 +516,7 @@ class Network extends ReadyResource {
       openedAt: null,
       replicating: false,
       request: (method, value) => client.request(method, value, RAW),
+      event: (method, value) => client.rpc.event(method, value, RAW),
       destroy: () => {
         client.destroy()
         // With a capability, @hyperswarm/rpc 3.5 (pinned: client._stream is its own) makes its
@@ -469,6 +528,7 @@ class Network extends ReadyResource {
     const attach = () => {
       if (conn.stream !== null || client.rpc === null) return
       conn.stream = client.rpc.stream
+      conn.stream.setKeepAlive(KEEP_ALIVE)
       for (const [method, { handler, encoding }] of this._responders) {
         client.rpc.respond(method, encoding, (req) => this._handle(handler, req, conn.stream))
       }
@@ -486,11 +546,14 @@ class Network extends ReadyResource {
       if (client.rpc === null) client.emit('close')
     })
     this._add(conn)
+    // A request to a key not connected (a bid to a seller) makes room if it has to
+    this._evict()
     return conn
   }
 
   _onincoming(rpc) {
     const hex = b4a.toString(rpc.stream.remotePublicKey, 'hex')
+    rpc.stream.setKeepAlive(KEEP_ALIVE)
     const conn = {
       hex,
       outgoing: false,
@@ -500,6 +563,7 @@ class Network extends ReadyResource {
       openedAt: null,
       replicating: false,
       request: (method, value) => rpc.request(method, value, RAW),
+      event: (method, value) => rpc.event(method, value, RAW),
       destroy: () => rpc.destroy()
     }
     rpc.on('open', () => {
@@ -546,41 +610,77 @@ class Network extends ReadyResource {
     return out
   }
 
-  // Past the bound, one peer that only came to this one goes, chosen at random among those not
-  // protected: a proven peer connected for PROTECT_AFTER stays, so a flood of new keys can only
-  // take the slots of other newcomers. Returns the key evicted, if any.
-  // A connection younger than ARRIVAL is not chosen, so that the request it came for (a bid
-  // to this seller) gets through. When every unprotected one past ARRIVAL carried a request
-  // lately, the newest of them goes anyway, before it can become protected: so the bound is
-  // passed only by arrivals, for ARRIVAL. Protected peers never go for a newcomer; past twice
-  // the bound the newest goes at once.
+  // Past the bound less the reserve, one peer that only came to this one goes, chosen at random
+  // among those not protected. Protected: a proven peer connected for PROTECT_AFTER, the longest
+  // connected first, as many as fit beside this peer's own connections and the reserve. So a
+  // flood of new keys can only take the slots of other newcomers, and the reserve stays free for
+  // arrivals. A connection younger than ARRIVAL is not chosen, so that the request it came for
+  // (a bid to this seller) gets through; it is looked at again once it is that old. When every
+  // unprotected one past ARRIVAL carried a request lately, the newest of them goes anyway, before
+  // it can become protected. So the bound is passed only when more than the reserve arrive within
+  // ARRIVAL (bidders rushing to one seller), and only until they are that old; past twice the
+  // bound the newest goes at once. Returns the key evicted, if any.
   _evict() {
-    const live = this.connections
-    if (live <= this.maxConnections) return null
     const now = Date.now()
-    const open = []
-    let newest = null
-    let settled = null
+    const room = this.maxConnections - this.reserve
+    let live = 0
+    // Connections this peer chose, or that carry a request to it now, stay
+    let kept = 0
+    const came = []
     for (const [hex, list] of this._connections) {
-      if (list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
       // Already on its way out
       if (list.every((c) => c.dropped)) continue
-      const info = this.peerTable.get(hex)
-      const since = Math.min(...list.map((c) => c.since))
-      if (newest === null || since > newest.since) newest = { hex, since }
-      if (info !== null && info.proven && now - since >= PROTECT_AFTER) continue
-      if (now - since < ARRIVAL) continue
-      if (settled === null || since > settled.since) settled = { hex, since }
+      live++
+      if (list.some((c) => c.outgoing) || this._inflight.has(hex)) {
+        kept++
+        continue
+      }
+      let since = Infinity
+      let used = 0
+      for (const c of list) {
+        since = Math.min(since, c.since)
+        used = Math.max(used, c.used)
+      }
+      came.push({ hex, since, used })
+    }
+    if (live <= room) return null
+    came.sort((a, b) => a.since - b.since)
+    let protect = room - kept
+    const open = []
+    let settled = null
+    let young = Infinity
+    for (const c of came) {
+      if (now - c.since >= PROTECT_AFTER && protect > 0 && this.proven(c.hex)) {
+        protect--
+        continue
+      }
+      if (now - c.since < ARRIVAL) {
+        young = Math.min(young, c.since)
+        continue
+      }
+      // Oldest first: the last one seen is the newest
+      settled = c
       // Nor one that just carried a request either way
-      const used = Math.max(...list.map((c) => c.used))
-      if (now - used >= ARRIVAL) open.push(hex)
+      if (now - c.used >= ARRIVAL) open.push(c.hex)
     }
     let hex = null
     if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
     else if (settled !== null) hex = settled.hex
-    else if (live > 2 * this.maxConnections && newest !== null) hex = newest.hex
+    else if (live > 2 * this.maxConnections && came.length > 0) hex = came[came.length - 1].hex
     if (hex !== null) this.disconnect(hex, null, 'evicted')
+    else if (young !== Infinity) this._evictLater(young + ARRIVAL - now)
     return hex
+  }
+
+  // Past the bound with only arrivals to choose from: looked at again once the first of them
+  // may go, and not at the next maintenance only
+  _evictLater(ms) {
+    if (this._evictTimer !== null || this.closing) return
+    this._evictTimer = setTimeout(() => {
+      this._evictTimer = null
+      for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
+    }, ms + 1)
+    this._evictTimer.unref()
   }
 
   // A connected key that has not proved itself (its greeting back came slow once, on a busy

@@ -68,3 +68,35 @@ test('on a busy process a request that times out leaves the connection up, a gre
   await rejects(t, ask(METHODS.logs), 'REQUEST_TIMEOUT', 'idle: the request times out')
   t.is(a.stats().closed.timeout, before + 2, 'and the connection is closed')
 })
+
+test('news goes one way: a peer that never answers it costs no timeout and keeps its connection, and none is made for it', async (t) => {
+  const testnet = await createBootstrap(t)
+  const a = await createPeer(t, testnet, { name: 'a', requestTimeout: 500 })
+  const { rpc, keyPair } = rawNode(t, testnet, { firewalled: false })
+  const server = rpc.createServer()
+  const heard = []
+  server.respond(METHODS.auctions, RAW, () => b4a.alloc(0))
+  server.respond(METHODS.news, RAW, (req) => {
+    heard.push(m.decode(m.news, req, 'news'))
+    return new Promise(() => {})
+  })
+  await server.listen(keyPair)
+  const hex = b4a.toString(keyPair.publicKey, 'hex')
+  const news = m.encode(m.news, { logs: [{ author: a.publicKey, length: 1 }] })
+
+  t.is(a.net.notify(hex, METHODS.news, news), false, 'not connected: nothing is sent')
+  t.absent(a.net.connected(hex), 'and no connection is made for it')
+
+  await a.net.request(keyPair.publicKey, METHODS.auctions, b4a.alloc(0), { timeout: 10000 })
+  const before = a.stats()
+  t.ok(a.net.notify(hex, METHODS.news, news), 'connected: the news is sent')
+  await until(() => heard.length === 1, 5000, 'the news to arrive')
+  t.is(b4a.toString(heard[0].logs[0].author, 'hex'), a.id, 'it names the log')
+  // Four times the request timeout without an answer
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const after = a.stats()
+  t.is(after.notices, before.notices + 1, 'counted as a notice')
+  t.is(after.requests, before.requests, 'not as a request')
+  t.is(after.closed.timeout, before.closed.timeout, 'nothing timed out')
+  t.ok(a.net.connected(hex), 'the connection stays')
+})

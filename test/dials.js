@@ -1,0 +1,67 @@
+const test = require('brittle')
+const DHT = require('hyperdht')
+const Dials = require('../lib/dials')
+const Network = require('../lib/network')
+const crypto = require('../lib/crypto')
+const { createBootstrap, rawNode } = require('./helpers')
+
+test('an idle process dials freely; a busy one holds new dials past its limit until one ends', (t) => {
+  let busy = false
+  const dials = new Dials({ maxBusy: 2, busy: () => busy })
+  const given = []
+  for (let i = 0; i < 3; i++) given.push(dials.take())
+  t.ok(
+    given.every((give) => give !== null),
+    'idle: 3 dials at once past a limit of 2'
+  )
+
+  busy = true
+  t.is(dials.take(), null, 'busy: a fourth is held back')
+  given[0]()
+  given[0]()
+  t.is(dials.active, 2, 'a dial given back twice counts once')
+  t.is(dials.take(), null, 'still at the limit')
+  given[1]()
+  const next = dials.take()
+  t.ok(next !== null, 'under the limit: the next goes')
+  t.is(dials.held, 2, 'two held back in all')
+  next()
+  given[2]()
+  t.is(dials.active, 0, 'every dial given back')
+})
+
+test('while the process is busy a peer greets at most the limit of new keys at once; the rest wait as candidates and are greeted once it is idle', async (t) => {
+  const testnet = await createBootstrap(t)
+  const { dht, keyPair } = rawNode(t, testnet)
+  let busy = true
+  const greeting = []
+  const net = new Network({
+    dht,
+    keyPair,
+    store: null,
+    topic: crypto.topic('dials'),
+    dials: new Dials({ maxBusy: 2, busy: () => busy }),
+    // A greeting that ends when the test says so: no connection is made
+    greet: () => new Promise((resolve) => greeting.push(resolve))
+  })
+  await net.ready()
+  t.teardown(() => net.close())
+
+  for (let i = 0; i < 5; i++) net.discovered(DHT.keyPair().publicKey)
+  t.is(greeting.length, 2, 'two greetings under way')
+  t.is(net.candidates.size, 3, 'three keys wait as candidates')
+
+  net._maintain()
+  t.is(greeting.length, 2, 'maintenance greets none of them while two are under way')
+  greeting[0]()
+  await new Promise((resolve) => setImmediate(resolve))
+  net._maintain()
+  t.is(greeting.length, 3, 'one ended: one more is greeted')
+  t.is(net.candidates.size, 2, 'two still wait')
+
+  busy = false
+  net._maintain()
+  t.is(greeting.length, 5, 'idle: the rest are greeted')
+  t.is(net.candidates.size, 0, 'none waits')
+  for (const resolve of greeting) resolve()
+})
