@@ -60,8 +60,9 @@ const START_GREETING_TIMEOUT = 2000
 // A remote log with no news this long is closed (an open log costs ~40 KiB); checked this often
 const IDLE_LOG = 30000
 const SWEEP_INTERVAL = 5000
-// News can be lost (a timeout, a peer dropped): this often a peer reads the logs directory of
-// one connected peer at random and fetches what it lacks
+// News can be lost (it goes one way, unanswered: a connection that drops it, a peer whose
+// connection was still opening): this often a peer reads the logs directory of one connected
+// peer at random and fetches what it lacks
 const SYNC_INTERVAL = 20000
 // Connections besides the author's on which a followed log is replicated
 const RELAYS = 2
@@ -1165,7 +1166,7 @@ class AuctionPeer extends ReadyResource {
     // event at N = 1,000: those whose neighbours all had many connections.
     for (const peerHex of this.net.connectedKeys()) {
       // Not to keys that have not answered a greeting in time: a Sybil holding a connection
-      // gets nothing to answer slowly, and no request keeps it from being evicted
+      // gets nothing, and no news marks its connection used and keeps it from being evicted
       if (!this.net.proven(peerHex)) continue
       const logs = []
       for (const [hex, length] of news) {
@@ -1181,6 +1182,8 @@ class AuctionPeer extends ReadyResource {
       }
       for (let i = 0; i < logs.length; i += MAX_NEWS) {
         const req = m.encode(m.news, { logs: logs.slice(i, i + MAX_NEWS) })
+        // One way, on an open connection only: a peer still connecting gets the next news, or
+        // the block from Hypercore, or the sync
         this.net.notify(peerHex, METHODS.news, req)
       }
     }

@@ -19,7 +19,8 @@ const MAINTAIN_INTERVAL = 3000
 const GREET_ATTEMPTS = 6
 const GREET_BACKOFF = 1000
 const GREET_RETRIES_PER_TICK = 8
-// Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it
+// Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it,
+// and an eighth is kept free for arrivals
 const MAX_CONNECTIONS = 32
 // An eighth of them is kept free for arrivals (a bid to this seller): this peer's own choices
 // and the peers it protects leave it
@@ -37,7 +38,8 @@ const SLOW_ANSWER = 2000
 // A request's timeout is moved on by this process's own lateness (or, for a greeting, by the
 // time its connection took to open) once that is at least this much
 const MIN_LAG_CREDIT = 50
-// A proven peer connected this long is never evicted for a newcomer
+// A proven peer connected this long is not evicted for a newcomer, as many of them as fit (see
+// _evict)
 const PROTECT_AFTER = 10000
 // A known peer whose connection ended is greeted again after this long, when there are enough
 const RECONNECT_AFTER = 30000
@@ -71,7 +73,11 @@ class Network extends ReadyResource {
     this.maxInflight = opts.maxInflightPerPeer || MAX_INFLIGHT_PER_PEER
     this.maxConnections = opts.maxConnections || MAX_CONNECTIONS
     this.targetOutgoing = Math.ceil(this.maxConnections / 4)
-    this.reserve = Math.ceil(this.maxConnections / RESERVE_SHARE)
+    // Never so large that this peer could not make its own connections
+    this.reserve = Math.min(
+      Math.ceil(this.maxConnections / RESERVE_SHARE),
+      this.maxConnections - this.targetOutgoing
+    )
     this.peerTable = new PeerTable({
       maxSize: 4 * this.maxConnections,
       evictable: (hex) => !this.connected(hex),
@@ -261,8 +267,8 @@ class Network extends ReadyResource {
         // reused. An open one stays while this process is busy, but for a greeting: the silence
         // may be its own (its acks wait behind its work), and dropping and dialing again on a
         // busy machine is what tipped 1,000 peers into a storm of failed dials. A dead one is
-        // dropped on the next timeout once the process is not busy, when UDX gives up on it, or
-        // when the restarted peer greets again.
+        // dropped on the next timeout once the process is not busy, when UDX gives up on it (the
+        // keep-alive sends something every 15 s), or when the restarted peer greets again.
         if (conn.openedAt === null || opts.greeting || !lag.busy()) {
           this._drop(conn, conn.openedAt === null ? 'unreachable' : 'timeout')
         }
@@ -455,10 +461,11 @@ class Network extends ReadyResource {
     // one) is left alone for a while: greeting it again at once only churns connections
     const enough = this._connections.size >= this.targetOutgoing
     for (const info of known) {
-      if (!this._room() || this._greeting.size >= MAX_GREETINGS || !this.dials.open) break
+      if (!this._room() || this._greeting.size >= MAX_GREETINGS) break
       if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
       if (enough && now - info.droppedAt < RECONNECT_AFTER) continue
       const dial = this.dials.take()
+      if (dial === null) break
       const greeting = this.greet(info.publicKey)
         .catch(safetyCatch)
         .finally(() => {
@@ -476,6 +483,7 @@ class Network extends ReadyResource {
       this.dials.open
     ) {
       if (keys === null) keys = [...this.candidates.keys()]
+      if (keys.length === 0) break
       const hex = keys.splice(Math.floor(Math.random() * keys.length), 1)[0]
       const publicKey = this.candidates.get(hex)
       // Taken out of the candidates meanwhile (greeted, suspected)
@@ -488,7 +496,7 @@ class Network extends ReadyResource {
     this._prove(now)
     let retries = 0
     for (const failed of this._greetFailures.values()) {
-      if (retries === GREET_RETRIES_PER_TICK) break
+      if (retries === GREET_RETRIES_PER_TICK || !this.dials.open) break
       if (failed.retryAt > now) continue
       retries++
       this.discovered(failed.publicKey)
@@ -611,28 +619,30 @@ class Network extends ReadyResource {
   }
 
   // Past the bound less the reserve, one peer that only came to this one goes, chosen at random
-  // among those not protected. Protected: a proven peer connected for PROTECT_AFTER, the longest
-  // connected first, as many as fit beside this peer's own connections and the reserve. So a
-  // flood of new keys can only take the slots of other newcomers, and the reserve stays free for
-  // arrivals. A connection younger than ARRIVAL is not chosen, so that the request it came for
-  // (a bid to this seller) gets through; it is looked at again once it is that old. When every
-  // unprotected one past ARRIVAL carried a request lately, the newest of them goes anyway, before
-  // it can become protected. So the bound is passed only when more than the reserve arrive within
-  // ARRIVAL (bidders rushing to one seller), and only until they are that old; past twice the
-  // bound the newest goes at once. Returns the key evicted, if any.
+  // among those not protected, keys that never proved themselves first. Protected: a proven peer
+  // connected for PROTECT_AFTER, the longest connected first, as many as fit beside this peer's
+  // own connections in the bound less the reserve. So a flood of new keys can only take the
+  // slots of other newcomers, and the reserve stays free for arrivals. A key that has a request
+  // to this peer under way stays too, but does not take a protected peer's place. A connection
+  // younger than ARRIVAL is not chosen, so that the request it came for (a bid to this seller)
+  // gets through; it is looked at again once it is that old. When every unprotected one past
+  // ARRIVAL carried a request lately, the newest of them goes anyway, before it can become
+  // protected. So the bound is passed only when more than the reserve arrive within ARRIVAL
+  // (bidders rushing to one seller), and only until they are that old; past twice the bound the
+  // newest goes at once. Returns the key evicted, if any.
   _evict() {
     const now = Date.now()
     const room = this.maxConnections - this.reserve
     let live = 0
-    // Connections this peer chose, or that carry a request to it now, stay
-    let kept = 0
+    // Keys this peer connected to itself
+    let mine = 0
     const came = []
     for (const [hex, list] of this._connections) {
       // Already on its way out
       if (list.every((c) => c.dropped)) continue
       live++
-      if (list.some((c) => c.outgoing) || this._inflight.has(hex)) {
-        kept++
+      if (list.some((c) => c.outgoing)) {
+        mine++
         continue
       }
       let since = Infinity
@@ -641,19 +651,21 @@ class Network extends ReadyResource {
         since = Math.min(since, c.since)
         used = Math.max(used, c.used)
       }
-      came.push({ hex, since, used })
+      came.push({ hex, since, used, proven: this.proven(hex) })
     }
     if (live <= room) return null
     came.sort((a, b) => a.since - b.since)
-    let protect = room - kept
-    const open = []
+    let protect = room - mine
+    // Settled and unused lately: the unproven ones, then proven ones past the protected
+    const open = [[], []]
     let settled = null
     let young = Infinity
     for (const c of came) {
-      if (now - c.since >= PROTECT_AFTER && protect > 0 && this.proven(c.hex)) {
+      if (c.proven && now - c.since >= PROTECT_AFTER && protect > 0) {
         protect--
         continue
       }
+      if (this._inflight.has(c.hex)) continue
       if (now - c.since < ARRIVAL) {
         young = Math.min(young, c.since)
         continue
@@ -661,10 +673,11 @@ class Network extends ReadyResource {
       // Oldest first: the last one seen is the newest
       settled = c
       // Nor one that just carried a request either way
-      if (now - c.used >= ARRIVAL) open.push(c.hex)
+      if (now - c.used >= ARRIVAL) open[c.proven ? 1 : 0].push(c.hex)
     }
+    const some = open[0].length > 0 ? open[0] : open[1]
     let hex = null
-    if (open.length > 0) hex = open[Math.floor(Math.random() * open.length)]
+    if (some.length > 0) hex = some[Math.floor(Math.random() * some.length)]
     else if (settled !== null) hex = settled.hex
     else if (live > 2 * this.maxConnections && came.length > 0) hex = came[came.length - 1].hex
     if (hex !== null) this.disconnect(hex, null, 'evicted')
@@ -678,6 +691,7 @@ class Network extends ReadyResource {
     if (this._evictTimer !== null || this.closing) return
     this._evictTimer = setTimeout(() => {
       this._evictTimer = null
+      if (this.closing) return
       for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
     }, ms + 1)
     this._evictTimer.unref()

@@ -10,8 +10,12 @@ const {
   rawNode,
   rejects,
   until,
-  RAW
+  RAW,
+  emptyHello
 } = require('./helpers')
+
+// A key nobody holds
+const DHT_KEY = b4a.alloc(32, 7).toString('hex')
 
 // Stalls this process's event loop for ms, as a busy machine would
 function stall(ms) {
@@ -69,34 +73,35 @@ test('on a busy process a request that times out leaves the connection up, a gre
   t.is(a.stats().closed.timeout, before + 2, 'and the connection is closed')
 })
 
-test('news goes one way: a peer that never answers it costs no timeout and keeps its connection, and none is made for it', async (t) => {
+test('news goes one way: a proven peer that never answers it gets it, costs no timeout and keeps its connection', async (t) => {
   const testnet = await createBootstrap(t)
   const a = await createPeer(t, testnet, { name: 'a', requestTimeout: 500 })
+  // A bare node that answers greetings and directory reads, and never answers news
   const { rpc, keyPair } = rawNode(t, testnet, { firewalled: false })
   const server = rpc.createServer()
   const heard = []
-  server.respond(METHODS.auctions, RAW, () => b4a.alloc(0))
+  server.respond(METHODS.hello, RAW, () => emptyHello('raw'))
+  server.respond(METHODS.logs, RAW, () => m.encode(m.logsResponse, { logs: [], more: false }))
   server.respond(METHODS.news, RAW, (req) => {
     heard.push(m.decode(m.news, req, 'news'))
     return new Promise(() => {})
   })
   await server.listen(keyPair)
   const hex = b4a.toString(keyPair.publicKey, 'hex')
-  const news = m.encode(m.news, { logs: [{ author: a.publicKey, length: 1 }] })
 
-  t.is(a.net.notify(hex, METHODS.news, news), false, 'not connected: nothing is sent')
-  t.absent(a.net.connected(hex), 'and no connection is made for it')
-
-  await a.net.request(keyPair.publicKey, METHODS.auctions, b4a.alloc(0), { timeout: 10000 })
+  a.net.discovered(keyPair.publicKey)
+  await until(() => a.net.proven(hex), 10000, 'the bare node to answer a greeting')
   const before = a.stats()
-  t.ok(a.net.notify(hex, METHODS.news, news), 'connected: the news is sent')
-  await until(() => heard.length === 1, 5000, 'the news to arrive')
-  t.is(b4a.toString(heard[0].logs[0].author, 'hex'), a.id, 'it names the log')
+  await a.openAuction({ item: 'Pic#1', price: '75' })
+  await until(() => heard.length > 0, 5000, 'the news to arrive')
+  t.is(b4a.toString(heard[0].logs[0].author, 'hex'), a.id, 'it names the seller’s log')
+  t.is(heard[0].logs[0].length, 1, 'and its new length')
   // Four times the request timeout without an answer
   await new Promise((resolve) => setTimeout(resolve, 2000))
   const after = a.stats()
-  t.is(after.notices, before.notices + 1, 'counted as a notice')
-  t.is(after.requests, before.requests, 'not as a request')
+  t.ok(after.notices > before.notices, 'sent as a notice')
   t.is(after.closed.timeout, before.closed.timeout, 'nothing timed out')
   t.ok(a.net.connected(hex), 'the connection stays')
+  t.is(a.net.notify(DHT_KEY, METHODS.news, b4a.alloc(0)), false, 'a key not connected gets none')
+  t.absent(a.net.connected(DHT_KEY), 'and no connection is made for it')
 })

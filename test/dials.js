@@ -34,13 +34,14 @@ test('while the process is busy a peer greets at most the limit of new keys at o
   const testnet = await createBootstrap(t)
   const { dht, keyPair } = rawNode(t, testnet)
   let busy = true
+  const dials = new Dials({ maxBusy: 2, busy: () => busy })
   const greeting = []
   const net = new Network({
     dht,
     keyPair,
     store: null,
     topic: crypto.topic('dials'),
-    dials: new Dials({ maxBusy: 2, busy: () => busy }),
+    dials,
     // A greeting that ends when the test says so: no connection is made
     greet: () => new Promise((resolve) => greeting.push(resolve))
   })
@@ -64,4 +65,6 @@ test('while the process is busy a peer greets at most the limit of new keys at o
   t.is(greeting.length, 5, 'idle: the rest are greeted')
   t.is(net.candidates.size, 0, 'none waits')
   for (const resolve of greeting) resolve()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(dials.active, 0, 'every greeting that ended gave its dial back')
 })

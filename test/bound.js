@@ -1,0 +1,119 @@
+const test = require('brittle')
+const DHT = require('hyperdht')
+const b4a = require('b4a')
+const Network = require('../lib/network')
+const crypto = require('../lib/crypto')
+const { createBootstrap, rawNode, until } = require('./helpers')
+
+// A Network with no transport under it: connections are made up by the test, and nothing is
+// greeted on its own
+async function bare(t, maxConnections) {
+  const testnet = await createBootstrap(t)
+  const { dht, keyPair } = rawNode(t, testnet)
+  const net = new Network({
+    dht,
+    keyPair,
+    store: null,
+    topic: crypto.topic('bound'),
+    maxConnections,
+    greet: () => new Promise(() => {})
+  })
+  await net.ready()
+  t.teardown(() => net.close())
+  return net
+}
+
+// A connection to a new key, connected for age ms; proven: the key answered a greeting
+function connect(net, { age = 0, outgoing = false, proven = false } = {}) {
+  const publicKey = DHT.keyPair().publicKey
+  const hex = b4a.toString(publicKey, 'hex')
+  const since = Date.now() - age
+  const conn = {
+    hex,
+    outgoing,
+    since,
+    used: since,
+    dropped: false,
+    replicating: false,
+    destroy: () => net._remove(conn)
+  }
+  if (proven) {
+    net.peerTable.add(publicKey, 'p', Date.now())
+    net.succeed(hex)
+  }
+  net._add(conn)
+  return hex
+}
+
+test('an eighth of the bound stays free for arrivals: past it a newcomer goes, proven peers stay as many as fit, and an arrival is looked at again once 2 s old', async (t) => {
+  const net = await bare(t, 8)
+  t.is(net.reserve, 1, 'one slot of 8 is kept for arrivals')
+  // Its own 2, and 5 proven peers connected for a minute: the bound less the reserve
+  const own = [connect(net, { outgoing: true }), connect(net, { outgoing: true })]
+  const old = []
+  for (let i = 0; i < 5; i++) old.push(connect(net, { age: 60000, proven: true }))
+  t.is(net._evict(), null, '7 connections: nobody goes')
+  t.absent(net._room(), 'and no room for one of its own choosing')
+
+  const arrival = connect(net)
+  t.is(net._evict(), null, 'an arrival takes the reserve and is not evicted at once')
+  t.is(net.connections, 8, 'at the bound')
+  const another = connect(net)
+  t.is(net._evict(), null, 'nor is a second one, younger than 2 s')
+  t.is(net.connections, 9, 'past the bound until they are 2 s old')
+  await until(() => net.connections === 7, 5000, 'the arrivals to be evicted once 2 s old')
+  t.absent(net.connected(arrival) || net.connected(another), 'both arrivals went')
+  t.ok(
+    [...own, ...old].every((hex) => net.connected(hex)),
+    'its own and the proven peers stayed'
+  )
+})
+
+test('protection is capped: past the bound a proven peer beyond the cap goes, but only when no unproven key can', async (t) => {
+  const net = await bare(t, 8)
+  connect(net, { outgoing: true })
+  connect(net, { outgoing: true })
+  const old = []
+  for (let i = 0; i < 6; i++) old.push(connect(net, { age: 60000 - i * 1000, proven: true }))
+  const unproven = connect(net, { age: 30000 })
+  t.is(net.connections, 9, 'two past the bound less the reserve')
+  t.is(net._evict(), unproven, 'the unproven key goes first')
+  t.is(net._evict(), old[5], 'then the newest proven peer beyond the 5 that fit')
+  t.is(net._evict(), null, 'then nobody: 7 connections')
+  t.ok(
+    old.slice(0, 5).every((hex) => net.connected(hex)),
+    'the 5 longest connected stayed'
+  )
+})
+
+test('a tiny bound keeps room for the connections of its own choosing', async (t) => {
+  const net = await bare(t, 1)
+  t.is(net.reserve, 0, 'no reserve at a bound of 1')
+  t.ok(net._room(), 'room for its one own connection')
+})
+
+test('keys with a request under way stay, but take no protected peer’s place', async (t) => {
+  const net = await bare(t, 8)
+  connect(net, { outgoing: true })
+  connect(net, { outgoing: true })
+  const old = []
+  for (let i = 0; i < 5; i++) old.push(connect(net, { age: 60000, proven: true }))
+  const asking = []
+  for (let i = 0; i < 3; i++) {
+    const hex = connect(net, { age: 30000 })
+    net._inflight.set(hex, 1)
+    asking.push(hex)
+  }
+  t.is(net.connections, 10, 'three past the bound less the reserve')
+  t.is(net._evict(), null, 'nobody may go')
+  t.ok(
+    old.every((hex) => net.connected(hex)),
+    'the proven peers stay'
+  )
+  t.ok(
+    asking.every((hex) => net.connected(hex)),
+    'and so do the keys asking'
+  )
+  for (const hex of asking) net._inflight.delete(hex)
+  t.ok(asking.includes(net._evict()), 'once their requests end, one of them goes')
+})
