@@ -4,9 +4,10 @@ const lag = require('./lag')
 // costliest thing a peer does, and a busy process that keeps dialing starves the connections it
 // has: at N = 1,000 on 2 cores, greetings timed out, were dialed again, and the start tipped
 // into a storm of failed dials. While the process is busy (lib/lag: its event loop was busy for
-// more than 80% of the last second) at most MAX_BUSY greetings of new connections are under way
-// at once, shared by all its peers; the keys held back stay candidates. An idle process is not
-// held back. Requests to a given key (a bid to a seller) never ask.
+// more than 80% of the last second) at most MAX_BUSY greetings are making a new connection at
+// once, shared by all its peers (a greeting gives its dial back once its connection is open);
+// the keys held back stay candidates. An idle process is not held back. Requests to a given key
+// (a bid to a seller) never ask.
 const MAX_BUSY = 8
 
 class Dials {

@@ -110,6 +110,8 @@ class Network extends ReadyResource {
     this._connections = new Map()
     this._inflight = new Map()
     this._greeting = new Map()
+    // The dial each greeting under way holds until its connection opens
+    this._dialing = new Map()
     this._greetFailures = new Map()
     this._suspects = new Map()
     this._proving = new Set()
@@ -354,13 +356,26 @@ class Network extends ReadyResource {
       return
     }
     this.candidates.delete(hex)
-    const greeting = this._greet(publicKey, hex)
-      .catch(safetyCatch)
-      .finally(() => {
-        this._greeting.delete(hex)
-        dial()
-      })
-    this._greeting.set(hex, greeting)
+    this._greetWith(dial, hex, this._greet(publicKey, hex))
+  }
+
+  // A greeting under way holds its dial until its connection opens, or until it ends: making
+  // the connection is what a busy process cannot afford, the wait for the answer costs it little
+  _greetWith(dial, hex, greeting) {
+    this._dialing.set(hex, dial)
+    const done = greeting.catch(safetyCatch).finally(() => {
+      this._greeting.delete(hex)
+      if (this._dialing.get(hex) === dial) this._dialing.delete(hex)
+      dial()
+    })
+    this._greeting.set(hex, done)
+  }
+
+  _dialed(hex) {
+    const dial = this._dialing.get(hex)
+    if (dial === undefined) return
+    this._dialing.delete(hex)
+    dial()
   }
 
   _candidate(publicKey, hex) {
@@ -466,13 +481,7 @@ class Network extends ReadyResource {
       if (enough && now - info.droppedAt < RECONNECT_AFTER) continue
       const dial = this.dials.take()
       if (dial === null) break
-      const greeting = this.greet(info.publicKey)
-        .catch(safetyCatch)
-        .finally(() => {
-          this._greeting.delete(info.hex)
-          dial()
-        })
-      this._greeting.set(info.hex, greeting)
+      this._greetWith(dial, info.hex, this.greet(info.publicKey))
     }
     // Picked at random, keys drawn once
     let keys = null
@@ -545,6 +554,7 @@ class Network extends ReadyResource {
     attach()
     client.on('open', () => {
       conn.openedAt = Date.now()
+      this._dialed(hex)
       attach()
     })
     client.on('close', () => this._remove(conn))

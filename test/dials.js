@@ -3,7 +3,8 @@ const DHT = require('hyperdht')
 const Dials = require('../lib/dials')
 const Network = require('../lib/network')
 const crypto = require('../lib/crypto')
-const { createBootstrap, rawNode } = require('./helpers')
+const { METHODS } = require('../lib/rpc')
+const { createBootstrap, rawNode, until, emptyHello, RAW } = require('./helpers')
 
 test('an idle process dials freely; a busy one holds new dials past its limit until one ends', (t) => {
   let busy = false
@@ -67,4 +68,35 @@ test('while the process is busy a peer greets at most the limit of new keys at o
   for (const resolve of greeting) resolve()
   await new Promise((resolve) => setImmediate(resolve))
   t.is(dials.active, 0, 'every greeting that ended gave its dial back')
+})
+
+test('a greeting gives its dial back once its connection is open, before the answer comes', async (t) => {
+  const testnet = await createBootstrap(t)
+  const { dht, keyPair } = rawNode(t, testnet)
+  const remote = rawNode(t, testnet, { firewalled: false })
+  const server = remote.rpc.createServer()
+  let answer = null
+  server.respond(METHODS.hello, RAW, () => new Promise((resolve) => (answer = resolve)))
+  await server.listen(remote.keyPair)
+  const dials = new Dials({ maxBusy: 1, busy: () => true })
+  const net = new Network({
+    dht,
+    keyPair,
+    store: { replicate: () => {} },
+    topic: crypto.topic('dials'),
+    dials,
+    greet: (publicKey) =>
+      net.request(publicKey, METHODS.hello, emptyHello('a'), { greeting: true, timeout: 10000 })
+  })
+  await net.ready()
+  t.teardown(() => net.close())
+
+  net.discovered(remote.keyPair.publicKey)
+  t.is(dials.active, 1, 'the greeting holds the dial while it connects')
+  await until(() => answer !== null, 10000, 'the greeting to reach the remote')
+  t.is(dials.active, 0, 'connected: the dial is given back while the answer is awaited')
+  t.is(net._greeting.size, 1, 'the greeting is still under way')
+  answer(emptyHello('remote'))
+  await until(() => net._greeting.size === 0, 5000, 'the greeting to end')
+  t.is(dials.active, 0, 'and the dial is not given back twice')
 })

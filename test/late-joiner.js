@@ -1,7 +1,6 @@
 const test = require('brittle')
-const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
-const { parseAmount } = require('../lib/money')
+const { Author } = require('./helpers/events')
 const { createPeers, createPeer, converged, until, count, everywhere } = require('./helpers')
 
 const SELLERS = 3000
@@ -39,22 +38,11 @@ test(`a late joiner converges with ${SELLERS} sellers`, { timeout: 240000 }, asy
   // The logs of many sellers as a long-running peer holds them: one opening each
   const started = Date.now()
   for (let i = 0; i < SELLERS; i++) {
-    const keyPair = crypto.keyPair()
-    const core = holder.store.get({ keyPair })
-    const opened = {
-      type: m.EVENT_OPENED,
-      payload: {
-        item: 'Lot#' + i,
-        startPrice: parseAmount('1'),
-        currency: 'USDt',
-        endsAt: 0,
-        createdAt: Date.now(),
-        terms: m.NO_TERMS
-      }
-    }
-    await core.append(m.encode(m.block, [opened]))
+    const author = new Author()
+    const core = holder.store.get({ keyPair: author.keyPair })
+    await core.append(m.encode(m.block, [author.open('Lot#' + i, '1').evt]))
     await core.close()
-    holder._follow(keyPair.publicKey)
+    holder._follow(author.publicKey)
     if (i % 500 === 0) t.comment(`${i} logs in ${Date.now() - started} ms`)
   }
   await until(async () => (await count(holder)) === SELLERS, 60000, 'the holder to apply all')
