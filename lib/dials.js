@@ -25,8 +25,8 @@ class Dials {
     return this.active < this.maxBusy || !this.busy()
   }
 
-  // A function that gives the dial back once its greeting has ended, or null when the process is
-  // busy with enough of them
+  // A function that gives the dial back (once its connection is open, or its greeting ended),
+  // or null when the process is busy with enough of them
   take() {
     if (!this.open) {
       this.held++

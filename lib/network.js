@@ -19,8 +19,7 @@ const MAINTAIN_INTERVAL = 3000
 const GREET_ATTEMPTS = 6
 const GREET_BACKOFF = 1000
 const GREET_RETRIES_PER_TICK = 8
-// Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it,
-// and an eighth is kept free for arrivals
+// Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it
 const MAX_CONNECTIONS = 32
 // An eighth of them is kept free for arrivals (a bid to this seller): this peer's own choices
 // and the peers it protects leave it
@@ -362,7 +361,10 @@ class Network extends ReadyResource {
   // A greeting under way holds its dial until its connection opens, or until it ends: making
   // the connection is what a busy process cannot afford, the wait for the answer costs it little
   _greetWith(dial, hex, greeting) {
-    this._dialing.set(hex, dial)
+    // On a connection already open (a key that came to this peer) it connects nothing
+    const list = this._connections.get(hex) || []
+    if (list.some((c) => c.openedAt !== null && !c.dropped)) dial()
+    else this._dialing.set(hex, dial)
     const done = greeting.catch(safetyCatch).finally(() => {
       this._greeting.delete(hex)
       if (this._dialing.get(hex) === dial) this._dialing.delete(hex)
@@ -586,6 +588,7 @@ class Network extends ReadyResource {
     }
     rpc.on('open', () => {
       conn.openedAt = Date.now()
+      this._dialed(hex)
     })
     rpc.on('close', () => this._remove(conn))
     this._add(conn)
@@ -638,8 +641,10 @@ class Network extends ReadyResource {
   // gets through; it is looked at again once it is that old. When every unprotected one past
   // ARRIVAL carried a request lately, the newest of them goes anyway, before it can become
   // protected. So the bound is passed only when more than the reserve arrive within ARRIVAL
-  // (bidders rushing to one seller), and only until they are that old; past twice the bound the
-  // newest goes at once. Returns the key evicted, if any.
+  // (bidders rushing to one seller), and only until they are that old, or by keys with a request
+  // to this peer under way (a payment claim waits for confirmations) and by this peer's own
+  // requests to a seller; past twice the bound the newest goes at once. Returns the key evicted,
+  // if any.
   _evict() {
     const now = Date.now()
     const room = this.maxConnections - this.reserve

@@ -48,12 +48,13 @@ function connect(net, { age = 0, outgoing = false, proven = false } = {}) {
 test('an eighth of the bound stays free for arrivals: past it a newcomer goes, proven peers stay as many as fit, and an arrival is looked at again once 2 s old', async (t) => {
   const net = await bare(t, 8)
   t.is(net.reserve, 1, 'one slot of 8 is kept for arrivals')
-  // Its own 2, and 5 proven peers connected for a minute: the bound less the reserve
-  const own = [connect(net, { outgoing: true }), connect(net, { outgoing: true })]
+  // One of its own (it would choose 2), and 6 proven peers connected for a minute: the bound
+  // less the reserve
+  const own = [connect(net, { outgoing: true })]
   const old = []
-  for (let i = 0; i < 5; i++) old.push(connect(net, { age: 60000, proven: true }))
+  for (let i = 0; i < 6; i++) old.push(connect(net, { age: 60000, proven: true }))
   t.is(net._evict(), null, '7 connections: nobody goes')
-  t.absent(net._room(), 'and no room for one of its own choosing')
+  t.absent(net._room(), 'and the reserve leaves no room for a second one of its own choosing')
 
   const arrival = connect(net)
   t.is(net._evict(), null, 'an arrival takes the reserve and is not evicted at once')

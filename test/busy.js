@@ -15,7 +15,7 @@ const {
 } = require('./helpers')
 
 // A key nobody holds
-const DHT_KEY = b4a.alloc(32, 7).toString('hex')
+const UNKNOWN_KEY = b4a.alloc(32, 7).toString('hex')
 
 // Stalls this process's event loop for ms, as a busy machine would
 function stall(ms) {
@@ -102,6 +102,10 @@ test('news goes one way: a proven peer that never answers it gets it, costs no t
   t.ok(after.notices > before.notices, 'sent as a notice')
   t.is(after.closed.timeout, before.closed.timeout, 'nothing timed out')
   t.ok(a.net.connected(hex), 'the connection stays')
-  t.is(a.net.notify(DHT_KEY, METHODS.news, b4a.alloc(0)), false, 'a key not connected gets none')
-  t.absent(a.net.connected(DHT_KEY), 'and no connection is made for it')
+  t.is(
+    a.net.notify(UNKNOWN_KEY, METHODS.news, b4a.alloc(0)),
+    false,
+    'a key not connected gets none'
+  )
+  t.absent(a.net.connected(UNKNOWN_KEY), 'and no connection is made for it')
 })
