@@ -1,26 +1,14 @@
 const test = require('brittle')
 const DHT = require('hyperdht')
 const b4a = require('b4a')
-const Network = require('../lib/network')
-const crypto = require('../lib/crypto')
-const { createBootstrap, rawNode, until } = require('./helpers')
+const { createBootstrap, bareNetwork, until } = require('./helpers')
 
-// A Network with no transport under it: connections are made up by the test, and nothing is
-// greeted on its own
+// A Network whose connections are made up by the test; nothing is greeted on its own
 async function bare(t, maxConnections) {
-  const testnet = await createBootstrap(t)
-  const { dht, keyPair } = rawNode(t, testnet)
-  const net = new Network({
-    dht,
-    keyPair,
-    store: null,
-    topic: crypto.topic('bound'),
+  return bareNetwork(t, await createBootstrap(t), {
     maxConnections,
     greet: () => new Promise(() => {})
   })
-  await net.ready()
-  t.teardown(() => net.close())
-  return net
 }
 
 // A connection to a new key, connected for age ms; proven: the key answered a greeting

@@ -1,10 +1,8 @@
 const test = require('brittle')
 const DHT = require('hyperdht')
 const Dials = require('../lib/dials')
-const Network = require('../lib/network')
-const crypto = require('../lib/crypto')
 const { METHODS } = require('../lib/rpc')
-const { createBootstrap, rawNode, until, emptyHello, RAW } = require('./helpers')
+const { createBootstrap, rawNode, bareNetwork, until, emptyHello, RAW } = require('./helpers')
 
 test('an idle process dials freely; a busy one holds new dials past its limit until one ends', (t) => {
   let busy = false
@@ -32,22 +30,14 @@ test('an idle process dials freely; a busy one holds new dials past its limit un
 })
 
 test('while the process is busy a peer greets at most the limit of new keys at once; the rest wait as candidates and are greeted once it is idle', async (t) => {
-  const testnet = await createBootstrap(t)
-  const { dht, keyPair } = rawNode(t, testnet)
   let busy = true
   const dials = new Dials({ maxBusy: 2, busy: () => busy })
   const greeting = []
-  const net = new Network({
-    dht,
-    keyPair,
-    store: null,
-    topic: crypto.topic('dials'),
+  const net = await bareNetwork(t, await createBootstrap(t), {
     dials,
     // A greeting that ends when the test says so: no connection is made
     greet: () => new Promise((resolve) => greeting.push(resolve))
   })
-  await net.ready()
-  t.teardown(() => net.close())
 
   for (let i = 0; i < 5; i++) net.discovered(DHT.keyPair().publicKey)
   t.is(greeting.length, 2, 'two greetings under way')
@@ -72,24 +62,17 @@ test('while the process is busy a peer greets at most the limit of new keys at o
 
 test('a greeting gives its dial back once its connection is open, before the answer comes', async (t) => {
   const testnet = await createBootstrap(t)
-  const { dht, keyPair } = rawNode(t, testnet)
   const remote = rawNode(t, testnet, { firewalled: false })
   const server = remote.rpc.createServer()
   let answer = null
   server.respond(METHODS.hello, RAW, () => new Promise((resolve) => (answer = resolve)))
   await server.listen(remote.keyPair)
   const dials = new Dials({ maxBusy: 1, busy: () => true })
-  const net = new Network({
-    dht,
-    keyPair,
-    store: { replicate: () => {} },
-    topic: crypto.topic('dials'),
+  const net = await bareNetwork(t, testnet, {
     dials,
     greet: (publicKey) =>
       net.request(publicKey, METHODS.hello, emptyHello('a'), { greeting: true, timeout: 10000 })
   })
-  await net.ready()
-  t.teardown(() => net.close())
 
   net.discovered(remote.keyPair.publicKey)
   t.is(dials.active, 1, 'the greeting holds the dial while it connects')

@@ -4,6 +4,7 @@ const DHT = require('hyperdht')
 const c = require('compact-encoding')
 const path = require('path')
 const AuctionPeer = require('../..')
+const Network = require('../../lib/network')
 const crypto = require('../../lib/crypto')
 const m = require('../../lib/messages')
 
@@ -125,6 +126,22 @@ function rawNode(t, testnet, { keyPair = DHT.keyPair(), firewalled = true } = {}
   return { dht, rpc, keyPair }
 }
 
+// A Network on a bare DHT node, with no peer around it: the test gives its greet() and fakes or
+// makes the connections; the store only hears of replication
+async function bareNetwork(t, testnet, opts) {
+  const { dht, keyPair } = rawNode(t, testnet)
+  const net = new Network({
+    dht,
+    keyPair,
+    store: { replicate: () => {} },
+    topic: crypto.topic('bare'),
+    ...opts
+  })
+  await net.ready()
+  t.teardown(() => net.close())
+  return net
+}
+
 function rawClient(t, testnet, keyPair = DHT.keyPair()) {
   return rawNode(t, testnet, { keyPair }).rpc
 }
@@ -163,6 +180,7 @@ module.exports = {
   codeOf,
   rejects,
   rawNode,
+  bareNetwork,
   rawClient,
   auctionAt,
   holds,
