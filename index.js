@@ -34,8 +34,10 @@ const DEFAULT_NETWORK = 'main'
 const REBUILT_VERSION = 2
 const DEFAULT_CURRENCY = 'USDt'
 const BID_TIMEOUT = 5000
-// A bid whose connection was lost before the answer is sent again on a new one, this often
-const BID_RETRIES = 2
+// A bid whose connection was lost before the answer is sent again on a new one, after 100 ms,
+// then twice as long each time up to a second, while its time lasts
+const BID_RETRY_WAIT = 100
+const MAX_BID_RETRY_WAIT = 1000
 // How long before its end an auction this peer takes part in is "ending soon"
 const ENDING_SOON = 60 * 1000
 // Auctions watched for that at once
@@ -371,8 +373,11 @@ class AuctionPeer extends ReadyResource {
       throw AuctionError.DISPUTED('This seller signed two histories; bidding is stopped')
     }
 
-    // A connection lost before the answer is tried again: the same signed bid, so the
-    // seller accepts it once at most (a retry of an accepted bid gets that acceptance)
+    // A connection lost before the answer is tried again, backing off, for as long as a bid may
+    // take: the same signed bid, so the seller accepts it once at most (a retry of an accepted
+    // bid gets that acceptance). A seller meeting a burst of new peers sheds arrivals at random
+    // until they are a couple of seconds old, the bidder's among them.
+    const started = Date.now()
     let reply
     for (let attempt = 0; ; attempt++) {
       try {
@@ -382,10 +387,15 @@ class AuctionPeer extends ReadyResource {
         reply = m.decode(m.bidReply, res, 'bid reply')
         break
       } catch (err) {
-        if (err.code === 'PEER_UNREACHABLE' && attempt < BID_RETRIES && !this.closing) {
+        const wait = Math.min(BID_RETRY_WAIT * 2 ** attempt, MAX_BID_RETRY_WAIT)
+        if (
+          err.code === 'PEER_UNREACHABLE' &&
+          Date.now() + wait - started < this._bidTimeout &&
+          !this.closing
+        ) {
           // The connection went away under the request: the next one is a new connection
           this.net.disconnect(b4a.toString(view.seller, 'hex'))
-          await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)))
+          await new Promise((resolve) => setTimeout(resolve, wait))
           continue
         }
         if (err.code === 'REQUEST_TIMEOUT' || err.code === 'PEER_UNREACHABLE') {
@@ -1208,8 +1218,10 @@ class AuctionPeer extends ReadyResource {
         if (!follower) continue
       }
       follower.hear(remoteHex, length)
-      // Fetched from a few of the peers that tell of it, not from all: each is a channel
-      if (follower.length < length && stream.userData && follower.attached < NEWS_SOURCES) {
+      // Fetched from a few of the peers that tell of it, not from all: each is a channel. What
+      // counts is the blocks held: a peer that learnt the length from a connection that then
+      // closed has none of them yet.
+      if (follower.held < length && stream.userData && follower.attached < NEWS_SOURCES) {
         follower.attach(stream.userData)
       }
     }
@@ -1308,7 +1320,7 @@ class AuctionPeer extends ReadyResource {
         this._follow(author, null, publicKey, length)
         // A log followed but behind what this peer holds: fetch it from this peer too
         const follower = this._followers.get(b4a.toString(author, 'hex'))
-        if (follower && follower.opened && follower.length < length) {
+        if (follower && follower.opened && follower.held < length) {
           for (const mux of this.net.muxers(b4a.toString(publicKey, 'hex'))) follower.attach(mux)
         }
       }
@@ -1330,9 +1342,10 @@ class AuctionPeer extends ReadyResource {
     return { logs, more: rows.length === limit }
   }
 
+  // Blocks held from the start: a length known without its blocks is not passed on
   _heldLength(hex) {
     const follower = this._followers.get(hex)
-    if (follower) return follower.length
+    if (follower) return follower.held
     const dormant = this._dormant.get(hex)
     return dormant ? dormant.length : 0
   }

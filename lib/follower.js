@@ -17,6 +17,9 @@ const LIVE_BLOCKS = 2
 // A turn is held at most this long at a time; a log with blocks still to download then queues
 // again behind the others: one whose blocks nobody serves does not keep the turn
 const TURN = 2000
+// Hypercore's channel, one per log on a connection
+const CHANNEL = 'hypercore/alpha'
+const MAX_REOPENS = 4
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
 // to onblock(index, events) once, from where the view left off. A block that cannot be decoded
@@ -41,7 +44,8 @@ class Follower extends ReadyResource {
     this._running = null
     this._again = false
     this._waiters = []
-    this._muxers = new Set()
+    // Connections attached, with how often the channel was asked for again on each
+    this._muxers = new Map()
     // What connected peers said they hold of this log (news), by key
     this._heard = new Map()
     // Events this log may still apply now: refilled at LOG_EVENT_RATE per second
@@ -142,19 +146,43 @@ class Follower extends ReadyResource {
     await this.core.close()
   }
 
-  // Replicates the log on one more connection (its Protomux), once
+  // Replicates the log on one more connection (its Protomux). Once, unless the remote refused
+  // the channel: it did not hold the log when asked (a peer that heard of the log before its
+  // neighbours did), and Hypercore does not ask again. Asked again when attached again (news or
+  // a directory from that peer says it holds the log now), at most MAX_REOPENS times a
+  // connection: news is the remote's word, and a reopen costs a channel on both sides.
   attach(mux) {
     if (this.closing || this.failed !== null || mux.stream.destroying) return
-    if (this._muxers.has(mux)) return
+    const reopens = this._muxers.get(mux)
+    if (reopens === undefined) {
+      this._muxers.set(mux, 0)
+      mux.stream.once('close', () => this._muxers.delete(mux))
+    } else {
+      if (this._replicating(mux) || reopens >= MAX_REOPENS) return
+      this._muxers.set(mux, reopens + 1)
+    }
     this._active = Date.now()
-    this._muxers.add(mux)
-    mux.stream.once('close', () => this._muxers.delete(mux))
     this.core.replicate(mux)
   }
 
-  // Connections this peer itself chose to replicate the log on, still open
+  // Its channel on this connection is open, or being opened: Hypercore makes it once the
+  // connection is open
+  _replicating(mux) {
+    if (mux.stream.handshakeHash === null) return true
+    return mux.opened({ protocol: CHANNEL, id: this.core.discoveryKey })
+  }
+
+  // Connections this peer itself chose to replicate the log on, still open, whose channel the
+  // remote did not refuse
   get attached() {
-    return this._muxers.size
+    let n = 0
+    for (const mux of this._muxers.keys()) if (this._replicating(mux)) n++
+    return n
+  }
+
+  // How far this peer holds the log from its start, block for block
+  get held() {
+    return this.core.opened ? this.core.contiguousLength : 0
   }
 
   // How far this peer holds the log, signed, whether applied yet or not

@@ -643,8 +643,10 @@ class Network extends ReadyResource {
   // protected. So the bound is passed only when more than the reserve arrive within ARRIVAL
   // (bidders rushing to one seller), and only until they are that old, or by keys with a request
   // to this peer under way (a payment claim waits for confirmations) and by this peer's own
-  // requests to a seller; past twice the bound the newest goes at once. Returns the key evicted,
-  // if any.
+  // requests to a seller. Past twice the bound one of the arrivals goes at once, chosen at
+  // random among those without a request under way: the newest would always be the bidder that
+  // just came, again at each retry, while a burst of arrivals lasts (32 peers meeting one seller
+  // in a second); the newest of all only when each carries one. Returns the key evicted, if any.
   _evict() {
     const now = Date.now()
     const room = this.maxConnections - this.reserve
@@ -675,12 +677,15 @@ class Network extends ReadyResource {
     const open = [[], []]
     let settled = null
     let young = Infinity
+    // Neither protected nor carrying a request: the pick past twice the bound
+    const loose = []
     for (const c of came) {
       if (c.proven && now - c.since >= PROTECT_AFTER && protect > 0) {
         protect--
         continue
       }
       if (this._inflight.has(c.hex)) continue
+      loose.push(c.hex)
       if (now - c.since < ARRIVAL) {
         young = Math.min(young, c.since)
         continue
@@ -694,7 +699,9 @@ class Network extends ReadyResource {
     let hex = null
     if (some.length > 0) hex = some[Math.floor(Math.random() * some.length)]
     else if (settled !== null) hex = settled.hex
-    else if (live > 2 * this.maxConnections && came.length > 0) hex = came[came.length - 1].hex
+    else if (live > 2 * this.maxConnections && loose.length > 0) {
+      hex = loose[Math.floor(Math.random() * loose.length)]
+    } else if (live > 2 * this.maxConnections && came.length > 0) hex = came[came.length - 1].hex
     if (hex !== null) this.disconnect(hex, null, 'evicted')
     else if (young !== Infinity) this._evictLater(young + ARRIVAL - now)
     return hex

@@ -106,3 +106,25 @@ test('keys with a request under way stay, but take no protected peer’s place',
   for (const hex of asking) net._inflight.delete(hex)
   t.ok(asking.includes(net._evict()), 'once their requests end, one of them goes')
 })
+
+test('past twice the bound an arrival goes at once, chosen at random among those without a request under way', async (t) => {
+  const net = await bare(t, 4)
+  // 9 arrivals in the same second, none 2 s old: one past twice the bound
+  const arrivals = []
+  for (let i = 0; i < 9; i++) arrivals.push(connect(net))
+  const asking = arrivals[8]
+  net._inflight.set(asking, 1)
+  const seen = new Set()
+  for (let i = 0; i < 40; i++) {
+    const newest = connect(net)
+    const gone = net._evict()
+    t.not(gone, null, 'one goes at once')
+    t.not(gone, asking, 'never the one with a request under way')
+    seen.add(gone === newest ? 'newest' : 'other')
+    t.is(net.connections, 9, 'one went for the one that came')
+  }
+  // A bidder that just came would go every time if the newest went: 40 in a row at random
+  // among 9 happens with odds of (1/9)^40
+  t.ok(seen.has('other'), 'not always the newest')
+  t.ok(net.connected(asking), 'the key asking stayed throughout')
+})

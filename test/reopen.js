@@ -1,0 +1,98 @@
+const test = require('brittle')
+const Corestore = require('corestore')
+const Follower = require('../lib/follower')
+const m = require('../lib/messages')
+const { logManifest } = require('../lib/crypto')
+const { until } = require('./helpers')
+const { Author } = require('./helpers/events')
+
+// A Corestore that replicates only what is attached, as a peer's
+async function store(t) {
+  const s = new Corestore(await t.tmp(), { active: false })
+  t.teardown(() => s.close(), { order: 1 })
+  return s
+}
+
+// Two stores replicating on one connection: the Protomux of each side
+function connect(t, a, b) {
+  const sa = a.replicate(true)
+  const sb = b.replicate(false)
+  sa.pipe(sb).pipe(sa)
+  t.teardown(
+    () => {
+      sa.destroy()
+      sb.destroy()
+    },
+    { order: 0 }
+  )
+  return [sa.noiseStream.userData, sb.noiseStream.userData]
+}
+
+// The Hypercore channels this side opens on a connection, as they are made
+function channels(mux) {
+  const made = []
+  const create = mux.createChannel.bind(mux)
+  mux.createChannel = (opts) => {
+    const channel = create(opts)
+    if (channel !== null && opts.protocol === 'hypercore/alpha') made.push(channel)
+    return channel
+  }
+  return made
+}
+
+// This peer follows the author's log and asks a neighbour for it, which does not hold it and
+// refuses the channel
+async function refused(t, author) {
+  const here = await store(t)
+  const neighbour = await store(t)
+  const applied = []
+  const follower = new Follower(here, author.publicKey, {
+    onblock: (index) => {
+      applied.push(index)
+    },
+    onconflict: () => t.fail('no conflict'),
+    oninvalid: (err) => t.fail(err.message)
+  })
+  t.teardown(() => follower.close(), { order: 0 })
+  await follower.ready()
+  const [mine] = connect(t, here, neighbour)
+  const asked = channels(mine)
+  follower.attach(mine)
+  await until(() => asked.length === 1 && asked[0].closed, 5000, 'the channel to be refused')
+  return { follower, neighbour, mine, asked, applied }
+}
+
+test('a log asked of a peer that did not hold it yet is fetched once that peer says it holds it', async (t) => {
+  const author = new Author()
+  const seller = await store(t)
+  const log = seller.get({ manifest: logManifest(author.publicKey), keyPair: author.keyPair })
+  await log.append(m.encode(m.block, [author.open('Pic#1', '75').evt]))
+
+  // This peer asks a neighbour for the log before the neighbour holds it
+  const { follower, neighbour, mine, applied } = await refused(t, author)
+  t.is(follower.attached, 0, 'the neighbour refused: it did not hold the log')
+
+  // The neighbour fetches the log from its seller
+  const copy = neighbour.get({ manifest: logManifest(author.publicKey) })
+  await copy.ready()
+  const [fromSeller] = connect(t, neighbour, seller)
+  copy.replicate(fromSeller)
+  t.ok(await copy.get(0, { timeout: 5000 }), 'the neighbour holds the block')
+
+  // Its news (or directory) says so: this peer asks again on the same connection
+  follower.attach(mine)
+  await until(() => applied.length === 1, 5000, 'the block from the neighbour')
+  t.is(follower.held, 1, 'this peer holds the block')
+})
+
+test('a peer that keeps refusing is asked again a few times only', async (t) => {
+  const { follower, mine, asked } = await refused(t, new Author())
+  for (let i = 0; i < 9; i++) {
+    follower.attach(mine)
+    // Hypercore makes the channel on the next tick of an open connection
+    await new Promise((resolve) => setImmediate(resolve))
+    await until(() => asked.every((c) => c.closed), 5000, 'the refusal')
+  }
+  t.is(asked.length, 5, 'the first ask and 4 more')
+  t.is(follower.attached, 0, 'none open')
+})
