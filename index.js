@@ -1218,10 +1218,13 @@ class AuctionPeer extends ReadyResource {
         if (!follower) continue
       }
       follower.hear(remoteHex, length)
-      // Fetched from a few of the peers that tell of it, not from all: each is a channel. What
-      // counts is the blocks held: a peer that learnt the length from a connection that then
-      // closed has none of them yet.
-      if (follower.held < length && stream.userData && follower.attached < NEWS_SOURCES) {
+      if (!stream.userData) continue
+      // Fetched from a few of the peers that tell of it, not from all: each is a channel
+      if (follower.length < length && follower.attached < NEWS_SOURCES) {
+        follower.attach(stream.userData)
+      } else if (follower.stranded(length)) {
+        // Nobody to fetch the blocks from: the length came from a connection that closed before
+        // the blocks did, and the peers asked then refused, not holding the log yet
         follower.attach(stream.userData)
       }
     }

@@ -172,12 +172,22 @@ class Follower extends ReadyResource {
     return mux.opened({ protocol: CHANNEL, id: this.core.discoveryKey })
   }
 
-  // Connections this peer itself chose to replicate the log on, still open, whose channel the
-  // remote did not refuse
+  // Connections this peer itself chose to replicate the log on, still open
   get attached() {
+    return this._muxers.size
+  }
+
+  // Of those, the ones whose channel the remote did not refuse
+  get replicating() {
     let n = 0
     for (const mux of this._muxers.keys()) if (this._replicating(mux)) n++
     return n
+  }
+
+  // Lacks blocks up to length, replicates with no peer, and asks none
+  stranded(length) {
+    if (this.held >= length || !this.core.opened) return false
+    return this.core.peers.length === 0 && this.replicating === 0
   }
 
   // How far this peer holds the log from its start, block for block

@@ -70,7 +70,8 @@ test('a log asked of a peer that did not hold it yet is fetched once that peer s
 
   // This peer asks a neighbour for the log before the neighbour holds it
   const { follower, neighbour, mine, applied } = await refused(t, author)
-  t.is(follower.attached, 0, 'the neighbour refused: it did not hold the log')
+  t.is(follower.replicating, 0, 'the neighbour refused: it did not hold the log')
+  t.ok(follower.stranded(1), 'news of a block is now reason to ask again')
 
   // The neighbour fetches the log from its seller
   const copy = neighbour.get({ manifest: logManifest(author.publicKey) })
@@ -83,6 +84,7 @@ test('a log asked of a peer that did not hold it yet is fetched once that peer s
   follower.attach(mine)
   await until(() => applied.length === 1, 5000, 'the block from the neighbour')
   t.is(follower.held, 1, 'this peer holds the block')
+  t.absent(follower.stranded(1), 'and news of it is no reason to ask again')
 })
 
 test('a peer that keeps refusing is asked again a few times only', async (t) => {
@@ -94,5 +96,5 @@ test('a peer that keeps refusing is asked again a few times only', async (t) => 
     await until(() => asked.every((c) => c.closed), 5000, 'the refusal')
   }
   t.is(asked.length, 5, 'the first ask and 4 more')
-  t.is(follower.attached, 0, 'none open')
+  t.is(follower.replicating, 0, 'none open')
 })
