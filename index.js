@@ -38,6 +38,8 @@ const BID_TIMEOUT = 5000
 // then twice as long each time up to a second, while its time lasts
 const BID_RETRY_WAIT = 100
 const MAX_BID_RETRY_WAIT = 1000
+// A bid is sent again only with at least this long left of its time
+const MIN_BID_TIME = 500
 // How long before its end an auction this peer takes part in is "ending soon"
 const ENDING_SOON = 60 * 1000
 // Auctions watched for that at once
@@ -379,33 +381,26 @@ class AuctionPeer extends ReadyResource {
     // until they are a couple of seconds old, the bidder's among them.
     const started = Date.now()
     let reply
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, lost = null; ; attempt++) {
+      // Each send gets the time left of the bid's, and none is sent with too little left
+      const left = this._bidTimeout - (Date.now() - started)
+      if (lost !== null && (left < MIN_BID_TIME || this.closing)) throw sellerUnreachable(lost)
       try {
         const res = await this.net.request(view.seller, METHODS.bid, m.encode(m.bid, bid), {
-          timeout: this._bidTimeout
+          timeout: left
         })
         reply = m.decode(m.bidReply, res, 'bid reply')
         break
       } catch (err) {
+        if (err.code === 'REQUEST_TIMEOUT') throw sellerUnreachable(err)
+        if (err.code !== 'PEER_UNREACHABLE') throw err
+        // The connection went away under the request: the next one is a new connection
+        lost = err
         const wait = Math.min(BID_RETRY_WAIT * 2 ** attempt, MAX_BID_RETRY_WAIT)
-        if (
-          err.code === 'PEER_UNREACHABLE' &&
-          Date.now() + wait - started < this._bidTimeout &&
-          !this.closing
-        ) {
-          // The connection went away under the request: the next one is a new connection
-          this.net.disconnect(b4a.toString(view.seller, 'hex'))
-          await new Promise((resolve) => setTimeout(resolve, wait))
-          continue
-        }
-        if (err.code === 'REQUEST_TIMEOUT' || err.code === 'PEER_UNREACHABLE') {
-          const unreachable = AuctionError.SELLER_UNREACHABLE(
-            'The seller’s peer could not be reached; try again when it is online'
-          )
-          unreachable.cause = err
-          throw unreachable
-        }
-        throw err
+        const after = this._bidTimeout - (Date.now() + wait - started)
+        if (after < MIN_BID_TIME || this.closing) throw sellerUnreachable(err)
+        this.net.disconnect(b4a.toString(view.seller, 'hex'))
+        await new Promise((resolve) => setTimeout(resolve, wait))
       }
     }
 
@@ -1608,6 +1603,14 @@ function describeSale(auction) {
 }
 
 // Hypercore tells a peer of new blocks by itself while the core replicates with it
+function sellerUnreachable(cause) {
+  const err = AuctionError.SELLER_UNREACHABLE(
+    'The seller’s peer could not be reached; try again when it is online'
+  )
+  err.cause = cause
+  return err
+}
+
 function replicatesWith(core, hex) {
   for (const peer of core.peers) {
     // A peer that only serves the log (its copy opened by Corestore on request, no follower

@@ -46,6 +46,8 @@ class Follower extends ReadyResource {
     this._waiters = []
     // Connections attached, with how often the channel was asked for again on each
     this._muxers = new Map()
+    // Attached this tick: Hypercore has not made the channel yet
+    this._asking = new Set()
     // What connected peers said they hold of this log (news), by key
     this._heard = new Map()
     // Events this log may still apply now: refilled at LOG_EVENT_RATE per second
@@ -148,9 +150,10 @@ class Follower extends ReadyResource {
 
   // Replicates the log on one more connection (its Protomux). Once, unless the remote refused
   // the channel: it did not hold the log when asked (a peer that heard of the log before its
-  // neighbours did), and Hypercore does not ask again. Asked again when attached again (news or
-  // a directory from that peer says it holds the log now), at most MAX_REOPENS times a
-  // connection: news is the remote's word, and a reopen costs a channel on both sides.
+  // neighbours did), and Hypercore does not ask again while this peer downloads. Asked again
+  // when attached again (news or a directory from that peer, a new pick of relays), at most
+  // MAX_REOPENS times a connection: news is the remote's word, and an ask costs a channel on
+  // both sides.
   attach(mux) {
     if (this.closing || this.failed !== null || mux.stream.destroying) return
     const reopens = this._muxers.get(mux)
@@ -160,15 +163,21 @@ class Follower extends ReadyResource {
     } else {
       if (this._replicating(mux) || reopens >= MAX_REOPENS) return
       this._muxers.set(mux, reopens + 1)
+      // Hypercore (pinned) adds a listener to the connection at each attach and removes one
+      // when the log closes: the old attach goes first
+      this.core.core.replicator.detachFrom(mux)
     }
     this._active = Date.now()
+    this._asking.add(mux)
     this.core.replicate(mux)
+    // Hypercore makes the channel on the next tick of an open connection, before this runs
+    queueMicrotask(() => this._asking.delete(mux))
   }
 
-  // Its channel on this connection is open, or being opened: Hypercore makes it once the
-  // connection is open
+  // Its channel on this connection is open, or being opened: Hypercore makes it once the log
+  // and the connection are open
   _replicating(mux) {
-    if (mux.stream.handshakeHash === null) return true
+    if (!this.core.opened || mux.stream.handshakeHash === null || this._asking.has(mux)) return true
     return mux.opened({ protocol: CHANNEL, id: this.core.discoveryKey })
   }
 
@@ -184,10 +193,20 @@ class Follower extends ReadyResource {
     return n
   }
 
-  // Lacks blocks up to length, replicates with no peer, and asks none
+  // Lacks blocks up to length, and nothing under way may bring the next one: no peer it
+  // replicates with has it (two peers that both learnt the length from connections that closed
+  // replicate nothing to each other), and no channel it asked for is still unanswered
   stranded(length) {
     if (this.held >= length || !this.core.opened) return false
-    return this.core.peers.length === 0 && this.replicating === 0
+    const next = this.held
+    // Hypercore's (pinned) view of what the remote holds, from its ranges
+    const serves = (peer) => peer.remoteContiguousLength > next || peer.remoteBitfield.get(next)
+    if (this.core.peers.some(serves)) return false
+    for (const mux of this._muxers.keys()) {
+      const answered = this.core.peers.some((peer) => peer.protomux === mux)
+      if (!answered && this._replicating(mux)) return false
+    }
+    return true
   }
 
   // How far this peer holds the log from its start, block for block

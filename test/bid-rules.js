@@ -1,4 +1,6 @@
 const test = require('brittle')
+const AuctionError = require('../lib/errors')
+const { METHODS } = require('../lib/rpc')
 const { createPeers, once, everywhere, rejects } = require('./helpers')
 
 test('each bid rule is enforced with its coded error', async (t) => {
@@ -60,6 +62,46 @@ test('a bid to a seller that is gone is SELLER_UNREACHABLE', async (t) => {
   await seller.close()
   await rejects(t, alice.placeBid(a.id, '2'), 'SELLER_UNREACHABLE', 'seller offline')
 })
+
+test('a bid whose connection is lost is sent again, backing off, within the bid’s time only', async (t) => {
+  const { peers } = await createPeers(t, 2, { peer: { bidTimeout: 2000 } })
+  const [seller, alice] = peers
+  const a = await seller.openAuction({ item: 'Desk', price: '1' })
+  await everywhere([alice], a.id)
+
+  // The connection is lost under the first three sends, then holds
+  const request = alice.net.request.bind(alice.net)
+  const sent = []
+  let lose = 3
+  alice.net.request = (key, method, value, opts) => {
+    if (method !== METHODS.bid) return request(key, method, value, opts)
+    sent.push({ at: Date.now(), timeout: opts.timeout })
+    if (lose-- > 0) return Promise.reject(AuctionError.PEER_UNREACHABLE('CHANNEL_CLOSED'))
+    return request(key, method, value, opts)
+  }
+  const bid = await alice.placeBid(a.id, '2')
+  t.is(bid.position, 1, 'the fourth send is accepted')
+  t.is(sent.length, 4, 'sent four times')
+  // Timers fire late on a busy machine, never early (1 ms for the clock's tick)
+  const gaps = sent.slice(1).map((s, i) => s.at - sent[i].at)
+  t.ok(
+    gaps.every((gap, i) => gap >= 100 * 2 ** i - 1),
+    `waits of at least 100, 200, 400 ms (${gaps.join(', ')} ms)`
+  )
+  t.ok(within(sent, 2000), 'no send may outlast the bid’s time')
+
+  // Lost every time: given up within the bid's time, not after a fixed count
+  sent.length = 0
+  lose = Infinity
+  await rejects(t, alice.placeBid(a.id, '3'), 'SELLER_UNREACHABLE', 'then unreachable')
+  t.ok(sent.length >= 3, `sent ${sent.length} times`)
+  t.ok(within(sent, 2000), 'the last send ends within the bid’s time')
+})
+
+// Every send, from the first, ends by then (1 ms for the clock's tick)
+function within(sent, ms) {
+  return sent.every((s) => s.at - sent[0].at + s.timeout <= ms + 1)
+}
 
 test('a timed auction closes itself and refuses late bids', async (t) => {
   const { peers } = await createPeers(t, 2)

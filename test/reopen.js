@@ -40,13 +40,10 @@ function channels(mux) {
   return made
 }
 
-// This peer follows the author's log and asks a neighbour for it, which does not hold it and
-// refuses the channel
-async function refused(t, author) {
-  const here = await store(t)
-  const neighbour = await store(t)
+// A follower of the author's log in store, and the blocks it applied
+async function follow(t, store, author) {
   const applied = []
-  const follower = new Follower(here, author.publicKey, {
+  const follower = new Follower(store, author.publicKey, {
     onblock: (index) => {
       applied.push(index)
     },
@@ -55,6 +52,23 @@ async function refused(t, author) {
   })
   t.teardown(() => follower.close(), { order: 0 })
   await follower.ready()
+  return { follower, applied }
+}
+
+// The author's store, its log holding one block
+async function seller(t, author) {
+  const s = await store(t)
+  const log = s.get({ manifest: logManifest(author.publicKey), keyPair: author.keyPair })
+  await log.append(m.encode(m.block, [author.open('Pic#1', '75').evt]))
+  return s
+}
+
+// This peer follows the author's log and asks a neighbour for it, which does not hold it and
+// refuses the channel
+async function refused(t, author) {
+  const here = await store(t)
+  const neighbour = await store(t)
+  const { follower, applied } = await follow(t, here, author)
   const [mine] = connect(t, here, neighbour)
   const asked = channels(mine)
   follower.attach(mine)
@@ -64,9 +78,7 @@ async function refused(t, author) {
 
 test('a log asked of a peer that did not hold it yet is fetched once that peer says it holds it', async (t) => {
   const author = new Author()
-  const seller = await store(t)
-  const log = seller.get({ manifest: logManifest(author.publicKey), keyPair: author.keyPair })
-  await log.append(m.encode(m.block, [author.open('Pic#1', '75').evt]))
+  const origin = await seller(t, author)
 
   // This peer asks a neighbour for the log before the neighbour holds it
   const { follower, neighbour, mine, applied } = await refused(t, author)
@@ -76,7 +88,7 @@ test('a log asked of a peer that did not hold it yet is fetched once that peer s
   // The neighbour fetches the log from its seller
   const copy = neighbour.get({ manifest: logManifest(author.publicKey) })
   await copy.ready()
-  const [fromSeller] = connect(t, neighbour, seller)
+  const [fromSeller] = connect(t, neighbour, origin)
   copy.replicate(fromSeller)
   t.ok(await copy.get(0, { timeout: 5000 }), 'the neighbour holds the block')
 
@@ -97,4 +109,36 @@ test('a peer that keeps refusing is asked again a few times only', async (t) => 
   }
   t.is(asked.length, 5, 'the first ask and 4 more')
   t.is(follower.replicating, 0, 'none open')
+})
+
+test('two peers that know the length but not the block replicate nothing to each other, and ask a peer with news of it', async (t) => {
+  const author = new Author()
+  const origin = await seller(t, author)
+  const here = await store(t)
+  const other = await store(t)
+  // Each learns the length from the seller, and the connection closes before the block comes
+  for (const s of [here, other]) {
+    const core = s.get({ manifest: logManifest(author.publicKey) })
+    await core.ready()
+    const [mux] = connect(t, s, origin)
+    core.replicate(mux)
+    await core.update({ wait: true })
+    mux.stream.destroy()
+    await core.close()
+  }
+  const { follower, applied } = await follow(t, here, author)
+  t.is(follower.length, 1, 'this peer knows the length')
+  t.is(follower.held, 0, 'but holds no block')
+
+  const [toOther] = connect(t, here, other)
+  follower.attach(toOther)
+  await until(() => follower.core.peers.length === 1, 5000, 'the other peer to open the channel')
+  t.ok(follower.stranded(1), 'replicating with a peer that lacks the block too is no way to it')
+
+  // News from a peer that holds it
+  const [toOrigin] = connect(t, here, origin)
+  follower.attach(toOrigin)
+  t.absent(follower.stranded(1), 'asked: not stranded while the answer is on its way')
+  await until(() => applied.length === 1, 5000, 'the block')
+  t.absent(follower.stranded(1), 'held')
 })
