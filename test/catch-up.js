@@ -3,6 +3,7 @@ const m = require('../lib/messages')
 const CatchUp = require('../lib/catch-up')
 const { createPeers, createPeer, until, count } = require('./helpers')
 const { Author } = require('./helpers/events')
+const { store, connect, follow, seller } = require('./helpers/stores')
 
 const SELLERS = 20
 const BLOCKS = 4
@@ -53,4 +54,25 @@ test(`a late joiner catches up on ${SELLERS} logs far behind, taking turns, and 
   t.ok(CatchUp.shared.turns - before >= SELLERS, 'each log took a turn to catch up')
   await until(() => CatchUp.shared.active === 0, 10000, 'the turns to end')
   t.pass('every turn ended once the logs were applied')
+})
+
+test('a log far behind waits in line for its turn, but not when a bid waits on it', async (t) => {
+  const author = new Author()
+  const origin = await seller(t, author, BLOCKS * 5)
+  const here = await store(t)
+  // Every turn is taken by another log, and stays taken
+  const turns = new CatchUp({ maxTurns: 1 })
+  turns.take(() => {})
+  const { follower, applied } = await follow(t, here, author, { catchUp: turns })
+  const [mux] = connect(t, here, origin)
+  follower.attach(mux)
+  await until(() => follower.length === BLOCKS * 5, 5000, 'the length')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.is(applied.length, 0, `${BLOCKS * 5} blocks behind: it waits in line`)
+  t.is(turns.waiting, 1, 'in line')
+
+  // A bid was accepted at the last block: it is fetched now
+  t.ok(await follower.waitFor(BLOCKS * 5 - 1, 10000), 'the bid’s block is held')
+  t.is(applied.length, BLOCKS * 5, 'and every block before it, applied in order')
+  turns.give()
 })

@@ -1,32 +1,8 @@
 const test = require('brittle')
-const Corestore = require('corestore')
-const Follower = require('../lib/follower')
-const m = require('../lib/messages')
 const { logManifest } = require('../lib/crypto')
 const { until } = require('./helpers')
 const { Author } = require('./helpers/events')
-
-// A Corestore that replicates only what is attached, as a peer's
-async function store(t) {
-  const s = new Corestore(await t.tmp(), { active: false })
-  t.teardown(() => s.close(), { order: 1 })
-  return s
-}
-
-// Two stores replicating on one connection: the Protomux of each side
-function connect(t, a, b) {
-  const sa = a.replicate(true)
-  const sb = b.replicate(false)
-  sa.pipe(sb).pipe(sa)
-  t.teardown(
-    () => {
-      sa.destroy()
-      sb.destroy()
-    },
-    { order: 0 }
-  )
-  return [sa.noiseStream.userData, sb.noiseStream.userData]
-}
+const { store, connect, follow, seller } = require('./helpers/stores')
 
 // The Hypercore channels this side opens on a connection, as they are made
 function channels(mux) {
@@ -38,29 +14,6 @@ function channels(mux) {
     return channel
   }
   return made
-}
-
-// A follower of the author's log in store, and the blocks it applied
-async function follow(t, store, author) {
-  const applied = []
-  const follower = new Follower(store, author.publicKey, {
-    onblock: (index) => {
-      applied.push(index)
-    },
-    onconflict: () => t.fail('no conflict'),
-    oninvalid: (err) => t.fail(err.message)
-  })
-  t.teardown(() => follower.close(), { order: 0 })
-  await follower.ready()
-  return { follower, applied }
-}
-
-// The author's store, its log holding one block
-async function seller(t, author) {
-  const s = await store(t)
-  const log = s.get({ manifest: logManifest(author.publicKey), keyPair: author.keyPair })
-  await log.append(m.encode(m.block, [author.open('Pic#1', '75').evt]))
-  return s
 }
 
 // This peer follows the author's log and asks a neighbour for it, which does not hold it and
