@@ -1218,8 +1218,9 @@ class AuctionPeer extends ReadyResource {
       if (follower.length < length && follower.attached < NEWS_SOURCES) {
         follower.attach(stream.userData)
       } else if (follower.stranded(length)) {
-        // Nobody to fetch the blocks from: the length came from a connection that closed before
-        // the blocks did, and the peers asked then refused, not holding the log yet
+        // Nobody to fetch the next block from: the length came from a connection that closed
+        // before the block did, and the peers asked then refused, not holding the log yet, or
+        // lack the block too
         follower.attach(stream.userData)
       }
     }
@@ -1602,7 +1603,6 @@ function describeSale(auction) {
   }
 }
 
-// Hypercore tells a peer of new blocks by itself while the core replicates with it
 function sellerUnreachable(cause) {
   const err = AuctionError.SELLER_UNREACHABLE(
     'The seller’s peer could not be reached; try again when it is online'
@@ -1611,6 +1611,7 @@ function sellerUnreachable(cause) {
   return err
 }
 
+// Hypercore tells a peer of new blocks by itself while the core replicates with it
 function replicatesWith(core, hex) {
   for (const peer of core.peers) {
     // A peer that only serves the log (its copy opened by Corestore on request, no follower
