@@ -186,13 +186,6 @@ class Follower extends ReadyResource {
     return this._muxers.size
   }
 
-  // Of those, the ones whose channel the remote did not refuse
-  get replicating() {
-    let n = 0
-    for (const mux of this._muxers.keys()) if (this._replicating(mux)) n++
-    return n
-  }
-
   // Lacks blocks up to length, and nothing under way may bring the next one: no peer it
   // replicates with has it (two peers that both learnt the length from connections that closed
   // replicate nothing to each other), and no channel it asked for is still unanswered

@@ -502,7 +502,7 @@ class Network extends ReadyResource {
       this.candidates.delete(hex)
       this.discovered(publicKey)
     }
-    for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
+    this._evictAll()
     this._trim(now)
     this._prove(now)
     let retries = 0
@@ -699,12 +699,20 @@ class Network extends ReadyResource {
     let hex = null
     if (some.length > 0) hex = some[Math.floor(Math.random() * some.length)]
     else if (settled !== null) hex = settled.hex
-    else if (live > 2 * this.maxConnections && loose.length > 0) {
-      hex = loose[Math.floor(Math.random() * loose.length)]
-    } else if (live > 2 * this.maxConnections && came.length > 0) hex = came[came.length - 1].hex
+    else if (live > 2 * this.maxConnections && came.length > 0) {
+      hex =
+        loose.length > 0
+          ? loose[Math.floor(Math.random() * loose.length)]
+          : came[came.length - 1].hex
+    }
     if (hex !== null) this.disconnect(hex, null, 'evicted')
     else if (young !== Infinity) this._evictLater(young + ARRIVAL - now)
     return hex
+  }
+
+  // Evicts until the bound holds or nobody may go
+  _evictAll() {
+    for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
   }
 
   // Past the bound with only arrivals to choose from: looked at again once the first of them
@@ -714,7 +722,7 @@ class Network extends ReadyResource {
     this._evictTimer = setTimeout(() => {
       this._evictTimer = null
       if (this.closing) return
-      for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
+      this._evictAll()
     }, ms + 1)
     this._evictTimer.unref()
   }
