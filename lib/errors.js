@@ -1,6 +1,6 @@
 class AuctionError extends Error {
-  constructor(msg, code, fn = AuctionError) {
-    super(`${code}: ${msg}`)
+  constructor(msg, code, fn = AuctionError, cause) {
+    super(`${code}: ${msg}`, cause === undefined ? undefined : { cause })
     this.code = code
 
     if (Error.captureStackTrace) Error.captureStackTrace(this, fn)
@@ -132,6 +132,7 @@ class AuctionError extends Error {
   static INVALID_ARGUMENT(msg = 'Invalid argument') {
     return new AuctionError(msg, 'INVALID_ARGUMENT', AuctionError.INVALID_ARGUMENT)
   }
+
   static STORAGE_VERSION(msg = 'Storage was written by another version of hyperauction') {
     return new AuctionError(msg, 'STORAGE_VERSION', AuctionError.STORAGE_VERSION)
   }
@@ -200,40 +201,40 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'PAYMENT_REFUSED', AuctionError.PAYMENT_REFUSED)
   }
 
-  static WRONG_CHAIN(msg = 'The endpoint is on another chain') {
+  static WRONG_CHAIN(msg = 'The endpoint serves another chain') {
     return new AuctionError(msg, 'WRONG_CHAIN', AuctionError.WRONG_CHAIN)
   }
 
-  static UNKNOWN_TX(msg = 'No such transaction on the chain') {
+  static UNKNOWN_TX(msg = 'The endpoint knows no such transaction') {
     return new AuctionError(msg, 'UNKNOWN_TX', AuctionError.UNKNOWN_TX)
   }
 
-  static TX_REVERTED(msg = 'The transaction failed on the chain') {
+  static TX_REVERTED(msg = 'The transaction was mined but reverted') {
     return new AuctionError(msg, 'TX_REVERTED', AuctionError.TX_REVERTED)
   }
 
-  static WRONG_TOKEN(msg = 'The transfer is not of the agreed token') {
+  static WRONG_TOKEN(msg = 'The transaction moved no tokens of the agreed contract') {
     return new AuctionError(msg, 'WRONG_TOKEN', AuctionError.WRONG_TOKEN)
   }
 
-  static WRONG_RECIPIENT(msg = 'The transfer does not go to the seller') {
+  static WRONG_RECIPIENT(msg = 'The transaction paid nothing to the seller') {
     return new AuctionError(msg, 'WRONG_RECIPIENT', AuctionError.WRONG_RECIPIENT)
   }
 
-  static SHORT_AMOUNT(msg = 'The transfer is less than the price') {
+  static SHORT_AMOUNT(msg = 'The transaction paid less than the price') {
     return new AuctionError(msg, 'SHORT_AMOUNT', AuctionError.SHORT_AMOUNT)
   }
 
-  static NOT_CONFIRMED(msg = 'The transfer has not enough confirmations yet') {
+  static NOT_CONFIRMED(msg = 'The transaction has not enough confirmations yet') {
     return new AuctionError(msg, 'NOT_CONFIRMED', AuctionError.NOT_CONFIRMED)
   }
 
-  static REORGED(msg = 'The transfer’s block is no longer on the chain') {
+  static REORGED(msg = 'The block of the transaction is no longer on the chain') {
     return new AuctionError(msg, 'REORGED', AuctionError.REORGED)
   }
 
-  static ENDPOINT_UNREACHABLE(msg = 'The EVM endpoint cannot be reached') {
-    return new AuctionError(msg, 'ENDPOINT_UNREACHABLE', AuctionError.ENDPOINT_UNREACHABLE)
+  static ENDPOINT_UNREACHABLE(msg = 'The EVM endpoint does not answer', cause) {
+    return new AuctionError(msg, 'ENDPOINT_UNREACHABLE', AuctionError.ENDPOINT_UNREACHABLE, cause)
   }
 
   static NOT_PAYER(msg = 'The claim is not signed by the address that paid') {
@@ -244,12 +245,16 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'NOT_MINED', AuctionError.NOT_MINED)
   }
 
-  static PAYMENT_FAILED(msg = 'The wallet could not send the payment') {
-    return new AuctionError(msg, 'PAYMENT_FAILED', AuctionError.PAYMENT_FAILED)
+  static LOCAL_CHAIN_FAILED(msg = 'The local chain did not start', cause) {
+    return new AuctionError(msg, 'LOCAL_CHAIN_FAILED', AuctionError.LOCAL_CHAIN_FAILED, cause)
   }
 
-  static RPC_ERROR(msg = 'The EVM endpoint refused the request') {
-    return new AuctionError(msg, 'RPC_ERROR', AuctionError.RPC_ERROR)
+  static PAYMENT_FAILED(msg = 'The wallet could not send the payment', cause) {
+    return new AuctionError(msg, 'PAYMENT_FAILED', AuctionError.PAYMENT_FAILED, cause)
+  }
+
+  static RPC_ERROR(msg = 'The EVM endpoint refused the request', cause) {
+    return new AuctionError(msg, 'RPC_ERROR', AuctionError.RPC_ERROR, cause)
   }
 
   static SIGNATURE_NEEDED(msg = 'The claim needs the paying address’s signature') {

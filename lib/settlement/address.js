@@ -1,4 +1,4 @@
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/
@@ -14,7 +14,7 @@ function isTxHash(str) {
 // Lower case: the chain answers in either case, and comparisons must not care
 function toAddress(str, what = 'address') {
   if (!isAddress(str)) {
-    throw SettlementError.INVALID_ARGUMENT(`The ${what} is not a 0x-prefixed 20-byte hex address`)
+    throw AuctionError.INVALID_ARGUMENT(`The ${what} is not a 0x-prefixed 20-byte hex address`)
   }
   return str.toLowerCase()
 }

@@ -1,6 +1,5 @@
 // The chain side of USDt settlement. Requiring this loads neither ethers, the WDK nor ganache:
 // each loads inside the first function that needs it.
-const SettlementError = require('./errors')
 const { startLocalChain, deployToken, mine, CHAIN_ID } = require('./local-chain')
 const { pay } = require('./pay')
 const { verifyPayment } = require('./verify')
@@ -18,6 +17,5 @@ module.exports = {
   verifyClaimSignature,
   isAddress,
   isTxHash,
-  SettlementError,
   LOCAL_CHAIN_ID: CHAIN_ID
 }

@@ -1,5 +1,5 @@
 const b4a = require('b4a')
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 const { openWallet } = require('./wallet')
 const { toAddress, isTxHash } = require('./address')
 
@@ -9,7 +9,7 @@ const HEX = /^[0-9a-f]+$/
 // whoever only saw the transaction on chain cannot produce it
 function claimMessage({ auction, txHash, bidder }) {
   if (!isTxHash(txHash)) {
-    throw SettlementError.INVALID_ARGUMENT('The transaction hash is not 0x and 64 hex digits')
+    throw AuctionError.INVALID_ARGUMENT('The transaction hash is not 0x and 64 hex digits')
   }
   return [
     'hyperauction payment claim',
@@ -38,12 +38,10 @@ function verifyClaimSignature({ message, signature, from }) {
   try {
     signer = verifyMessage(message, signature).toLowerCase()
   } catch {
-    throw SettlementError.NOT_PAYER('The claim carries no valid signature')
+    throw AuctionError.NOT_PAYER('The claim carries no valid signature')
   }
   if (signer !== payer) {
-    throw SettlementError.NOT_PAYER(
-      `The claim is signed by ${signer}, the payment came from ${payer}`
-    )
+    throw AuctionError.NOT_PAYER(`The claim is signed by ${signer}, the payment came from ${payer}`)
   }
   return signer
 }
@@ -52,7 +50,7 @@ function toHex(id, what) {
   const hex =
     typeof id === 'string' ? id.toLowerCase() : b4a.isBuffer(id) ? b4a.toString(id, 'hex') : ''
   if (!HEX.test(hex) || hex.length % 2 !== 0) {
-    throw SettlementError.INVALID_ARGUMENT(`The ${what} is not hex`)
+    throw AuctionError.INVALID_ARGUMENT(`The ${what} is not hex`)
   }
   return hex
 }

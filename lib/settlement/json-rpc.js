@@ -1,4 +1,4 @@
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 
 // An endpoint that has not answered by then counts as unreachable, never as a hang
 const REQUEST_TIMEOUT = 5000
@@ -24,13 +24,13 @@ async function request(url, method, params = [], { timeout = REQUEST_TIMEOUT } =
     body = await res.json()
   } catch (err) {
     const why = signal.aborted ? `did not answer within ${timeout} ms` : describe(err)
-    throw SettlementError.ENDPOINT_UNREACHABLE(`${endpoint(url)} ${why} (${method})`, err)
+    throw AuctionError.ENDPOINT_UNREACHABLE(`${endpoint(url)} ${why} (${method})`, err)
   }
   if (body === null || typeof body !== 'object') {
-    throw SettlementError.ENDPOINT_UNREACHABLE(`${endpoint(url)} gave no JSON-RPC answer`)
+    throw AuctionError.ENDPOINT_UNREACHABLE(`${endpoint(url)} gave no JSON-RPC answer`)
   }
   if (body.error) {
-    const err = SettlementError.RPC_ERROR(
+    const err = AuctionError.RPC_ERROR(
       `${endpoint(url)} refused ${method}: ${body.error.message}`,
       body.error
     )

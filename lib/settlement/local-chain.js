@@ -1,7 +1,7 @@
 const { fork } = require('child_process')
 const path = require('path')
 const { once } = require('events')
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 const { parseAmount } = require('../money')
 const { request, waitForReceipt, deadline, blockNumberOf } = require('./json-rpc')
 
@@ -24,7 +24,7 @@ async function startLocalChain({
   timeout = START_TIMEOUT
 } = {}) {
   if (!(buyers >= 0 && buyers < totalAccounts)) {
-    throw SettlementError.INVALID_ARGUMENT('buyers must leave account 0 to the deployer')
+    throw AuctionError.INVALID_ARGUMENT('buyers must leave account 0 to the deployer')
   }
   const units = parseAmount(mint)
 
@@ -97,7 +97,7 @@ async function startLocalChain({
   } catch (err) {
     await close()
     const why = stderr.trim() ? `${err.message}\n${stderr.trim()}` : err.message
-    throw SettlementError.LOCAL_CHAIN_FAILED(`The local chain did not start: ${why}`, err)
+    throw AuctionError.LOCAL_CHAIN_FAILED(`The local chain did not start: ${why}`, err)
   }
 }
 

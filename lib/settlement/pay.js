@@ -1,4 +1,4 @@
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 const { parseAmount, checkUnits } = require('../money')
 const {
   chainIdOf,
@@ -42,7 +42,7 @@ async function pay({
   // Also the reachability check: an endpoint that is down fails here within seconds
   const actual = await chainIdOf(url, { timeout: requestTimeout })
   if (chainId !== undefined && chainId !== null && actual !== BigInt(chainId)) {
-    throw SettlementError.WRONG_CHAIN(
+    throw AuctionError.WRONG_CHAIN(
       `${endpoint(url)} serves chain ${actual}, the payment is due on chain ${chainId}`
     )
   }
@@ -54,15 +54,13 @@ async function pay({
         send(url, wallet, token, to, units),
         Math.max(1, until - Date.now()),
         () =>
-          SettlementError.ENDPOINT_UNREACHABLE(
-            `${endpoint(url)} did not take the transaction in time`
-          )
+          AuctionError.ENDPOINT_UNREACHABLE(`${endpoint(url)} did not take the transaction in time`)
       )
       onprogress('sent', { hash })
 
       const receipt = await waitForReceipt(url, hash, { until, interval, timeout: requestTimeout })
       if (receipt === null) {
-        const err = SettlementError.NOT_MINED(
+        const err = AuctionError.NOT_MINED(
           `Transaction ${hash} was not mined within ${timeout} ms; claim it by its hash once it is`
         )
         err.txHash = hash
@@ -70,9 +68,7 @@ async function pay({
       }
       const blockNumber = Number(BigInt(receipt.blockNumber))
       if (receipt.status !== '0x1') {
-        const err = SettlementError.TX_REVERTED(
-          `Transaction ${hash} reverted in block ${blockNumber}`
-        )
+        const err = AuctionError.TX_REVERTED(`Transaction ${hash} reverted in block ${blockNumber}`)
         err.txHash = hash
         throw err
       }
@@ -96,21 +92,21 @@ async function send(url, wallet, token, to, units) {
 function walletError(url, err) {
   switch (err.code) {
     case 'CALL_EXCEPTION':
-      return SettlementError.PAYMENT_FAILED(
+      return AuctionError.PAYMENT_FAILED(
         `The token contract refuses the transfer: ${revertReason(err)}`,
         err
       )
     case 'INSUFFICIENT_FUNDS':
-      return SettlementError.PAYMENT_FAILED('Not enough of the native coin to pay for gas', err)
+      return AuctionError.PAYMENT_FAILED('Not enough of the native coin to pay for gas', err)
     case 'NETWORK_ERROR':
     case 'TIMEOUT':
     case 'SERVER_ERROR':
-      return SettlementError.ENDPOINT_UNREACHABLE(
+      return AuctionError.ENDPOINT_UNREACHABLE(
         `${endpoint(url)} failed while sending: ${err.shortMessage || err.message}`,
         err
       )
     default:
-      return SettlementError.PAYMENT_FAILED(
+      return AuctionError.PAYMENT_FAILED(
         `The wallet could not send the payment: ${err.shortMessage || err.message}`,
         err
       )

@@ -1,4 +1,4 @@
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 const {
   request,
   chainIdOf,
@@ -19,7 +19,7 @@ const CONFIRM_INTERVAL = 1000
 
 // The seller's check of a claimed payment, through its own endpoint only: nothing the buyer
 // forwards is trusted but the hash. Resolves with { txHash, blockNumber, blockHash, from, to,
-// value, confirmations } or throws a SettlementError with the code of the first check that
+// value, confirmations } or throws an AuctionError with the code of the first check that
 // fails. With a timeout it waits that long for the confirmations, reporting
 // onprogress('confirmations', { confirmations, required }) as they grow, then 'verified'.
 async function verifyPayment({
@@ -37,18 +37,18 @@ async function verifyPayment({
   onprogress = noop
 }) {
   if (chainId === undefined || chainId === null) {
-    throw SettlementError.INVALID_ARGUMENT('The chain id the payment is due on is required')
+    throw AuctionError.INVALID_ARGUMENT('The chain id the payment is due on is required')
   }
   if (typeof amount !== 'bigint' || amount <= 0n) {
-    throw SettlementError.INVALID_ARGUMENT('The amount must be a positive bigint of micro-units')
+    throw AuctionError.INVALID_ARGUMENT('The amount must be a positive bigint of micro-units')
   }
   if (!(Number.isSafeInteger(confirmations) && confirmations >= 1)) {
-    throw SettlementError.INVALID_ARGUMENT('At least one confirmation is required')
+    throw AuctionError.INVALID_ARGUMENT('At least one confirmation is required')
   }
   token = toAddress(token, 'token')
   payTo = toAddress(payTo, 'seller address')
   if (!isTxHash(txHash)) {
-    throw SettlementError.UNKNOWN_TX(`"${String(txHash).slice(0, 80)}" is not a transaction hash`)
+    throw AuctionError.UNKNOWN_TX(`"${String(txHash).slice(0, 80)}" is not a transaction hash`)
   }
   txHash = txHash.toLowerCase()
   const until = Date.now() + timeout
@@ -56,7 +56,7 @@ async function verifyPayment({
   const opts = { timeout: requestTimeout }
   const actual = await chainIdOf(url, opts)
   if (actual !== BigInt(chainId)) {
-    throw SettlementError.WRONG_CHAIN(
+    throw AuctionError.WRONG_CHAIN(
       `${endpoint(url)} serves chain ${actual}, the payment is due on chain ${chainId}`
     )
   }
@@ -82,7 +82,7 @@ async function verifyPayment({
       return result
     }
     if (Date.now() + interval > until) {
-      const err = SettlementError.NOT_CONFIRMED(
+      const err = AuctionError.NOT_CONFIRMED(
         payment === null
           ? `Transaction ${txHash} is not mined yet (0 of ${confirmations} confirmations)`
           : `Transaction ${txHash} has ${confirmed} of ${confirmations} confirmations`
@@ -100,12 +100,12 @@ async function inspect(url, { token, payTo, amount, txHash }, opts) {
   const receipt = await request(url, 'eth_getTransactionReceipt', [txHash], opts)
   if (!receipt) {
     const tx = await request(url, 'eth_getTransactionByHash', [txHash], opts)
-    if (!tx) throw SettlementError.UNKNOWN_TX(`${endpoint(url)} knows no transaction ${txHash}`)
+    if (!tx) throw AuctionError.UNKNOWN_TX(`${endpoint(url)} knows no transaction ${txHash}`)
     return null
   }
   const blockNumber = Number(BigInt(receipt.blockNumber))
   if (BigInt(receipt.status) !== 1n) {
-    throw SettlementError.TX_REVERTED(`Transaction ${txHash} reverted in block ${blockNumber}`)
+    throw AuctionError.TX_REVERTED(`Transaction ${txHash} reverted in block ${blockNumber}`)
   }
 
   // Only the agreed contract's own Transfer events count: any contract can emit one that lies
@@ -114,16 +114,16 @@ async function inspect(url, { token, payTo, amount, txHash }, opts) {
     .map(decodeTransfer)
     .filter((t) => t !== null)
   if (transfers.length === 0) {
-    throw SettlementError.WRONG_TOKEN(`Transaction ${txHash} moved no tokens of ${token}`)
+    throw AuctionError.WRONG_TOKEN(`Transaction ${txHash} moved no tokens of ${token}`)
   }
   const paid = transfers.filter((t) => t.to === payTo)
   if (paid.length === 0) {
-    throw SettlementError.WRONG_RECIPIENT(`Transaction ${txHash} paid nothing to ${payTo}`)
+    throw AuctionError.WRONG_RECIPIENT(`Transaction ${txHash} paid nothing to ${payTo}`)
   }
   // One Transfer must cover the price: adding several up would leave the payer ambiguous
   const best = paid.reduce((a, b) => (b.value > a.value ? b : a))
   if (best.value < amount) {
-    throw SettlementError.SHORT_AMOUNT(
+    throw AuctionError.SHORT_AMOUNT(
       `Transaction ${txHash} paid ${units(best.value)} USDt, the price is ${units(amount)} USDt`
     )
   }
@@ -142,13 +142,13 @@ async function inspect(url, { token, payTo, amount, txHash }, opts) {
 async function onChain(url, payment, opts, notBefore) {
   const block = await request(url, 'eth_getBlockByNumber', [hex(payment.blockNumber), false], opts)
   if (!block || block.hash.toLowerCase() !== payment.blockHash) {
-    throw SettlementError.REORGED(
+    throw AuctionError.REORGED(
       `Block ${payment.blockNumber} of transaction ${payment.txHash} is no longer on the chain`
     )
   }
   // Block times are in seconds and may run a little behind the seller's clock
   if (Number(BigInt(block.timestamp)) * 1000 < notBefore - CLOCK_SLACK) {
-    throw SettlementError.TX_TOO_OLD(
+    throw AuctionError.TX_TOO_OLD(
       `Transaction ${payment.txHash} was mined before the sale it is claimed for`
     )
   }

@@ -1,4 +1,4 @@
-const SettlementError = require('./errors')
+const AuctionError = require('../errors')
 
 // A signer for pay() and signClaim(): the WDK wallet for a seed phrase (BIP-44 account
 // m/44'/60'/0'/0/index), a plain ethers wallet for a raw private key, which the WDK does not
@@ -8,7 +8,7 @@ function openWallet({ url, chainId, seed, index = 0, privateKey }) {
   if (privateKey !== undefined && privateKey !== null) {
     return openEthers({ url, chainId, privateKey })
   }
-  throw SettlementError.INVALID_ARGUMENT('A seed phrase or a private key is needed to sign')
+  throw AuctionError.INVALID_ARGUMENT('A seed phrase or a private key is needed to sign')
 }
 
 async function openWdk({ url, chainId, seed, index }) {
@@ -22,7 +22,7 @@ async function openWdk({ url, chainId, seed, index }) {
     manager = new WalletManagerEvm(seed, config)
   } catch {
     // Never echo the seed: the WDK's own message does not, and neither do we
-    throw SettlementError.INVALID_ARGUMENT('The seed phrase is not a valid BIP-39 phrase')
+    throw AuctionError.INVALID_ARGUMENT('The seed phrase is not a valid BIP-39 phrase')
   }
   const account = await manager.getAccount(index)
   return {
@@ -47,7 +47,7 @@ function openEthers({ url, chainId, privateKey }) {
   try {
     wallet = new Wallet(privateKey)
   } catch {
-    throw SettlementError.INVALID_ARGUMENT('The private key is not a 32-byte hex string')
+    throw AuctionError.INVALID_ARGUMENT('The private key is not a 32-byte hex string')
   }
   const provider = url
     ? new JsonRpcProvider(url, Number(chainId), { staticNetwork: true, cacheTimeout: -1 })
