@@ -150,7 +150,7 @@ async function events(peers, n, bids, deadline) {
 function connections(peers) {
   let all = 0
   for (const peer of peers) {
-    for (const list of peer.net._connections.values()) all += list.length
+    for (const [, list] of peer.net.bound) all += list.length
   }
   return all
 }

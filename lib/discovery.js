@@ -46,13 +46,14 @@ class Discovery extends ReadyResource {
     clearTimeout(timer)
   }
 
+  // A DHT destroyed under the peer (its owner's, or a test's) throws on a new query
   refresh() {
-    if (this.closing) return
+    if (this.closing || this.dht.destroyed) return
     this._query(this.dht.lookup(this.topic)).catch(safetyCatch)
   }
 
   _reannounce() {
-    if (this.closing) return
+    if (this.closing || this.dht.destroyed) return
     this._query(this.dht.announce(this.topic, this.keyPair)).catch(safetyCatch)
   }
 

@@ -1,7 +1,7 @@
 const ReadyResource = require('ready-resource')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
-const settle = require('./settle')
+const { settle, detachReplication, remoteHas } = require('./compat')
 const CatchUp = require('./catch-up')
 const m = require('./messages')
 const { logManifest } = require('./crypto')
@@ -163,9 +163,7 @@ class Follower extends ReadyResource {
     } else {
       if (this._replicating(mux) || reopens >= MAX_REOPENS) return
       this._muxers.set(mux, reopens + 1)
-      // Hypercore (pinned) adds a listener to the connection at each attach and removes one
-      // when the log closes: the old attach goes first
-      this.core.core.replicator.detachFrom(mux)
+      detachReplication(this.core, mux)
     }
     this._active = Date.now()
     this._asking.add(mux)
@@ -192,9 +190,7 @@ class Follower extends ReadyResource {
   stranded(length) {
     if (this.held >= length || !this.core.opened) return false
     const next = this.held
-    // Hypercore's (pinned) view of what the remote holds, from its ranges
-    const serves = (peer) => peer.remoteContiguousLength > next || peer.remoteBitfield.get(next)
-    if (this.core.peers.some(serves)) return false
+    if (this.core.peers.some((peer) => remoteHas(peer, next))) return false
     for (const mux of this._muxers.keys()) {
       const answered = this.core.peers.some((peer) => peer.protomux === mux)
       if (!answered && this._replicating(mux)) return false

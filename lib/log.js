@@ -1,6 +1,6 @@
 const ReadyResource = require('ready-resource')
 const m = require('./messages')
-const settle = require('./settle')
+const { settle } = require('./compat')
 const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 
 // This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or

@@ -4,9 +4,11 @@ const b4a = require('b4a')
 const c = require('compact-encoding')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
+const { clientStream } = require('./compat')
 const PeerTable = require('./peer-table')
 const Discovery = require('./discovery')
 const Dials = require('./dials')
+const Bound = require('./bound')
 const lag = require('./lag')
 const { MAX_PAYLOAD, MAX_GREETINGS } = require('./constants')
 
@@ -19,11 +21,6 @@ const MAINTAIN_INTERVAL = 3000
 const GREET_ATTEMPTS = 6
 const GREET_BACKOFF = 1000
 const GREET_RETRIES_PER_TICK = 8
-// Connections kept at once; a quarter of them this peer chooses (outgoing), the rest come to it
-const MAX_CONNECTIONS = 32
-// An eighth of them is kept free for arrivals (a bid to this seller): this peer's own choices
-// and the peers it protects leave it
-const RESERVE_SHARE = 8
 // A key whose greeting went unanswered or came back slow is not greeted again for this long,
 // doubling each time it happens again, up to SUSPECT_MAX; at most MAX_SUSPECTS are remembered
 const SUSPECT_MIN = 60 * 1000
@@ -37,13 +34,11 @@ const SLOW_ANSWER = 2000
 // A request's timeout is moved on by this process's own lateness (or, for a greeting, by the
 // time its connection took to open) once that is at least this much
 const MIN_LAG_CREDIT = 50
-// A proven peer connected this long is not evicted for a newcomer, as many of them as fit (see
-// _evict)
-const PROTECT_AFTER = 10000
+// A key connected this long and not proven is greeted again: the age at which a proven one is
+// protected from eviction (see Bound)
+const { PROTECT_AFTER } = Bound
 // A known peer whose connection ended is greeted again after this long, when there are enough
 const RECONNECT_AFTER = 30000
-// A new connection is left alone this long before it may be evicted
-const ARRIVAL = 2000
 // Past the outgoing target, a connection unused this long is closed (a bid to a seller
 // connects to it whatever the bound)
 const IDLE_CONNECTION = 30000
@@ -70,13 +65,13 @@ class Network extends ReadyResource {
     this.maintainInterval = opts.maintainInterval || MAINTAIN_INTERVAL
     this.lookupInterval = opts.lookupInterval
     this.maxInflight = opts.maxInflightPerPeer || MAX_INFLIGHT_PER_PEER
-    this.maxConnections = opts.maxConnections || MAX_CONNECTIONS
-    this.targetOutgoing = Math.ceil(this.maxConnections / 4)
-    // Never so large that this peer could not make its own connections
-    this.reserve = Math.min(
-      Math.ceil(this.maxConnections / RESERVE_SHARE),
-      this.maxConnections - this.targetOutgoing
-    )
+    // The connections, their bound and the requests from each key under way
+    this.bound = new Bound({
+      maxConnections: opts.maxConnections,
+      proven: (hex) => this.proven(hex),
+      onevict: (hex) => this.disconnect(hex, null, 'evicted'),
+      ondisconnect: (conn) => this._ondisconnect(conn)
+    })
     this.peerTable = new PeerTable({
       maxSize: 4 * this.maxConnections,
       evictable: (hex) => !this.connected(hex),
@@ -106,8 +101,6 @@ class Network extends ReadyResource {
     this.notices = 0
     this.closed = { evicted: 0, trimmed: 0, slow: 0, timeout: 0, unreachable: 0, other: 0 }
     this._responders = new Map()
-    this._connections = new Map()
-    this._inflight = new Map()
     this._greeting = new Map()
     // The dial each greeting under way holds until its connection opens
     this._dialing = new Map()
@@ -116,7 +109,6 @@ class Network extends ReadyResource {
     this._proving = new Set()
     this._lagHeld = false
     this._timer = null
-    this._evictTimer = null
 
     this.server.on('connection', (rpc) => this._onincoming(rpc))
   }
@@ -147,15 +139,15 @@ class Network extends ReadyResource {
       lookupInterval: this.lookupInterval
     })
     await this.discovery.ready()
-    this._timer = setInterval(() => this._maintain(), this.maintainInterval)
+    this._timer = setInterval(() => this.maintain(), this.maintainInterval)
     this._timer.unref()
   }
 
   async _close() {
     clearInterval(this._timer)
-    clearTimeout(this._evictTimer)
+    this.bound.close()
     if (this.discovery !== null) await this.discovery.close()
-    for (const list of this._connections.values()) {
+    for (const [, list] of this.bound) {
       for (const conn of [...list]) conn.destroy()
     }
     try {
@@ -172,34 +164,70 @@ class Network extends ReadyResource {
     this.server.respond(method, encoding, (req, rpc) => this._handle(handler, req, rpc.stream))
   }
 
+  // Connections kept at once (see Bound)
+  get maxConnections() {
+    return this.bound.maxConnections
+  }
+
+  // Of maxConnections, how many this peer chooses itself (outgoing)
+  get targetOutgoing() {
+    return this.bound.targetOutgoing
+  }
+
+  // Of maxConnections, how many are kept free for arrivals
+  get reserve() {
+    return this.bound.reserve
+  }
+
   // Keys with a connection open or being made, and not on its way out
   get connections() {
-    let n = 0
-    for (const list of this._connections.values()) if (list.some((c) => !c.dropped)) n++
-    return n
+    return this.bound.connections
+  }
+
+  // Counters for measurements: open connections, known peers, requests and notices sent,
+  // connections closed by why, and UDP packets and bytes the DHT node sent and received (its
+  // connections included)
+  stats() {
+    const udx = this.dht.udx
+    return {
+      connections: this.connections,
+      peers: this.peerTable.size,
+      requests: this.requests,
+      notices: this.notices,
+      closed: { ...this.closed },
+      packetsSent: udx ? udx.packetsTransmitted : 0,
+      bytesSent: udx ? udx.bytesTransmitted : 0,
+      bytesReceived: udx ? udx.bytesReceived : 0
+    }
   }
 
   connectedKeys() {
-    return [...this._connections.keys()]
+    return [...this.bound.keys()]
   }
 
   // Keys this peer connected to itself
   get outgoing() {
-    let n = 0
-    for (const list of this._connections.values()) if (list.some((c) => c.outgoing)) n++
-    return n
+    return this.bound.outgoing
+  }
+
+  // Greetings of keys under way (see greeted)
+  get greetings() {
+    return this._greeting.size
+  }
+
+  // Greetings still making their connection, each holding a dial: a test hook, to see that
+  // every dial is given back
+  get dialing() {
+    return this._dialing.size
   }
 
   // Room for one more connection of this peer's choosing, outside the arrivals' reserve
   _room() {
-    return (
-      this.outgoing + this._greeting.size < this.targetOutgoing &&
-      this.connections + this._greeting.size < this.maxConnections - this.reserve
-    )
+    return this.bound.room(this._greeting.size)
   }
 
   connected(hex) {
-    const list = this._connections.get(hex)
+    const list = this.bound.get(hex)
     return list !== undefined && list.length > 0
   }
 
@@ -207,7 +235,7 @@ class Network extends ReadyResource {
   // peer that restarted greets on a new connection; the old ones would only time out).
   // Greetings make them again.
   disconnect(hex = null, keep = null, why = 'other') {
-    for (const [key, list] of this._connections) {
+    for (const [key, list] of this.bound) {
       if (hex !== null && key !== hex) continue
       for (const conn of [...list]) {
         if (keep !== null && conn.stream === keep) continue
@@ -317,7 +345,7 @@ class Network extends ReadyResource {
   // the sync.
   notify(hex, method, value) {
     if (this.closing) return false
-    const list = this._connections.get(hex)
+    const list = this.bound.get(hex)
     if (list === undefined) return false
     for (let i = list.length - 1; i >= 0; i--) {
       const conn = list[i]
@@ -342,7 +370,7 @@ class Network extends ReadyResource {
   discovered(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
     if (hex === this.id || this._greeting.has(hex)) return
-    // A proven known peer is greeted by _maintain; an unproven one only when discovery brings
+    // A proven known peer is greeted by maintain; an unproven one only when discovery brings
     // it again and it is not connected
     if (this.peerTable.has(hex) && (this.proven(hex) || this.connected(hex))) return
     if (this.closing) return
@@ -362,7 +390,7 @@ class Network extends ReadyResource {
   // the connection is what a busy process cannot afford, the wait for the answer costs it little
   _greetWith(dial, hex, greeting) {
     // On a connection already open (a key that came to this peer) it connects nothing
-    const list = this._connections.get(hex) || []
+    const list = this.bound.get(hex) || []
     if (list.some((c) => c.openedAt !== null && !c.dropped)) dial()
     else this._dialing.set(hex, dial)
     const done = greeting.catch(safetyCatch).finally(() => {
@@ -467,8 +495,9 @@ class Network extends ReadyResource {
   }
 
   // Known peers without a connection are greeted again, which reconnects and resumes
-  // replication; one that keeps failing is backed off, then dropped by the owner
-  _maintain() {
+  // replication; one that keeps failing is backed off, then dropped by the owner. Runs every
+  // maintainInterval once started; a caller (a test) may run a round now instead of waiting.
+  maintain() {
     if (this.closing) return
     const now = Date.now()
     // Known peers that proved themselves (an unproven key is never greeted again from the
@@ -476,7 +505,7 @@ class Network extends ReadyResource {
     const known = this.peerTable.available(now).filter((info) => info.proven)
     // With enough connections, a peer whose connection just ended (it may have evicted this
     // one) is left alone for a while: greeting it again at once only churns connections
-    const enough = this._connections.size >= this.targetOutgoing
+    const enough = this.bound.size >= this.targetOutgoing
     for (const info of known) {
       if (!this._room() || this._greeting.size >= MAX_GREETINGS) break
       if (this.connected(info.hex) || this._greeting.has(info.hex)) continue
@@ -502,7 +531,7 @@ class Network extends ReadyResource {
       this.candidates.delete(hex)
       this.discovered(publicKey)
     }
-    this._evictAll()
+    this.bound.evictAll()
     this._trim(now)
     this._prove(now)
     let retries = 0
@@ -516,7 +545,7 @@ class Network extends ReadyResource {
 
   _connection(publicKey) {
     const hex = b4a.toString(publicKey, 'hex')
-    const list = this._connections.get(hex)
+    const list = this.bound.get(hex)
     if (list && list.length > 0) return list[list.length - 1]
     return this._connect(publicKey, hex)
   }
@@ -538,10 +567,8 @@ class Network extends ReadyResource {
       event: (method, value) => client.rpc.event(method, value, RAW),
       destroy: () => {
         client.destroy()
-        // With a capability, @hyperswarm/rpc 3.5 (pinned: client._stream is its own) makes its
-        // RPC only once the stream has opened, and until then its destroy() leaves the stream
-        // connecting
-        if (client.rpc === null) client._stream.destroy()
+        // Until the RPC is made (see clientStream), its destroy() leaves the stream connecting
+        if (client.rpc === null) clientStream(client).destroy()
       }
     }
     const attach = () => {
@@ -559,15 +586,15 @@ class Network extends ReadyResource {
       this._dialed(hex)
       attach()
     })
-    client.on('close', () => this._remove(conn))
+    client.on('close', () => this.bound.remove(conn))
     // Nor does the client emit 'close' for a stream that closed before its RPC was made; the
     // RPC forgets a client only on its 'close'
-    client._stream.once('close', () => {
+    clientStream(client).once('close', () => {
       if (client.rpc === null) client.emit('close')
     })
-    this._add(conn)
+    this.bound.add(conn)
     // A request to a key not connected (a bid to a seller) makes room if it has to
-    this._evict()
+    this.bound.evict()
     return conn
   }
 
@@ -590,9 +617,9 @@ class Network extends ReadyResource {
       conn.openedAt = Date.now()
       this._dialed(hex)
     })
-    rpc.on('close', () => this._remove(conn))
-    this._add(conn)
-    if (this._evict() === hex) return
+    rpc.on('close', () => this.bound.remove(conn))
+    this.bound.add(conn)
+    if (this.bound.evict() === hex) return
     if (this.capability === null) {
       this._replicate(conn)
       return
@@ -614,13 +641,13 @@ class Network extends ReadyResource {
 
   // The Protomux of every replicating connection to a key, or of up to n others at random
   muxers(hex) {
-    const list = this._connections.get(hex) || []
+    const list = this.bound.get(hex) || []
     return list.filter((c) => c.replicating).map((c) => c.stream.userData)
   }
 
   randomMuxers(n, except) {
     const all = []
-    for (const [hex, list] of this._connections) {
+    for (const [hex, list] of this.bound) {
       if (hex === except) continue
       for (const c of list) if (c.replicating) all.push(c.stream.userData)
     }
@@ -631,107 +658,11 @@ class Network extends ReadyResource {
     return out
   }
 
-  // Past the bound less the reserve, one peer that only came to this one goes, chosen at random
-  // among those not protected, keys that never proved themselves first. Protected: a proven peer
-  // connected for PROTECT_AFTER, the longest connected first, as many as fit beside this peer's
-  // own connections in the bound less the reserve. So a flood of new keys can only take the
-  // slots of other newcomers, and the reserve stays free for arrivals. A key that has a request
-  // to this peer under way stays too, but does not take a protected peer's place. A connection
-  // younger than ARRIVAL is not chosen, so that the request it came for (a bid to this seller)
-  // gets through; it is looked at again once it is that old. When every unprotected one past
-  // ARRIVAL carried a request lately, the newest of them goes anyway, before it can become
-  // protected. So the bound is passed only when more than the reserve arrive within ARRIVAL
-  // (bidders rushing to one seller), and only until they are that old, or by keys with a request
-  // to this peer under way (a payment claim waits for confirmations) and by this peer's own
-  // requests to a seller. Past twice the bound one of the arrivals goes at once, chosen at
-  // random among those without a request under way: the newest would always be the bidder that
-  // just came, again at each retry, while a burst of arrivals lasts (32 peers meeting one seller
-  // in a second); the newest of all only when each carries one. Returns the key evicted, if any.
-  _evict() {
-    const now = Date.now()
-    const room = this.maxConnections - this.reserve
-    let live = 0
-    // Keys this peer connected to itself
-    let mine = 0
-    const came = []
-    for (const [hex, list] of this._connections) {
-      // Already on its way out
-      if (list.every((c) => c.dropped)) continue
-      live++
-      if (list.some((c) => c.outgoing)) {
-        mine++
-        continue
-      }
-      let since = Infinity
-      let used = 0
-      for (const c of list) {
-        since = Math.min(since, c.since)
-        used = Math.max(used, c.used)
-      }
-      came.push({ hex, since, used, proven: this.proven(hex) })
-    }
-    if (live <= room) return null
-    came.sort((a, b) => a.since - b.since)
-    let protect = room - mine
-    // Settled and unused lately: the unproven ones, then proven ones past the protected
-    const open = [[], []]
-    let settled = null
-    let young = Infinity
-    // Neither protected nor carrying a request: the pick past twice the bound
-    const loose = []
-    for (const c of came) {
-      if (c.proven && now - c.since >= PROTECT_AFTER && protect > 0) {
-        protect--
-        continue
-      }
-      if (this._inflight.has(c.hex)) continue
-      loose.push(c.hex)
-      if (now - c.since < ARRIVAL) {
-        young = Math.min(young, c.since)
-        continue
-      }
-      // Oldest first: the last one seen is the newest
-      settled = c
-      // Nor one that just carried a request either way
-      if (now - c.used >= ARRIVAL) open[c.proven ? 1 : 0].push(c.hex)
-    }
-    const some = open[0].length > 0 ? open[0] : open[1]
-    let hex = null
-    if (some.length > 0) hex = some[Math.floor(Math.random() * some.length)]
-    else if (settled !== null) hex = settled.hex
-    else if (live > 2 * this.maxConnections && came.length > 0) {
-      hex =
-        loose.length > 0
-          ? loose[Math.floor(Math.random() * loose.length)]
-          : came[came.length - 1].hex
-    }
-    if (hex !== null) this.disconnect(hex, null, 'evicted')
-    else if (young !== Infinity) this._evictLater(young + ARRIVAL - now)
-    return hex
-  }
-
-  // Evicts until the bound holds or nobody may go
-  _evictAll() {
-    for (let i = this._connections.size; i > 0 && this._evict() !== null; i--);
-  }
-
-  // Past the bound with only arrivals to choose from: looked at again once the first of them
-  // may go, and not at the next maintenance only
-  _evictLater(ms) {
-    if (this._evictTimer !== null || this.closing) return
-    this._evictTimer = setTimeout(() => {
-      this._evictTimer = null
-      if (this.closing) return
-      this._evictAll()
-    }, ms + 1)
-    this._evictTimer.unref()
-  }
-
   // A connected key that has not proved itself (its greeting back came slow once, on a busy
   // machine) is greeted again once it is no longer suspected: an honest peer proves itself and
   // gets news again; a Sybil fails, and waits twice as long for the next try
   _prove(now) {
-    for (const [hex, list] of this._connections) {
+    for (const [hex, list] of this.bound) {
       if (this.suspected(hex)) continue
       if (now - Math.min(...list.map((c) => c.since)) < PROTECT_AFTER) continue
       const proving = this.prove(b4a.from(hex, 'hex'))
@@ -760,8 +691,8 @@ class Network extends ReadyResource {
     let excess = this.outgoing - this.targetOutgoing
     if (excess <= 0) return
     const idle = []
-    for (const [hex, list] of this._connections) {
-      if (!list.some((c) => c.outgoing) || this._inflight.has(hex)) continue
+    for (const [hex, list] of this.bound) {
+      if (!list.some((c) => c.outgoing) || this.bound.inflight(hex) > 0) continue
       const used = Math.max(...list.map((c) => c.used))
       if (now - used >= IDLE_CONNECTION) idle.push({ hex, used })
     }
@@ -772,22 +703,8 @@ class Network extends ReadyResource {
     }
   }
 
-  _add(conn) {
-    let list = this._connections.get(conn.hex)
-    if (!list) {
-      list = []
-      this._connections.set(conn.hex, list)
-    }
-    list.push(conn)
-  }
-
-  _remove(conn) {
-    const list = this._connections.get(conn.hex)
-    if (!list) return
-    const i = list.indexOf(conn)
-    if (i !== -1) list.splice(i, 1)
-    if (list.length > 0) return
-    this._connections.delete(conn.hex)
+  // The last connection to a key closed
+  _ondisconnect(conn) {
     const info = this.peerTable.get(conn.hex)
     if (info !== null) info.droppedAt = Date.now()
     if (conn.replicating && !this.closing) this.ondisconnect(conn.hex)
@@ -797,10 +714,9 @@ class Network extends ReadyResource {
     if (req === null) req = b4a.alloc(0)
     const remote = stream.remotePublicKey
     const hex = b4a.toString(remote, 'hex')
-    const inflight = this._inflight.get(hex) || 0
-    if (inflight >= this.maxInflight) throw AuctionError.BUSY()
-    for (const conn of this._connections.get(hex) || []) conn.used = Date.now()
-    this._inflight.set(hex, inflight + 1)
+    if (this.bound.inflight(hex) >= this.maxInflight) throw AuctionError.BUSY()
+    for (const conn of this.bound.get(hex) || []) conn.used = Date.now()
+    this.bound.beginRequest(hex)
     try {
       if (req.byteLength > MAX_PAYLOAD) {
         throw AuctionError.PAYLOAD_TOO_LARGE(`Payload is larger than ${MAX_PAYLOAD} bytes`)
@@ -812,9 +728,7 @@ class Network extends ReadyResource {
       this.onerror(err)
       throw AuctionError.INTERNAL(err && err.message)
     } finally {
-      const n = this._inflight.get(hex) - 1
-      if (n === 0) this._inflight.delete(hex)
-      else this._inflight.set(hex, n)
+      this.bound.endRequest(hex)
     }
   }
 }

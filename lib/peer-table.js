@@ -24,6 +24,16 @@ class PeerTable {
     return this.peers.size
   }
 
+  // The known peers as the public API shows them
+  list() {
+    return [...this.peers.values()].map((info) => ({
+      publicKey: info.hex,
+      name: info.name,
+      failures: info.failures,
+      lastSeen: info.lastSeen
+    }))
+  }
+
   has(hex) {
     return this.peers.has(hex)
   }

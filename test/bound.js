@@ -23,13 +23,13 @@ function connect(net, { age = 0, outgoing = false, proven = false } = {}) {
     used: since,
     dropped: false,
     replicating: false,
-    destroy: () => net._remove(conn)
+    destroy: () => net.bound.remove(conn)
   }
   if (proven) {
     net.peerTable.add(publicKey, 'p', Date.now())
     net.succeed(hex)
   }
-  net._add(conn)
+  net.bound.add(conn)
   return hex
 }
 
@@ -41,14 +41,14 @@ test('an eighth of the bound stays free for arrivals: past it a newcomer goes, p
   const own = [connect(net, { outgoing: true })]
   const old = []
   for (let i = 0; i < 6; i++) old.push(connect(net, { age: 60000, proven: true }))
-  t.is(net._evict(), null, '7 connections: nobody goes')
-  t.absent(net._room(), 'and the reserve leaves no room for a second one of its own choosing')
+  t.is(net.bound.evict(), null, '7 connections: nobody goes')
+  t.absent(net.bound.room(), 'and the reserve leaves no room for a second one of its own choosing')
 
   const arrival = connect(net)
-  t.is(net._evict(), null, 'an arrival takes the reserve and is not evicted at once')
+  t.is(net.bound.evict(), null, 'an arrival takes the reserve and is not evicted at once')
   t.is(net.connections, 8, 'at the bound')
   const another = connect(net)
-  t.is(net._evict(), null, 'nor is a second one, younger than 2 s')
+  t.is(net.bound.evict(), null, 'nor is a second one, younger than 2 s')
   t.is(net.connections, 9, 'past the bound until they are 2 s old')
   await until(() => net.connections === 7, 5000, 'the arrivals to be evicted once 2 s old')
   t.absent(net.connected(arrival) || net.connected(another), 'both arrivals went')
@@ -66,9 +66,9 @@ test('protection is capped: past the bound a proven peer beyond the cap goes, bu
   for (let i = 0; i < 6; i++) old.push(connect(net, { age: 60000 - i * 1000, proven: true }))
   const unproven = connect(net, { age: 30000 })
   t.is(net.connections, 9, 'two past the bound less the reserve')
-  t.is(net._evict(), unproven, 'the unproven key goes first')
-  t.is(net._evict(), old[5], 'then the newest proven peer beyond the 5 that fit')
-  t.is(net._evict(), null, 'then nobody: 7 connections')
+  t.is(net.bound.evict(), unproven, 'the unproven key goes first')
+  t.is(net.bound.evict(), old[5], 'then the newest proven peer beyond the 5 that fit')
+  t.is(net.bound.evict(), null, 'then nobody: 7 connections')
   t.ok(
     old.slice(0, 5).every((hex) => net.connected(hex)),
     'the 5 longest connected stayed'
@@ -78,7 +78,7 @@ test('protection is capped: past the bound a proven peer beyond the cap goes, bu
 test('a tiny bound keeps room for the connections of its own choosing', async (t) => {
   const net = await bare(t, 1)
   t.is(net.reserve, 0, 'no reserve at a bound of 1')
-  t.ok(net._room(), 'room for its one own connection')
+  t.ok(net.bound.room(), 'room for its one own connection')
 })
 
 test('keys with a request under way stay, but take no protected peer’s place', async (t) => {
@@ -90,11 +90,11 @@ test('keys with a request under way stay, but take no protected peer’s place',
   const asking = []
   for (let i = 0; i < 3; i++) {
     const hex = connect(net, { age: 30000 })
-    net._inflight.set(hex, 1)
+    net.bound.beginRequest(hex)
     asking.push(hex)
   }
   t.is(net.connections, 10, 'three past the bound less the reserve')
-  t.is(net._evict(), null, 'nobody may go')
+  t.is(net.bound.evict(), null, 'nobody may go')
   t.ok(
     old.every((hex) => net.connected(hex)),
     'the proven peers stay'
@@ -103,8 +103,8 @@ test('keys with a request under way stay, but take no protected peer’s place',
     asking.every((hex) => net.connected(hex)),
     'and so do the keys asking'
   )
-  for (const hex of asking) net._inflight.delete(hex)
-  t.ok(asking.includes(net._evict()), 'once their requests end, one of them goes')
+  for (const hex of asking) net.bound.endRequest(hex)
+  t.ok(asking.includes(net.bound.evict()), 'once their requests end, one of them goes')
 })
 
 test('past twice the bound an arrival goes at once, chosen at random among those without a request under way', async (t) => {
@@ -115,11 +115,11 @@ test('past twice the bound an arrival goes at once, chosen at random among those
   const arrivals = []
   for (let i = 0; i < 9; i++) arrivals.push(connect(net, young))
   const asking = arrivals[8]
-  net._inflight.set(asking, 1)
+  net.bound.beginRequest(asking)
   const seen = new Set()
   for (let i = 0; i < 40; i++) {
     const newest = connect(net, young)
-    const gone = net._evict()
+    const gone = net.bound.evict()
     t.not(gone, null, 'one goes at once')
     t.not(gone, asking, 'never the one with a request under way')
     seen.add(gone === newest ? 'newest' : 'other')

@@ -1,0 +1,45 @@
+// Every use of Hypercore's and @hyperswarm/rpc's internals, in one place (as Hypercore keeps its
+// own lib/compat.js). Both are pinned to exact versions in package.json; test/compat.js fails
+// with the name of the internal that an upgrade broke.
+
+// Hypercore adds a listener to the connection at each replicate() and removes one when the log
+// closes: a channel asked for again must drop the old attach first
+function detachReplication(session, mux) {
+  session.core.replicator.detachFrom(mux)
+}
+
+// Hypercore's view of whether a remote peer holds block index, from the ranges it announced
+function remoteHas(peer, index) {
+  return peer.remoteContiguousLength > index || peer.remoteBitfield.get(index)
+}
+
+// The remote reads the log (a follower), rather than only serving it
+function remoteDownloading(peer) {
+  return peer.remoteDownloading
+}
+
+// Waits for the replication data a core is still verifying. Hypercore finishes verifying a block
+// after its connection is gone and then reads storage in the background; a core closed under it
+// throws 'RocksDB session is closed' where nothing can catch it. Close connections first, then
+// settle each core, then close it.
+async function settle(session) {
+  const replicator = session.core && session.core.replicator
+  const lock = replicator && replicator._rxLock
+  if (!lock || lock.destroyed) return
+  try {
+    await lock.lock()
+    lock.unlock()
+  } catch {
+    // A destroyed lock: the core is closing already and verifies nothing more
+  }
+  // What the verify started in the background runs on the next ticks
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
+// With a capability, @hyperswarm/rpc makes its RPC only once the stream has opened: until then
+// the client's own stream is the only handle on the connection
+function clientStream(client) {
+  return client._stream
+}
+
+module.exports = { detachReplication, remoteHas, remoteDownloading, settle, clientStream }

@@ -1,0 +1,65 @@
+const test = require('brittle')
+const b4a = require('b4a')
+const compat = require('../lib/compat')
+const { store, connect } = require('./helpers/stores')
+const { createBootstrap, rawNode, rawClient } = require('./helpers')
+
+// lib/compat.js is the only place that touches Hypercore's and @hyperswarm/rpc's internals.
+// Each assertion names the internal an upgrade broke: pin the old version back, or mend
+// lib/compat.js for the new one.
+
+test('compat: the Hypercore internals lib/compat.js uses are there and mean the same', async (t) => {
+  const a = await store(t)
+  const b = await store(t)
+  const author = a.get({ name: 'log' })
+  await author.append([b4a.from('one'), b4a.from('two')])
+  const replica = b.get({ key: author.key })
+  await replica.ready()
+  const [muxA, muxB] = connect(t, a, b)
+  author.replicate(muxA)
+  replica.replicate(muxB)
+  await replica.update({ wait: true })
+  await replica.get(0)
+
+  const peer = replica.peers[0]
+  t.ok(peer, 'core.peers holds the replicating peer')
+  t.is(typeof peer.remoteContiguousLength, 'number', 'peer.remoteContiguousLength is a number')
+  t.is(typeof peer.remoteBitfield?.get, 'function', 'peer.remoteBitfield.get() exists')
+  t.ok(compat.remoteHas(peer, 1), 'remoteHas: the author holds block 1')
+  t.absent(compat.remoteHas(peer, 2), 'remoteHas: nor block 2, which does not exist')
+  t.is(typeof peer.remoteDownloading, 'boolean', 'peer.remoteDownloading is a boolean')
+  t.is(peer.protomux, muxB, 'peer.protomux is the connection it replicates on')
+  t.ok(b4a.isBuffer(peer.remotePublicKey), 'peer.remotePublicKey is the remote key')
+  const authorPeer = author.peers[0]
+  t.ok(compat.remoteDownloading(authorPeer), 'remoteDownloading: the replica reads the log')
+
+  const replicator = replica.core.replicator
+  t.is(typeof replicator.detachFrom, 'function', 'core.replicator.detachFrom() exists')
+  t.is(typeof replicator._rxLock?.lock, 'function', 'core.replicator._rxLock.lock() exists')
+  t.is(typeof replicator._rxLock?.unlock, 'function', 'core.replicator._rxLock.unlock() exists')
+  await compat.settle(replica)
+  t.pass('settle() waits for the replication lock and returns')
+
+  t.ok(replicator.attached(muxB), 'core.replicator.attached() knows the connection')
+  compat.detachReplication(replica, muxB)
+  t.absent(replicator.attached(muxB), 'detachReplication() takes the connection off the replicator')
+})
+
+test('compat: the @hyperswarm/rpc client internal lib/compat.js uses is there', async (t) => {
+  const testnet = await createBootstrap(t)
+  const server = rawNode(t, testnet, { firewalled: false })
+  const responder = server.rpc.createServer()
+  responder.respond('echo', (req) => req)
+  await responder.listen()
+  const client = rawClient(t, testnet).connect(server.keyPair.publicKey)
+  const stream = compat.clientStream(client)
+  t.ok(stream && typeof stream.destroy === 'function', 'client._stream is a stream')
+  t.is(typeof stream.once, 'function', 'client._stream emits events')
+  const reply = await client.request('echo', b4a.from('hi'))
+  t.is(b4a.toString(reply), 'hi', 'the client answers over that stream')
+  t.is(client.rpc.stream, stream, 'and it is the stream the RPC runs on')
+  const closed = new Promise((resolve) => stream.once('close', resolve))
+  await client.destroy()
+  await closed
+  t.pass('its close is heard')
+})
