@@ -183,7 +183,7 @@ const commands = {
         if (seen.has(i) || peer.id === sellers[e]) return
         out.lacking++
         if (peer.net.connected(sellers[e])) out.connected++
-        const follower = peer._followers.get(sellers[e])
+        const follower = peer.logs.get(sellers[e])
         if (follower === undefined) out.notFollowing++
         else if (follower.core.length === 0) out.noBlocks++
         else out.blocksNotApplied++
@@ -215,7 +215,7 @@ const commands = {
       }
       await peer.log.core.append(m.encode(m.block, events))
     }
-    peer._announce()
+    peer.news.announce()
     return { spammer: peer.id }
   },
 
@@ -228,11 +228,11 @@ const commands = {
     let applied = 0
     for (const peer of measured) {
       if (peer.id === spammer) continue
-      if (peer._invalid.has(spammer)) {
+      if (peer.logs.invalid.has(spammer)) {
         dropped++
         continue
       }
-      const follower = peer._followers.get(spammer)
+      const follower = peer.logs.get(spammer)
       if (follower === undefined) continue
       known += follower.length
       applied += follower.applied

@@ -41,6 +41,9 @@ module.exports = {
   MAX_BID_SKEW: 5 * 60 * 1000,
   // Decoded auction views kept in memory; the rest stay in the view's Hyperbee
   VIEW_CACHE: 4096,
+  // How long a bid, a payment claim's record or an offer's acceptance waits for the seller's
+  // signed block
+  BID_TIMEOUT: 5000,
   // setTimeout cannot wait longer than 2^31-1 ms; longer auctions re-arm their timer
   MAX_TIMER: 2 ** 31 - 1
 }

@@ -280,7 +280,25 @@ const payClaim = struct([
   ['signature', c.buffer]
 ])
 
-const payReply = struct([['blockNumber', c.uint]])
+// Fields added to a reply after its first version: null when an older peer left them out
+function trailing(enc) {
+  return {
+    preencode: enc.preencode,
+    encode: enc.encode,
+    decode(state) {
+      return state.start < state.end ? enc.decode(state) : null
+    }
+  }
+}
+
+// The seller recorded the payment in block index of its log
+const payReply = struct([
+  ['blockNumber', c.uint],
+  ['index', trailing(c.uint)]
+])
+
+// The seller recorded the acceptance in block index of its log
+const acceptReply = struct([['index', trailing(c.uint)]])
 
 const acceptRequest = struct([
   ['auction', id],
@@ -431,6 +449,7 @@ module.exports = {
   payClaim,
   payReply,
   acceptRequest,
+  acceptReply,
   auctionView,
   bidRow,
   logRow,

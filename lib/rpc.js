@@ -21,49 +21,52 @@ const AUCTIONS_PAGE = 100
 const AUCTION_BIDS = 100
 const AUCTIONS_PAGE_MAX = 500
 
-// The responders of a peer. Binary methods decode their bytes strictly; the read-only ones
-// (info, auctions, auction) take and answer UTF-8 JSON in the RPC's default framing, so
-// hp-rpc-cli and any @hyperswarm/rpc client with default options can call them.
-function respond(network, peer) {
+// The responders of a peer, over its table of handlers (built by AuctionPeer): hello(remote,
+// hello, stream) -> hello, news(remote, logs, stream), logs(after, limit) -> page, bid(bid,
+// remote) -> reply, pay(claim, remote) -> reply, accept(auction, signature, remote) -> reply,
+// bye(remote), info(), auctions(query), auction(id, opts). Binary methods decode their bytes
+// strictly; the read-only ones (info, auctions, auction) take and answer UTF-8 JSON in the RPC's
+// default framing, so hp-rpc-cli and any @hyperswarm/rpc client with default options can call
+// them.
+function respond(network, handlers) {
   network.respond(METHODS.hello, (req, remote, stream) => {
     const hello = m.decode(m.hello, req, 'hello')
     if (hello.peers.length > MAX_HELLO_PEERS) throw AuctionError.BAD_REQUEST('Too many peers')
-    peer._onhello(remote, hello, stream)
-    return m.encode(m.hello, peer._hello(remote))
+    return m.encode(m.hello, handlers.hello(remote, hello, stream))
   })
 
   network.respond(METHODS.news, (req, remote, stream) => {
     const { logs } = m.decode(m.news, req, 'news')
     if (logs.length > MAX_NEWS) throw AuctionError.BAD_REQUEST('Too many logs in one news')
-    peer._onnews(remote, logs, stream)
+    handlers.news(remote, logs, stream)
   })
 
   network.respond(METHODS.logs, async (req) => {
     const { after } = m.decode(m.logsRequest, req, 'logs request')
-    return m.encode(m.logsResponse, await peer._logsPage(after, LOGS_PAGE))
+    return m.encode(m.logsResponse, await handlers.logs(after, LOGS_PAGE))
   })
 
   network.respond(METHODS.bid, async (req, remote) => {
-    const row = await peer._onbid(m.decode(m.bid, req, 'bid'), remote)
+    const row = await handlers.bid(m.decode(m.bid, req, 'bid'), remote)
     return m.encode(m.bidReply, row)
   })
 
   network.respond(METHODS.pay, async (req, remote) => {
     const claim = m.decode(m.payClaim, req, 'payment claim')
     if (claim.signature.byteLength > 128) throw AuctionError.BAD_REQUEST('Signature too long')
-    return m.encode(m.payReply, await peer._onpay(claim, remote))
+    return m.encode(m.payReply, await handlers.pay(claim, remote))
   })
 
   network.respond(METHODS.accept, async (req, remote) => {
     const { auction, signature } = m.decode(m.acceptRequest, req, 'offer acceptance')
-    await peer._onaccept(auction, signature, remote)
+    return m.encode(m.acceptReply, await handlers.accept(auction, signature, remote))
   })
 
   network.respond(METHODS.bye, (req, remote) => {
-    peer._onbye(remote)
+    handlers.bye(remote)
   })
 
-  network.respond(METHODS.info, async () => json(await peer.info()), FRAMED)
+  network.respond(METHODS.info, async () => json(await handlers.info()), FRAMED)
 
   network.respond(
     METHODS.auctions,
@@ -80,7 +83,7 @@ function respond(network, peer) {
       ) {
         throw AuctionError.BAD_REQUEST('cursor is the value a previous page returned')
       }
-      return json(await peer.listAuctions({ limit, cursor, page: true }))
+      return json(await handlers.auctions({ limit, cursor, page: true }))
     },
     FRAMED
   )
@@ -90,7 +93,7 @@ function respond(network, peer) {
     async (req) => {
       const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
       // A reply is bounded whatever the bid count: the latest bids only
-      return json(await peer.getAuction(query.id, { lastBids: AUCTION_BIDS }))
+      return json(await handlers.auction(query.id, { lastBids: AUCTION_BIDS }))
     },
     FRAMED
   )

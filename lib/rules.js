@@ -523,6 +523,17 @@ function describeAuction(view, opts = {}) {
   return out
 }
 
+// What a close, a cancel and 'auction-closed' say: the sale, beside the auction it ends
+function describeSale(auction) {
+  return {
+    auction,
+    outcome: auction.outcome,
+    winner: auction.winner,
+    bidCount: auction.bidCount,
+    closedAt: auction.closedAt
+  }
+}
+
 module.exports = {
   checkItem,
   checkCurrency,
@@ -539,5 +550,6 @@ module.exports = {
   eventAuction,
   applyEvent,
   winningBid,
-  describeAuction
+  describeAuction,
+  describeSale
 }

@@ -200,7 +200,7 @@ class Sequencer {
   }
 
   // Judged against the view, where the previous event of the auction is written before the
-  // next is judged
+  // next is judged. Resolves with the auction after it and the index of the block it went in.
   _afterSale(idHex, build) {
     const previous = this._sales.get(idHex) || Promise.resolve()
     const run = previous.catch(noop).then(async () => {
@@ -210,8 +210,8 @@ class Sequencer {
         throw AuctionError.NOT_SELLER('Only the seller can do this')
       }
       const evt = await build(view)
-      const { next } = await this._append(evt, view)
-      return next.view
+      const { next, place } = await this._append(evt, view)
+      return { view: next.view, index: place.index }
     })
     this._sales.set(idHex, run)
     run

@@ -1,0 +1,222 @@
+const b4a = require('b4a')
+const AuctionError = require('./errors')
+const EndTimers = require('./timers')
+const Sequencer = require('./sequencer')
+const m = require('./messages')
+const rules = require('./rules')
+const { formatAmount } = require('./money')
+const { MAX_OPEN_AUCTIONS } = require('./constants')
+
+// How long before its end an auction this peer takes part in is "ending soon"
+const ENDING_SOON = 60 * 1000
+// Auctions watched for that at once
+const MAX_ENDING_SOON = 4096
+
+// Applies blocks of logs, the own and the remote ones, to the view, and tells the peer's
+// listeners what happened. The seller's timers (auction ends, payment dues) follow the own log.
+class Applier {
+  constructor(opts) {
+    this.view = opts.view
+    this.publicKey = opts.publicKey
+    this.id = opts.id
+    // emitter: the peer, whose listeners hear of every applied event
+    this.emitter = opts.emitter
+    this.describe = opts.describe
+    // The own timed auctions' ends, where closeAuction(idHex) closes the auction, and the own
+    // sales' payment dues
+    this.sequencer = opts.sequencer
+    this.closeAuction = opts.closeAuction
+    this.timers = new EndTimers((idHex) => this._onend(idHex))
+    this.dues = opts.dues
+    this.isClosing = opts.isClosing
+    // Auctions this peer sells or bid on, until they are about to end
+    this.endingSoon = new EndTimers((idHex) => {
+      this._onendingsoon(idHex).catch((err) => this.emitter.emit('warning', err))
+    })
+    this.endingSoonLead = opts.endingSoon || ENDING_SOON
+  }
+
+  // The timers of the view: own auctions' ends, and the auctions this peer takes part in
+  async load() {
+    for (const { id, endsAt } of await this.view.listTimers()) {
+      this.timers.arm(id, endsAt)
+      this.involved(id, { endsAt, closed: false })
+    }
+  }
+
+  close() {
+    this.timers.close()
+    this.endingSoon.close()
+  }
+
+  _onend(idHex) {
+    if (this.isClosing()) return
+    // A late bid on its way into the log moved the end: the timer is armed again when it lands
+    const state = this.sequencer.state(idHex)
+    if (state !== null && state.endsAt > Date.now()) return
+    this.closeAuction(idHex).catch((err) => {
+      if (err.code === 'AUCTION_CLOSED') return
+      // Retried at the next start if the log cannot take it now
+      this.emitter.emit('warning', err)
+    })
+  }
+
+  // Applies one block of a log to the view: all its events or, if one breaks a rule, none.
+  // counter: who counts the author's open auctions (the sequencer for the own log, else the
+  // follower), or null.
+  async applyBlock(author, authorHex, index, events, own, counter) {
+    let open = counter ? counter.openAuctions : 0
+    const touched = new Map()
+    const applied = []
+    // Bids of this block, not staged until the whole block is applied
+    const pending = new Map()
+    for (let offset = 0; offset < events.length; offset++) {
+      const evt = events[offset]
+      const idHex = b4a.toString(rules.eventAuction(evt, author, index, offset), 'hex')
+      // An opening's id is its own place in the log, and a block is applied once (its auctions
+      // and the log's applied length are written in one batch): the auction cannot exist yet
+      let current = null
+      if (touched.has(idHex)) current = touched.get(idHex)
+      else if (evt.type !== m.EVENT_OPENED) current = await this.view.getAuction(idHex)
+      const ctx = {}
+      if (rules.needsLeader(current, evt)) {
+        const refused = [...current.refused, evt.payload.bidder]
+        const row = await this.view.latestBid(
+          idHex,
+          current.bidCount,
+          (r) => refused.every((key) => !b4a.equals(key, r.bid.bidder)),
+          (position) => pending.get(idHex + '/' + position) || null
+        )
+        ctx.leader = row === null ? null : rules.leaderOf(row)
+      }
+      const next = rules.applyEvent(current, evt, author, index, offset, ctx)
+      open += Sequencer.openDelta(evt)
+      if (open > MAX_OPEN_AUCTIONS) {
+        throw AuctionError.TOO_MANY_AUCTIONS(
+          `The log opens more than ${MAX_OPEN_AUCTIONS} auctions that are open at once`
+        )
+      }
+      if (next.bid !== null) {
+        await this.view.loadBids(idHex, next.bid.position)
+        pending.set(idHex + '/' + next.bid.position, next.bid)
+      }
+      touched.set(idHex, next.view)
+      applied.push({ evt, idHex, current, next })
+    }
+    for (const { evt, idHex, current, next } of applied) {
+      this.stage(evt, idHex, current, next, own)
+    }
+    if (counter) counter.openAuctions = open
+    this.view.stageLog(authorHex, { applied: index + 1, disputed: false, invalid: false, open })
+    if (this.view.full) await this.view.flush()
+    else this.view.scheduleFlush()
+    for (const { evt, current, next } of applied) this.notify(evt, current, next)
+  }
+
+  // An own event is in the log, in block index: its rows, the own log's applied length and open
+  // auctions, and the listeners
+  appended(evt, idHex, current, next, index, open) {
+    this.stage(evt, idHex, current, next, true)
+    this.view.stageLog(this.id, { applied: index + 1, disputed: false, invalid: false, open })
+    this.view.scheduleFlush()
+    this.notify(evt, current, next)
+  }
+
+  // The rows of one applied event; for the own log also the seller's timers
+  stage(evt, idHex, current, next, own) {
+    this.view.stageAuction(next.view, current === null)
+    if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
+    if (!own) return
+    if (evt.type === m.EVENT_SETTLED) {
+      this.view.stageTx(b4a.toString(evt.payload.txHash, 'hex'), idHex)
+    }
+    const dueAt = next.view.paid === null ? next.view.dueAt || 0 : 0
+    if (dueAt !== (current === null ? 0 : current.paid === null ? current.dueAt || 0 : 0)) {
+      // A sale to be paid by dueAt: at that time, unpaid, the seller's node records the lapse
+      this.view.stageDue(idHex, dueAt === 0 ? null : dueAt)
+      if (dueAt === 0) this.dues.disarm(idHex)
+      else this.dues.arm(idHex, dueAt)
+    }
+    const endsAt = next.view.closed ? 0 : next.view.endsAt
+    if (endsAt === (current === null || current.closed ? 0 : current.endsAt)) return
+    // Opened, moved by a soft close or a buy-now bid, or ended: the seller's timer follows
+    this.view.stageTimer(idHex, endsAt === 0 ? null : endsAt)
+    if (endsAt === 0) this.timers.disarm(idHex)
+    else this.timers.arm(idHex, endsAt)
+  }
+
+  // Every applied event passes here: the public shape of the auction is built only for events
+  // someone listens to
+  notify(evt, current, next) {
+    const emitter = this.emitter
+    let described = null
+    const auction = () => described || (described = this.describe(next.view))
+    const tell = (name, data) => {
+      if (emitter.listenerCount(name) > 0) emitter.emit(name, data())
+    }
+    const idHex = b4a.toString(next.view.id, 'hex')
+    const key = (k) => b4a.toString(k, 'hex')
+    if (evt.type === m.EVENT_OPENED) {
+      if (b4a.equals(next.view.seller, this.publicKey)) this.involved(idHex, next.view)
+      tell('auction-opened', auction)
+    } else if (evt.type === m.EVENT_BID_ACCEPTED) {
+      const b = next.bid
+      const bid = () => ({
+        bidder: key(b.bid.bidder),
+        amount: formatAmount(b.bid.amount),
+        position: b.position + 1,
+        acceptedAt: b.acceptedAt
+      })
+      tell('bid-accepted', () => ({ auction: auction(), bid: bid() }))
+      const before = current.highestBid
+      if (
+        before !== null &&
+        b4a.equals(before.bidder, this.publicKey) &&
+        !b4a.equals(b.bid.bidder, this.publicKey)
+      ) {
+        tell('outbid', () => ({
+          auction: auction(),
+          bid: bid(),
+          previous: formatAmount(before.amount)
+        }))
+      }
+      if (next.extended) {
+        tell('auction-extended', () => ({
+          auction: auction(),
+          endsAt: next.view.endsAt,
+          extensions: next.view.extensions
+        }))
+      }
+      if (this.endingSoon.has(idHex)) this.involved(idHex, next.view)
+    } else if (evt.type === m.EVENT_REFUSED) {
+      tell('bidder-refused', () => ({ auction: auction(), bidder: key(evt.payload.bidder) }))
+    } else if (evt.type === m.EVENT_SETTLED) {
+      tell('auction-paid', () => ({ auction: auction(), payment: auction().payment }))
+    } else if (evt.type === m.EVENT_LAPSED) {
+      tell('payment-lapsed', () => ({ auction: auction(), buyer: key(evt.payload.buyer) }))
+    } else if (evt.type === m.EVENT_OFFERED) {
+      tell('second-chance', () => ({ auction: auction(), offer: auction().payment.offer }))
+    } else if (evt.type === m.EVENT_OFFER_ACCEPTED) {
+      tell('offer-accepted', () => ({ auction: auction(), buyer: auction().payment.buyer }))
+    } else {
+      this.endingSoon.disarm(idHex)
+      tell('auction-closed', () => rules.describeSale(auction()))
+    }
+  }
+
+  // This peer sells or bid on an auction: it hears when it is about to end
+  involved(idHex, view) {
+    const at = view.endsAt - this.endingSoonLead
+    if (view.endsAt === 0 || view.closed || at <= Date.now()) return
+    if (this.endingSoon.size >= MAX_ENDING_SOON && !this.endingSoon.has(idHex)) return
+    this.endingSoon.arm(idHex, at)
+  }
+
+  async _onendingsoon(idHex) {
+    const view = await this.view.getAuction(idHex)
+    if (view === null || view.closed || this.isClosing()) return
+    this.emitter.emit('ending-soon', { auction: this.describe(view), endsAt: view.endsAt })
+  }
+}
+
+module.exports = Applier

@@ -1,0 +1,226 @@
+const b4a = require('b4a')
+const AuctionError = require('./errors')
+const EndTimers = require('./timers')
+const m = require('./messages')
+const rules = require('./rules')
+const crypto = require('./crypto')
+const { parseHex } = require('./args')
+const { METHODS } = require('./rpc')
+const { BID_TIMEOUT } = require('./constants')
+
+// A payment claim waits for the seller to see enough confirmations
+const PAY_TIMEOUT = 120000
+const CONFIRM_TIMEOUT = 90000
+// A due that comes while a claim is verified looks again this much later
+const DUE_RECHECK = 1000
+
+// Settlement of sales with settlement terms, both sides: the buyer pays (built-in wallet or any
+// wallet) and claims; the seller verifies the claim on its own chain endpoint and records it, or
+// records the lapse when the time to pay runs out; a second chance offered is accepted here.
+class Payments {
+  constructor(opts) {
+    this.net = opts.net
+    this.view = opts.view
+    this.logs = opts.logs
+    this.sequencer = opts.sequencer
+    this.keyPair = opts.keyPair
+    this.publicKey = opts.keyPair.publicKey
+    this.id = b4a.toString(this.publicKey, 'hex')
+    // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays
+    this.chainRpc = opts.chainRpc || null
+    // writable(): resolves once the own log may take an event
+    this.writable = opts.writable
+    this.emitter = opts.emitter
+    this.isClosing = opts.isClosing
+    this.timeout = opts.timeout || BID_TIMEOUT
+    // The own sales' payment dues: unpaid by then, the lapse is recorded
+    this.dues = new EndTimers((idHex) => this._ondue(idHex))
+    this._claiming = new Set()
+    // Own auctions with a payment claim being verified
+    this._paying = new Set()
+  }
+
+  // The dues of the own sales in the view
+  async load() {
+    for (const { id, dueAt } of await this.view.listDues()) this.dues.arm(id, dueAt)
+  }
+
+  close() {
+    this.dues.close()
+  }
+
+  // The buyer pays the sale view and claims the payment from the seller. Resolves true once this
+  // peer holds the seller's record of it, false if that has not arrived within the timeout.
+  async pay(view, opts) {
+    const idHex = b4a.toString(view.id, 'hex')
+    if (view.paid === null && view.lapsed.some((k) => b4a.equals(k, this.publicKey))) {
+      throw AuctionError.DEADLINE_PASSED(
+        'Your time to pay ran out; the seller may offer the item to another bidder'
+      )
+    }
+    const buyer = rules.owing(view)
+    if (!b4a.equals(buyer.bidder, this.publicKey)) {
+      throw AuctionError.NOT_BUYER('This peer is not the buyer of this sale')
+    }
+    const progress = (step, data = {}) =>
+      this.emitter.emit('payment-progress', { auction: idHex, step, ...data })
+    const chain = require('./settlement/chain')
+    const wallet = { seed: opts.seed, index: opts.index || 0, privateKey: opts.privateKey }
+    let { signature } = opts
+    let txHash = opts.txHash
+    if (txHash !== undefined) {
+      txHash = '0x' + b4a.toString(parseHex(txHash, 32, 'A transaction hash'), 'hex')
+    }
+    try {
+      if (txHash === undefined) {
+        if (this.chainRpc === null) throw AuctionError.NO_CHAIN()
+        const sent = await chain.pay({
+          url: this.chainRpc,
+          chainId: view.settlement.chainId,
+          token: '0x' + b4a.toString(view.settlement.token, 'hex'),
+          to: '0x' + b4a.toString(view.settlement.payTo, 'hex'),
+          amount: buyer.amount,
+          ...wallet,
+          onprogress: (step, data) => progress(step, data)
+        })
+        txHash = sent.hash
+        const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
+        signature = await chain.signClaim({ ...wallet, message })
+      } else if (signature === undefined) {
+        const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
+        throw AuctionError.SIGNATURE_NEEDED(
+          `Sign this text with the paying address (personal_sign) and pass it as the signature: ${JSON.stringify(message)}`
+        )
+      }
+    } catch (err) {
+      throw coded(err)
+    }
+    const claim = {
+      auction: view.id,
+      txHash: parseHex(txHash, 32, 'A transaction hash'),
+      signature: parseHex(signature, null, 'A signature')
+    }
+    progress('claimed', { txHash })
+    const res = await this.net.request(view.seller, METHODS.pay, m.encode(m.payClaim, claim), {
+      timeout: PAY_TIMEOUT
+    })
+    const { blockNumber, index } = m.decode(m.payReply, res, 'payment reply')
+    progress('verified', { txHash, blockNumber })
+    return this._recorded(view.seller, index)
+  }
+
+  // The bidder takes the second-chance offer made to it. Resolves true once this peer holds the
+  // seller's record of it, false if that has not arrived within the timeout.
+  async acceptOffer(view) {
+    if (view.offer === null || !b4a.equals(view.offer.bid.bidder, this.publicKey)) {
+      throw AuctionError.NO_OFFER('No second-chance offer to this peer is pending here')
+    }
+    const signature = crypto.signAcceptance(view.id, view.offer.bid, this.keyPair)
+    const res = await this.net.request(
+      view.seller,
+      METHODS.accept,
+      m.encode(m.acceptRequest, { auction: view.id, signature })
+    )
+    const { index } = m.decode(m.acceptReply, res, 'offer acceptance reply')
+    return this._recorded(view.seller, index)
+  }
+
+  // The seller's answer said in which block of its log it recorded the event (a seller of
+  // 0.3.2 or older does not say: not confirmed)
+  _recorded(seller, index) {
+    if (index === null) return Promise.resolve(false)
+    return this.logs.waitFor(seller, index, this.timeout)
+  }
+
+  // A buyer's payment claim: verified on this peer's own endpoint only, never on what the buyer
+  // sends besides the transaction hash, then recorded in the own log
+  async onpay(claim, remote) {
+    await this.writable()
+    if (this.chainRpc === null) throw AuctionError.NO_CHAIN('The seller verifies no payments')
+    const idHex = b4a.toString(claim.auction, 'hex')
+    const view = await this.view.getAuction(idHex)
+    if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
+    if (!b4a.equals(view.seller, this.publicKey)) throw AuctionError.NOT_SELLER()
+    const buyer = rules.owing(view)
+    if (!b4a.equals(buyer.bidder, remote)) throw AuctionError.NOT_BUYER()
+    if (Date.now() > view.dueAt) throw AuctionError.DEADLINE_PASSED()
+    const txHex = b4a.toString(claim.txHash, 'hex')
+    if (this._claiming.has(txHex) || (await this.view.getTx(txHex)) !== null) {
+      throw AuctionError.TX_USED()
+    }
+    this._claiming.add(txHex)
+    this._paying.add(idHex)
+    try {
+      const chain = require('./settlement/chain')
+      const s = view.settlement
+      let paid
+      try {
+        paid = await chain.verifyPayment({
+          url: this.chainRpc,
+          chainId: s.chainId,
+          token: '0x' + b4a.toString(s.token, 'hex'),
+          payTo: '0x' + b4a.toString(s.payTo, 'hex'),
+          amount: buyer.amount,
+          txHash: '0x' + txHex,
+          confirmations: s.confirmations,
+          timeout: CONFIRM_TIMEOUT,
+          // The sale, or the second chance taken: an older transfer paid something else
+          notBefore: view.dueAt - s.payWithin
+        })
+        const message = chain.claimMessage({
+          auction: idHex,
+          txHash: '0x' + txHex,
+          bidder: b4a.toString(remote, 'hex')
+        })
+        chain.verifyClaimSignature({
+          message,
+          signature: '0x' + b4a.toString(claim.signature, 'hex'),
+          from: paid.from
+        })
+      } catch (err) {
+        throw coded(err)
+      }
+      const settled = await this.sequencer.settle(idHex, {
+        buyer: buyer.bidder,
+        txHash: claim.txHash,
+        blockNumber: paid.blockNumber,
+        payer: b4a.from(paid.from.slice(2), 'hex')
+      })
+      return { blockNumber: settled.view.paid.blockNumber, index: settled.index }
+    } finally {
+      this._claiming.delete(txHex)
+      this._paying.delete(idHex)
+    }
+  }
+
+  async onaccept(auction, signature, remote) {
+    await this.writable()
+    const idHex = b4a.toString(auction, 'hex')
+    const { index } = await this.sequencer.acceptOffer(idHex, remote, signature)
+    return { index }
+  }
+
+  // The buyer's time ran out: recorded; the seller may then make a second-chance offer
+  _ondue(idHex) {
+    if (this.isClosing()) return
+    // A claim that arrived in time and is being verified decides first
+    if (this._paying.has(idHex)) {
+      this.dues.arm(idHex, Date.now() + DUE_RECHECK)
+      return
+    }
+    this.writable()
+      .then(() => this.sequencer.lapse(idHex))
+      .catch((err) => {
+        if (['ALREADY_PAID', 'NOT_SOLD'].includes(err.code)) return
+        this.emitter.emit('warning', err)
+      })
+  }
+}
+
+// Whatever the wallet or the chain threw reaches the caller as a coded error
+function coded(err) {
+  if (err instanceof AuctionError) return err
+  return AuctionError.PAYMENT_REFUSED(err && err.message)
+}
+
+module.exports = Payments
