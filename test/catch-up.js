@@ -1,7 +1,7 @@
 const test = require('brittle')
 const m = require('../lib/messages')
 const CatchUp = require('../lib/catch-up')
-const { createPeers, createPeer, until, count } = require('./helpers')
+const { createPeers, createPeer, until, when, count } = require('./helpers')
 const { Author } = require('./helpers/events')
 const { store, connect, follow, seller } = require('./helpers/stores')
 
@@ -44,13 +44,14 @@ test(`a late joiner catches up on ${SELLERS} logs far behind, taking turns, and 
       await core.append(m.encode(m.block, [author.open('Lot#' + i + '.' + b, '1').evt]))
     }
     await core.close()
-    holder._follow(author.publicKey)
+    holder.logs.follow(author.publicKey)
   }
-  await until(async () => (await count(holder)) === SELLERS * BLOCKS, 30000, 'the holder')
+  const holds = (peer) => async () => (await count(peer)) === SELLERS * BLOCKS
+  await when([holder], ['auction-opened'], holds(holder), 30000, 'the holder')
 
   const before = CatchUp.shared.turns
   const late = await createPeer(t, testnet, { name: 'late' })
-  await until(async () => (await count(late)) === SELLERS * BLOCKS, 60000, 'every auction')
+  await when([late], ['auction-opened'], holds(late), 60000, 'every auction')
   t.ok(CatchUp.shared.turns - before >= SELLERS, 'each log took a turn to catch up')
   await until(() => CatchUp.shared.active === 0, 10000, 'the turns to end')
   t.pass('every turn ended once the logs were applied')

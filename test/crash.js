@@ -1,7 +1,15 @@
 const test = require('brittle')
 const path = require('path')
 const { spawnCli, runJson } = require('./helpers/processes')
-const { createBootstrap, createPeer, converged, until, everywhere } = require('./helpers')
+const {
+  createBootstrap,
+  createPeer,
+  converged,
+  until,
+  when,
+  everywhere,
+  PEER_EVENTS
+} = require('./helpers')
 
 function startSeller(t, testnet, storage) {
   const [{ host, port }] = testnet.bootstrap
@@ -34,7 +42,9 @@ test('seller SIGKILLed during a bid stream: every acknowledged bid survives in p
     await createPeer(t, testnet, { name: 'b1' }),
     await createPeer(t, testnet, { name: 'b2' })
   ]
-  await until(
+  await when(
+    bidders,
+    PEER_EVENTS,
     () => bidders.every((b) => b.peers().some((p) => p.publicKey === sellerKey)),
     10000,
     'bidders to meet the seller'
@@ -105,7 +115,8 @@ test('an observer SIGKILLed and restarted converges without loss', async (t) => 
   let observer = await startSeller(t, testnet, storage)
   const seller = await createPeer(t, testnet, { name: 's' })
   const bidder = await createPeer(t, testnet, { name: 'b' })
-  await until(() => seller.peers().length === 2 && bidder.peers().length === 2, 10000, 'mesh')
+  const mesh = () => seller.peers().length === 2 && bidder.peers().length === 2
+  await when([seller, bidder], PEER_EVENTS, mesh, 10000, 'mesh')
 
   const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
   await everywhere([bidder], a.id)
@@ -146,7 +157,9 @@ test('a seller SIGKILLed and restarted takes the first bid sent after it is read
   let seller = await startSeller(t, testnet, storage)
   const sellerKey = (await runJson(['id', '--storage', storage])).publicKey
   const bidder = await createPeer(t, testnet, { name: 'b' })
-  await until(
+  await when(
+    [bidder],
+    PEER_EVENTS,
     () => bidder.peers().some((p) => p.publicKey === sellerKey),
     10000,
     'the bidder to meet the seller'

@@ -10,7 +10,8 @@ const {
   meshed,
   everywhere,
   once,
-  until
+  until,
+  when
 } = require('./helpers')
 
 test('a seller that signs two histories is caught by every peer, with the proof kept', async (t) => {
@@ -89,6 +90,7 @@ test('a seller that rewrites its signed log below what a peer applied is caught'
 
   // A peer that only ever sees the new fork: a fork is itself the proof, peers never truncate
   const late = await createPeer(t, testnet, { name: 'late' })
-  await until(async () => (await late.info()).disputed.includes(liar.id), 10000, 'the late dispute')
+  const caughtLate = async () => (await late.info()).disputed.includes(liar.id)
+  await when([late], ['dispute'], caughtLate, 10000, 'the late dispute')
   t.pass('a late joiner catches the rewrite too')
 })

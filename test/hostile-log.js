@@ -8,7 +8,16 @@ const { MAX_REMOTE_BLOCK } = require('../lib/constants')
 const c = require('compact-encoding')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
-const { createPeers, until, count, once, everywhere, rawClient, emptyHello } = require('./helpers')
+const {
+  createPeers,
+  until,
+  when,
+  count,
+  once,
+  everywhere,
+  rawClient,
+  emptyHello
+} = require('./helpers')
 
 const ENDLESS_BLOCKS = 200
 const EVENTS_PER_BLOCK = 64
@@ -44,11 +53,12 @@ test('a log with an oversized block is dropped at that block; the rest stays', a
   const { peers } = await createPeers(t, 3)
   const [victim, honest, liar] = peers
   const a = await honest.openAuction({ item: 'Pic#1', price: '1' })
-  await until(async () => (await count(victim)) === 1, 10000, 'the honest auction')
+  const one = async () => (await count(victim)) === 1
+  await when([victim], ['auction-opened'], one, 10000, 'the honest auction')
 
   const refused = once(victim, 'warning', (err) => err.code === 'INVALID_EVENT')
   await liar.log.core.append([openings(1, 0), b4a.alloc(MAX_REMOTE_BLOCK + 1)])
-  liar._announce()
+  liar.news.announce()
   const err = await refused
   t.ok(err.message.includes('larger than'), err.message)
   t.is((await victim.listAuctions()).length, 2, 'the block before it was applied, nothing after')
@@ -89,7 +99,7 @@ test('an endless log of valid events keeps a follower inside its memory bound', 
   for (let i = 0; i < ENDLESS_BLOCKS; i++) blocks.push(openAndClose(i, EVENTS_PER_BLOCK / 2))
   await liar.log.core.append(blocks)
   const before = heldHeap()
-  liar._announce()
+  liar.news.announce()
 
   let peak = 0
   let samples = 0

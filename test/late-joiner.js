@@ -1,7 +1,7 @@
 const test = require('brittle')
 const m = require('../lib/messages')
 const { Author } = require('./helpers/events')
-const { createPeers, createPeer, converged, until, count, everywhere } = require('./helpers')
+const { createPeers, createPeer, converged, when, count, everywhere } = require('./helpers')
 
 const SELLERS = 3000
 
@@ -42,15 +42,16 @@ test(`a late joiner converges with ${SELLERS} sellers`, { timeout: 240000 }, asy
     const core = holder.store.get({ keyPair: author.keyPair })
     await core.append(m.encode(m.block, [author.open('Lot#' + i, '1').evt]))
     await core.close()
-    holder._follow(author.publicKey)
+    holder.logs.follow(author.publicKey)
     if (i % 500 === 0) t.comment(`${i} logs in ${Date.now() - started} ms`)
   }
-  await until(async () => (await count(holder)) === SELLERS, 60000, 'the holder to apply all')
+  const holdsAll = (peer) => async () => (await count(peer)) === SELLERS
+  await when([holder], ['auction-opened'], holdsAll(holder), 60000, 'the holder to apply all')
   t.comment(`${SELLERS} logs made and applied in ${Date.now() - started} ms`)
 
   const joined = Date.now()
   const late = await createPeer(t, testnet, { name: 'late' })
-  await until(async () => (await count(late)) === SELLERS, 120000, 'every seller’s auction')
+  await when([late], ['auction-opened'], holdsAll(late), 120000, 'every seller’s auction')
   t.comment(`the late joiner held all ${SELLERS} logs ${Date.now() - joined} ms after it started`)
   await converged([holder, late], 30000)
   t.is((await late.info()).logs, SELLERS, `it follows ${SELLERS} logs`)

@@ -1,7 +1,7 @@
 const test = require('brittle')
 const m = require('../lib/messages')
 const { MAX_OPEN_AUCTIONS } = require('../lib/constants')
-const { createPeers, everywhere, once, until, rejects } = require('./helpers')
+const { createPeers, everywhere, once, until, when, rejects } = require('./helpers')
 const { Author } = require('./helpers/events')
 
 // Openings by author, packed 50 to a block as a seller's batcher would, appended to its log
@@ -22,7 +22,7 @@ async function openings(peer, author, n) {
       author.index = peer.log.core.length
     }
   }
-  peer._announce()
+  peer.news.announce()
 }
 
 test(`a seller may hold ${MAX_OPEN_AUCTIONS} open auctions; a log with more is dropped by every peer`, async (t) => {
@@ -76,6 +76,7 @@ test('a log that appends faster than the event rate is applied at that rate, and
   const early = await spam()
   t.comment(`${early} of 600 spam auctions applied ${Date.now() - started} ms in`)
   t.ok(early < 600, 'the honest auction arrived before the spam was all applied')
-  await until(async () => (await spam()) === 600, 20000, 'all spam applied at the rate')
+  const all = async () => (await spam()) === 600
+  await when([victim], ['auction-opened'], all, 20000, 'all spam applied at the rate')
   t.ok(Date.now() - started >= 2000, 'at 200 a second past a burst of 100, 600 take over 2 s')
 })

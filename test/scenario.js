@@ -1,5 +1,5 @@
 const test = require('brittle')
-const { createPeers, converged, until, count } = require('./helpers')
+const { createPeers, converged, when, count } = require('./helpers')
 
 test('reference scenario: every client learns Client#2 bought Pic#1 for 80 USDt', async (t) => {
   const { peers } = await createPeers(t, 3)
@@ -9,7 +9,9 @@ test('reference scenario: every client learns Client#2 bought Pic#1 for 80 USDt'
 
   const pic1 = await c1.openAuction({ item: 'Pic#1', price: '75', currency: 'USDt' })
   const pic2 = await c2.openAuction({ item: 'Pic#2', price: '60', currency: 'USDt' })
-  await until(
+  await when(
+    peers,
+    ['auction-opened'],
     async () => (await Promise.all(peers.map(count))).every((n) => n === 2),
     5000,
     'both auctions everywhere'

@@ -11,16 +11,20 @@ const {
   everywhere,
   once,
   until,
+  when,
+  PEER_EVENTS,
   rawClient
 } = require('./helpers')
 const { Author } = require('./helpers/events')
 
 const { METHODS } = AuctionPeer
 
-// Both know each other: a notice from one reaches the other
+// Both know each other: a notice from one reaches the other. Checked at each peer-add or
+// peer-remove of either.
 function met(a, b) {
   const knows = (x, y) => x.peers().some((p) => p.publicKey === y.id)
-  return until(() => knows(a, b) && knows(b, a), 20000, `${a.name} and ${b.name} meet`)
+  const check = () => knows(a, b) && knows(b, a)
+  return when([a, b], PEER_EVENTS, check, 20000, `${a.name} and ${b.name} meet`)
 }
 
 // The peer holds the author's log as invalid (the row is written once the follower stops)
@@ -38,7 +42,7 @@ function invalid(peer, author) {
 // A real peer that writes what it likes into its own log: Hypercore signs it all the same
 async function lie(liar, ...ats) {
   await liar.log.core.append(Author.block(...ats))
-  liar._announce()
+  liar.news.announce()
 }
 
 test('a bid altered in any one byte no longer verifies', (t) => {

@@ -215,7 +215,7 @@ test('a refusal in the same block as the bids it voids is applied the same way b
     seller.refuse(opened.id, troll.publicKey)
   ]
   await writer.log.core.append(Author.block(...events))
-  writer._announce()
+  writer.news.announce()
 
   const idHex = opened.id.toString('hex')
   await everywhere([observer], idHex, (x) => x.refused.length === 1)

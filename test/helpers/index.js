@@ -11,6 +11,22 @@ const m = require('../../lib/messages')
 // Bare RPC nodes speak the peers' binary methods raw
 const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
 
+// The events that change an auction a peer holds, and those that change its known peers
+const AUCTION_EVENTS = [
+  'auction-opened',
+  'bid-accepted',
+  'auction-extended',
+  'bidder-refused',
+  'auction-closed',
+  'auction-paid',
+  'payment-lapsed',
+  'second-chance',
+  'offer-accepted',
+  'dispute',
+  'recovered'
+]
+const PEER_EVENTS = ['peer-add', 'peer-remove']
+
 // A private DHT on 127.0.0.1, torn down after the test's peers
 function createBootstrap(t) {
   return createTestnet(3, { host: '127.0.0.1', teardown: t.teardown })
@@ -41,6 +57,8 @@ async function createPeers(t, n, opts = {}) {
   return { testnet, peers }
 }
 
+// Polled rather than checked at each peer-add: a peer is added before its greeting back proves
+// it, and test/faults.js's dead peer is dropped only once proven
 function meshed(peers, timeout = 20000) {
   return until(() => peers.every((p) => p.peers().length >= peers.length - 1), timeout, 'mesh')
 }
@@ -63,9 +81,12 @@ async function count(peer) {
   return (await peer.listAuctions()).length
 }
 
-// Every peer in the list holds what test(auction) accepts
+// Every peer in the list holds what test(auction) accepts: checked again at each event that
+// changes an auction a peer holds
 function everywhere(peers, id, test = () => true, timeout = 10000) {
-  return until(
+  return when(
+    peers,
+    AUCTION_EVENTS,
     async () => {
       for (const peer of peers) {
         const a = await auctionAt(peer, id)
@@ -78,7 +99,10 @@ function everywhere(peers, id, test = () => true, timeout = 10000) {
   )
 }
 
-// Polls a condition that has no single event to await (convergence across many peers)
+function noop() {}
+
+// Polls a condition that no event of a peer says (connections, digests, another process's
+// output)
 async function until(fn, timeout = 10000, what = 'condition') {
   const deadline = Date.now() + timeout
   for (;;) {
@@ -88,15 +112,77 @@ async function until(fn, timeout = 10000, what = 'condition') {
   }
 }
 
-function once(emitter, name, filter = () => true) {
-  return new Promise((resolve) => {
-    const onevent = (value) => {
+// The first `name` event that filter accepts. Listen before the action that causes it. With a
+// timeout, fails naming what was awaited if none comes in time.
+function once(emitter, name, filter = () => true, timeout = 0, what = `'${name}'`) {
+  // Made here, so that its stack names the test that waited
+  const timedOut = timeout > 0 ? new Error(`Timed out waiting for ${what}`) : null
+  const promise = new Promise((resolve, reject) => {
+    const timer = timeout > 0 ? setTimeout(ontimeout, timeout) : null
+    function onevent(value) {
       if (!filter(value)) return
       emitter.off(name, onevent)
+      clearTimeout(timer)
       resolve(value)
+    }
+    function ontimeout() {
+      emitter.off(name, onevent)
+      reject(timedOut)
     }
     emitter.on(name, onevent)
   })
+  // A test that failed before awaiting it still fails for its own reason
+  promise.catch(noop)
+  return promise
+}
+
+// Resolves once check() holds: tested now, then again at each of the named events of the
+// emitters, for state that only those events change (the listeners are on before the first
+// test, so a change cannot slip in between). Fails naming what after timeout.
+function when(emitters, names, check, timeout = 10000, what = 'condition') {
+  const timedOut = new Error(`Timed out waiting for ${what}`)
+  const promise = new Promise((resolve, reject) => {
+    const listeners = []
+    let done = false
+    let testing = false
+    let again = false
+    const finish = (err) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      for (const [emitter, name] of listeners) emitter.off(name, retest)
+      if (err) reject(err)
+      else resolve()
+    }
+    // One test at a time: events during a test make one more test after it
+    async function retest() {
+      if (testing) {
+        again = true
+        return
+      }
+      testing = true
+      try {
+        do {
+          again = false
+          if (await check()) finish(null)
+        } while (again && !done)
+      } catch (err) {
+        finish(err)
+      } finally {
+        testing = false
+      }
+    }
+    const timer = setTimeout(() => finish(timedOut), timeout)
+    for (const emitter of emitters) {
+      for (const name of names) {
+        emitter.on(name, retest)
+        listeners.push([emitter, name])
+      }
+    }
+    retest()
+  })
+  promise.catch(noop)
+  return promise
 }
 
 function digests(peers) {
@@ -192,6 +278,9 @@ module.exports = {
   meshed,
   until,
   once,
+  when,
+  AUCTION_EVENTS,
+  PEER_EVENTS,
   digests,
   converged
 }
