@@ -11,6 +11,7 @@ const Applier = require('./lib/apply')
 const Recovery = require('./lib/recovery')
 const Logs = require('./lib/logs')
 const News = require('./lib/news')
+const Forks = require('./lib/forks')
 const Directory = require('./lib/directory')
 const Greeting = require('./lib/greeting')
 const Bidder = require('./lib/bid')
@@ -38,23 +39,14 @@ class AuctionPeer extends ReadyResource {
     this.keyPair = null
     this.dht = opts.dht || null
     this.store = opts.corestore || createStore(storage)
-    this.view = null
-    this.log = null
-    this.net = null
-    this.sequencer = null
-    // The parts, made at open: see lib/
-    this.logs = null
-    this.news = null
-    this.greeting = null
-    this.directory = null
-    this.recovery = null
-    this.payments = null
+    this.view = this.log = this.net = this.sequencer = null
+    // The parts, made at open (see lib/)
+    this.logs = this.news = this.forks = this.greeting = this.directory = null
+    this.recovery = this.payments = this._applier = this._bidder = null
 
     this._opts = opts
     this._autoDestroy = !opts.dht
     this._autoCloseStore = !opts.corestore
-    this._applier = null
-    this._bidder = null
   }
 
   get publicKey() {
@@ -177,7 +169,8 @@ class AuctionPeer extends ReadyResource {
       keyPair,
       chainRpc: opts.chainRpc,
       ...timeout,
-      writable: () => this._writable()
+      writable: () => this._writable(),
+      getView: (idHex) => this._getView(idHex)
     })
     this._applier = new Applier({
       ...common,
@@ -195,7 +188,9 @@ class AuctionPeer extends ReadyResource {
       onapplied: () => sequencer.forget()
     })
     const onown = (length) => this.recovery.heard(length)
-    const withLogs = { ...common, logs }
+    const ondispute = (hex) => this.news.dispute(hex)
+    this.forks = new Forks({ ...common, logs, ondispute })
+    const withLogs = { ...common, logs, forks: this.forks }
     this.news = new News({ ...withLogs, onown })
     this.directory = new Directory(withLogs)
     this.greeting = new Greeting({ ...withLogs, directory: this.directory, name: this.name, onown })
@@ -211,6 +206,8 @@ class AuctionPeer extends ReadyResource {
       bid: (bid, remote) => this._writable().then(() => this.sequencer.bid(bid, remote)),
       pay: (claim, remote) => this.payments.onpay(claim, remote),
       accept: (auction, signature, remote) => this.payments.onaccept(auction, signature, remote),
+      tree: (author) => this.forks.tree(author),
+      dispute: (author) => this.forks.proof(author),
       bye: (remote) => this.greeting.onbye(remote),
       info: () => this.info(),
       auctions: (query) => this.listAuctions(query),
@@ -222,6 +219,7 @@ class AuctionPeer extends ReadyResource {
     for (const part of [this.payments, this.news, this.directory, this._applier]) {
       if (part !== null) part.close()
     }
+    if (this.logs !== null) this.logs.stop()
     if (this.net !== null) {
       if (this.greeting !== null) await Promise.allSettled([this.greeting.sayBye()])
       await this.net.close()
@@ -347,7 +345,8 @@ class AuctionPeer extends ReadyResource {
   stats() {
     const logsOpen = this.logs === null ? 0 : this.logs.open
     if (this.net === null) {
-      return { connections: 0, peers: 0, logsOpen, requests: 0, notices: 0, closed: {} }
+      const none = { connections: 0, peers: 0, requests: 0, notices: 0, closed: {} }
+      return { ...none, packetsSent: 0, bytesSent: 0, bytesReceived: 0, logsOpen }
     }
     return { ...this.net.stats(), logsOpen }
   }

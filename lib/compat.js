@@ -1,3 +1,8 @@
+const hypercoreCrypto = require('hypercore-crypto')
+const caps = require('hypercore/lib/caps')
+const Verifier = require('hypercore/lib/verifier')
+const { logManifest } = require('./crypto')
+
 // Every use of Hypercore's and @hyperswarm/rpc's internals, in one place (as Hypercore keeps its
 // own lib/compat.js). Both are pinned to exact versions in package.json; test/compat.js fails
 // with the name of the internal that an upgrade broke.
@@ -16,6 +21,15 @@ function remoteHas(peer, index) {
 // The remote reads the log (a follower), rather than only serving it
 function remoteDownloading(peer) {
   return peer.remoteDownloading
+}
+
+// The connection (Protomux) and the remote's public key of a peer Hypercore replicates with
+function peerMux(peer) {
+  return peer.protomux
+}
+
+function peerKey(peer) {
+  return peer.remotePublicKey
 }
 
 // Waits for the replication data a core is still verifying. Hypercore finishes verifying a block
@@ -42,4 +56,46 @@ function clientStream(client) {
   return client._stream
 }
 
-module.exports = { detachReplication, remoteHas, remoteDownloading, settle, clientStream }
+// The signed tree a core holds now, from memory: { length, fork, treeHash, signature }, or null
+// while it holds nothing signed
+function signedTree(session) {
+  const info = session.state.treeInfo()
+  if (info.length === 0 || !info.signature) return null
+  return {
+    length: info.length,
+    fork: info.fork,
+    treeHash: hypercoreCrypto.tree(info.roots),
+    signature: info.signature
+  }
+}
+
+// Whether the author (its public key) signed tree, verified by Hypercore's own verifier of a
+// log whose manifest follows from that key (lib/crypto.js logManifest); the signature is in
+// Hypercore's multisig encoding, as a core holds it
+function verifyTree(author, tree) {
+  const verifier = Verifier.fromManifest(logManifest(author))
+  const { treeHash, length, fork } = tree
+  const batch = {
+    length,
+    fork,
+    hash: () => treeHash,
+    signable: (manifestHash) => caps.treeSignable(manifestHash, treeHash, length, fork)
+  }
+  try {
+    return verifier.verify(batch, tree.signature)
+  } catch {
+    return false
+  }
+}
+
+module.exports = {
+  detachReplication,
+  remoteHas,
+  remoteDownloading,
+  peerMux,
+  peerKey,
+  settle,
+  clientStream,
+  signedTree,
+  verifyTree
+}

@@ -1,6 +1,6 @@
 module.exports = {
   // Method names carry the wire version; the DHT topic keeps the network's first name
-  PROTOCOL: 'hyperauction/3',
+  PROTOCOL: 'hyperauction/4',
   TOPIC_PREFIX: 'hyperauction/1/',
   // Storage layout version, kept in the view; 0.1 kept everything in one Hyperbee
   STORAGE_VERSION: 3,

@@ -20,6 +20,7 @@ class Directory {
     this.log = opts.log
     this.view = opts.view
     this.logs = opts.logs
+    this.forks = opts.forks
     this.isClosing = opts.isClosing
     // Peers whose directory was read since they were met
     this._read = new Set()
@@ -58,8 +59,9 @@ class Directory {
       )
       const res = m.decode(m.logsResponse, reply, 'logs reply')
       if (res.logs.length > LOGS_PAGE) throw AuctionError.BAD_REQUEST('Too many logs in one page')
-      for (const { author, length } of res.logs) {
-        if (length === 0) continue
+      for (const { author, length, tree, disputed } of res.logs) {
+        this.forks.heard(author, length, tree, disputed, publicKey)
+        if (length === 0 || disputed) continue
         await this.logs.probationSlot()
         this.logs.follow(author, null, publicKey, length)
         // A log followed but behind what this peer holds: fetch it from this peer too
@@ -82,7 +84,11 @@ class Directory {
     const logs = []
     for (const row of rows) {
       const length = row.author === this.id ? this.log.core.length : this.logs.held(row.author)
-      if (length > 0) logs.push({ author: b4a.from(row.author, 'hex'), length })
+      // A disputed log is listed for its proof, held or not
+      const entry = this.forks.entry(row.author, length)
+      if (length > 0 || entry.disputed) {
+        logs.push({ author: b4a.from(row.author, 'hex'), length, ...entry })
+      }
     }
     return { logs, more: rows.length === limit }
   }

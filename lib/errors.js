@@ -157,6 +157,10 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'TOO_MANY_AUCTIONS', AuctionError.TOO_MANY_AUCTIONS)
   }
 
+  static LOG_NOT_HELD(msg = 'This peer holds no signed tree of that log') {
+    return new AuctionError(msg, 'LOG_NOT_HELD', AuctionError.LOG_NOT_HELD)
+  }
+
   static LOG_TOO_LARGE(msg = 'This log is larger than a peer holds') {
     return new AuctionError(msg, 'LOG_TOO_LARGE', AuctionError.LOG_TOO_LARGE)
   }

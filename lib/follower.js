@@ -1,7 +1,7 @@
 const ReadyResource = require('ready-resource')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
-const { settle, detachReplication, remoteHas } = require('./compat')
+const { settle, detachReplication, remoteHas, peerMux } = require('./compat')
 const CatchUp = require('./catch-up')
 const m = require('./messages')
 const { logManifest } = require('./crypto')
@@ -192,7 +192,7 @@ class Follower extends ReadyResource {
     const next = this.held
     if (this.core.peers.some((peer) => remoteHas(peer, next))) return false
     for (const mux of this._muxers.keys()) {
-      const answered = this.core.peers.some((peer) => peer.protomux === mux)
+      const answered = this.core.peers.some((peer) => peerMux(peer) === mux)
       if (!answered && this._replicating(mux)) return false
     }
     return true
@@ -322,11 +322,17 @@ class Follower extends ReadyResource {
   }
 
   _onconflict(length, fork, proof) {
-    if (this.failed !== null && this.failed.code === 'DISPUTED') return
+    if (this.dispute(length)) this.onconflict({ length, fork, proof })
+  }
+
+  // The author signed two histories (found here or by a peer): nothing more is applied. False
+  // if it was known already.
+  dispute(length) {
+    if (this.failed !== null && this.failed.code === 'DISPUTED') return false
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
     this._stopCatchingUp()
     this._wake()
-    this.onconflict({ length, fork, proof })
+    return true
   }
 }
 

@@ -16,6 +16,7 @@ class Greeting {
     this.log = opts.log
     this.logs = opts.logs
     this.directory = opts.directory
+    this.forks = opts.forks
     this.name = opts.name
     // onown(length): a peer holds the own log this far
     this.onown = opts.onown
@@ -50,12 +51,14 @@ class Greeting {
     // Peer exchange passes on proven peers only: a Sybil's keys are not spread by honest peers
     const peers = this.net.peerTable.provenKeys()
     shuffle(peers)
+    const length = this.log.core.length
     return {
       name: this.name,
-      length: this.log.core.length,
+      length,
       yours: this.logs.held(b4a.toString(remote, 'hex')),
       instance: this.instance,
-      peers: peers.slice(0, MAX_HELLO_PEERS)
+      peers: peers.slice(0, MAX_HELLO_PEERS),
+      tree: this.forks.entry(this.id, length).tree
     }
   }
 
@@ -86,6 +89,7 @@ class Greeting {
     const info = this.net.peerTable.add(publicKey, name, Date.now())
     if (info !== null) this.emitter.emit('peer-add', { publicKey: hex, name: info.name })
     this.onown(hello.yours)
+    this.forks.heard(publicKey, hello.length, hello.tree, false, publicKey)
     if (hello.length > 0) this.logs.follow(publicKey, null, publicKey, hello.length)
     // What it knows of others (peers, its logs directory) is asked only of a peer that proved
     // itself: a Sybil's hello costs a greeting back, not a directory read

@@ -3,6 +3,7 @@ const c = require('compact-encoding')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
 const Follower = require('./follower')
+const { signedTree } = require('./compat')
 const crypto = require('./crypto')
 const { MAX_LOGS } = require('./constants')
 
@@ -65,9 +66,14 @@ class Logs {
     this._sweepTimer.unref()
   }
 
-  async close() {
+  // Its timers, first thing at close
+  stop() {
     clearInterval(this._sweepTimer)
     for (const hex of [...this._probation.keys()]) this._leaveProbation(hex)
+  }
+
+  async close() {
+    this.stop()
     for (const follower of this._followers.values()) await follower.close()
   }
 
@@ -117,18 +123,42 @@ class Logs {
     return b4a.toString(crypto.hash(all.length ? all : [b4a.alloc(0)]), 'hex')
   }
 
-  // The proof a disputed author (seller, a key in hex) left: the other signed history
-  // Hypercore received, or null
+  // The proof a disputed author (seller, a key in hex) left: the other signed history and, where
+  // this peer held one, its own, or null
   async proof(seller) {
     const row = await this.view.getDispute(seller.toLowerCase())
     if (row === null) return null
-    return {
-      seller,
-      length: row.length,
-      fork: row.fork,
-      signature: b4a.toString(row.signature, 'hex'),
-      treeHash: b4a.toString(row.treeHash, 'hex'),
-      detectedAt: row.detectedAt
+    const tree = (t) => ({
+      length: t.length,
+      fork: t.fork,
+      signature: b4a.toString(t.signature, 'hex'),
+      treeHash: b4a.toString(t.treeHash, 'hex')
+    })
+    return { seller, ...tree(row), detectedAt: row.detectedAt, own: row.own && tree(row.own) }
+  }
+
+  // The tree hash of a remote log at length, where this peer knows it without reading storage
+  // (the log open and signed at that length, or put away dormant at it), else null
+  treeAt(hex, length) {
+    const follower = this._followers.get(hex)
+    if (follower) {
+      const tree = follower.core.opened ? signedTree(follower.core) : null
+      return tree && tree.length === length ? tree.treeHash : null
+    }
+    const dormant = this._dormant.get(hex)
+    return dormant && dormant.length === length ? dormant.tree || null : null
+  }
+
+  // The core of a remote log held here (open, else a session opened for the call) given to fn
+  async withCore(author, fn) {
+    const follower = this._followers.get(b4a.toString(author, 'hex'))
+    if (follower && follower.core.opened) return fn(follower.core)
+    const core = this.store.get({ manifest: crypto.logManifest(author) })
+    try {
+      await core.ready()
+      return await fn(core)
+    } finally {
+      await core.close()
     }
   }
 
@@ -175,6 +205,8 @@ class Logs {
   // Resolves true once block index of the author's log is applied here, false after timeout ms
   // (or if the log cannot be followed): the author is asked for it
   waitFor(author, index, timeout) {
+    const dormant = this._dormant.get(b4a.toString(author, 'hex'))
+    if (dormant !== undefined && dormant.applied > index) return Promise.resolve(true)
     this.follow(author, null, author, index + 1)
     const follower = this._followers.get(b4a.toString(author, 'hex'))
     return follower ? follower.waitFor(index, timeout) : Promise.resolve(false)
@@ -270,10 +302,13 @@ class Logs {
       if (!follower.opened || this._probation.has(hex) || this.net.connected(hex)) continue
       if (!follower.idle(now, this.idleTime)) continue
       this._followers.delete(hex)
+      const tree = signedTree(follower.core)
       this._dormant.set(hex, {
         applied: follower.applied,
         open: follower.openAuctions,
-        length: follower.length
+        length: follower.length,
+        // Its tree hash at that length, for the entries this peer gives of it (lib/forks.js)
+        tree: tree && tree.length === follower.length ? tree.treeHash : null
       })
       follower.close().catch(safetyCatch)
     }
@@ -309,26 +344,37 @@ class Logs {
     this.view.stageLog(hex, { applied: 0, disputed: false, invalid: false })
   }
 
-  async _onconflict(hex, { length, fork, proof }) {
-    this.disputed.add(hex)
-    this._leaveProbation(hex)
-    const follower = this._followers.get(hex)
-    const row = (await this.view.getLog(hex)) || { applied: 0 }
-    this.view.stageLog(hex, {
-      applied: follower ? follower.applied : row.applied,
-      disputed: true,
-      invalid: false
-    })
+  // Hypercore found an upgrade of the log that does not fit what this peer holds
+  _onconflict(hex, { length, fork, proof }) {
     const upgrade = proof && proof.upgrade
-    this.view.stageDispute(hex, {
+    return this.dispute(hex, {
       length,
       fork,
       signature: (upgrade && upgrade.signature) || b4a.alloc(0),
       treeHash: upgrade ? crypto.treeHash(upgrade.nodes) : b4a.alloc(0),
       detectedAt: Date.now()
     })
+  }
+
+  // The author of the log signed two histories: the log is followed no more, and proof (a
+  // dispute row: the other history's signed tree, and this peer's where it has one) is kept.
+  // Resolves true if the log was not disputed here before.
+  async dispute(hex, proof) {
+    if (this.disputed.has(hex)) return false
+    this.disputed.add(hex)
+    this._leaveProbation(hex)
+    const follower = this._followers.get(hex)
+    if (follower) follower.dispute(proof.length)
+    const row = (await this.view.getLog(hex)) || { applied: 0 }
+    this.view.stageLog(hex, {
+      applied: follower ? follower.applied : row.applied,
+      disputed: true,
+      invalid: false
+    })
+    this.view.stageDispute(hex, proof)
     await this.view.flush()
-    this.emitter.emit('dispute', { seller: hex, length })
+    this.emitter.emit('dispute', { seller: hex, length: proof.length })
+    return true
   }
 
   // A log stopped: for good if its author broke a rule (a coded error), until the next start if
@@ -350,7 +396,5 @@ class Logs {
     this.emitter.emit('warning', err)
   }
 }
-
-Logs.RELAYS = RELAYS
 
 module.exports = Logs

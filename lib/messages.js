@@ -54,6 +54,17 @@ function optional(enc) {
   }
 }
 
+// Fields added to a stored row after its first version: null in a row written before
+function trailing(enc) {
+  return {
+    preencode: enc.preencode,
+    encode: enc.encode,
+    decode(state) {
+      return state.start < state.end ? enc.decode(state) : null
+    }
+  }
+}
+
 const bidBody = struct([
   ['auction', id],
   ['bidder', key],
@@ -249,19 +260,58 @@ const block = {
 
 // length: how long the sender's own log is; yours: how much of the receiver's log it holds;
 // instance: new at every start, so a receiver knows its older connections to the sender are dead
+// A tree hash, all zeros where the sender says none (left out when encoding)
+const NO_TREE = new Uint8Array(32)
+const tree = {
+  preencode(state) {
+    state.end += 32
+  },
+  encode(state, hash) {
+    c.fixed32.encode(state, hash || NO_TREE)
+  },
+  decode(state) {
+    return c.fixed32.decode(state)
+  }
+}
+
+// A log's signed tree at one length: what its author signed there
+// (the signature in Hypercore's encoding, as a core holds it)
+const signedTree = struct([
+  ['length', c.uint],
+  ['fork', c.uint],
+  ['treeHash', c.fixed32],
+  ['signature', c.buffer]
+])
+
+// tree: the hash of the sender's own log's tree at length (zeros when empty)
 const hello = struct([
   ['name', c.string],
   ['length', c.uint],
   ['yours', c.uint],
   ['instance', id],
-  ['peers', c.array(key)]
+  ['peers', c.array(key)],
+  ['tree', tree]
 ])
 
 const logsRequest = struct([['after', optional(key)]])
 
+// A log and how far the sender holds it; tree: the hash of its tree at that length where the
+// sender holds it signed there (else zeros), so that two histories of one length are caught;
+// disputed: the sender holds proof that the author signed two histories
 const logEntry = struct([
   ['author', key],
-  ['length', c.uint]
+  ['length', c.uint],
+  ['tree', tree],
+  ['disputed', c.bool]
+])
+
+// Asks for the signed tree the remote holds of a log (answered with a signedTree)
+const treeRequest = struct([['author', key]])
+
+// The proof that an author signed two histories: two signed trees of one length that differ
+const disputeProof = struct([
+  ['a', signedTree],
+  ['b', signedTree]
 ])
 
 // The logs the sender holds, and how far: sent where Hypercore would not tell it by itself
@@ -280,25 +330,14 @@ const payClaim = struct([
   ['signature', c.buffer]
 ])
 
-// Fields added to a reply after its first version: null when an older peer left them out
-function trailing(enc) {
-  return {
-    preencode: enc.preencode,
-    encode: enc.encode,
-    decode(state) {
-      return state.start < state.end ? enc.decode(state) : null
-    }
-  }
-}
-
 // The seller recorded the payment in block index of its log
 const payReply = struct([
   ['blockNumber', c.uint],
-  ['index', trailing(c.uint)]
+  ['index', c.uint]
 ])
 
 // The seller recorded the acceptance in block index of its log
-const acceptReply = struct([['index', trailing(c.uint)]])
+const acceptReply = struct([['index', c.uint]])
 
 const acceptRequest = struct([
   ['auction', id],
@@ -380,12 +419,14 @@ const logRow = {
 }
 
 // The other signed history of a disputed log, as Hypercore's conflict proof carried it
+// The other history's signed tree and, where this peer has it (rows since 0.4), its own
 const disputeRow = struct([
   ['length', c.uint],
   ['fork', c.uint],
   ['signature', c.buffer],
   ['treeHash', c.buffer],
-  ['detectedAt', c.uint]
+  ['detectedAt', c.uint],
+  ['own', trailing(optional(signedTree))]
 ])
 
 // Strict decode for untrusted bytes: any failure, trailing bytes included, is a coded error
@@ -450,6 +491,9 @@ module.exports = {
   payReply,
   acceptRequest,
   acceptReply,
+  signedTree,
+  treeRequest,
+  disputeProof,
   auctionView,
   bidRow,
   logRow,

@@ -1,6 +1,6 @@
 const b4a = require('b4a')
 const m = require('./messages')
-const { remoteDownloading } = require('./compat')
+const { remoteDownloading, peerKey } = require('./compat')
 const { METHODS } = require('./rpc')
 const { MAX_NEWS } = require('./constants')
 
@@ -22,7 +22,11 @@ class News {
     // onown(length): a peer holds the own log this far
     this.onown = opts.onown
     this.isClosing = opts.isClosing
+    // forks: what this peer says with a log (its tree hash, disputed or not)
+    this.forks = opts.forks
     this._news = new Map()
+    // Logs found disputed here, told to every peer once
+    this._disputes = new Set()
     this._newsAt = new Map()
     this._timer = null
     this._due = 0
@@ -51,6 +55,14 @@ class News {
     if (this._timer === null) this._schedule(NEWS_DELAY)
   }
 
+  // The author of a log signed two histories: every connected peer hears of it, also those that
+  // replicate the log with this one (Hypercore does not tell them)
+  dispute(hex) {
+    if (this.isClosing()) return
+    this._disputes.add(hex)
+    if (this._timer === null) this._schedule(NEWS_DELAY)
+  }
+
   _schedule(ms) {
     this._due = Date.now() + ms
     this._timer = setTimeout(() => this._flush(), ms)
@@ -76,6 +88,8 @@ class News {
     }
     if (wait !== Infinity) this._schedule(wait)
     if (this._newsAt.size > MAX_NEWS_TIMES) this._newsAt.clear()
+    const disputes = [...this._disputes]
+    this._disputes.clear()
     // News goes to every connected peer that does not know yet: a flood, which crosses each
     // connection about once (whoever hears first tells the other, who then does not tell back)
     // and so costs about half the connections per peer, and reaches every peer the mesh
@@ -95,7 +109,12 @@ class News {
         const core = hex === this.id ? this.log.core : follower && follower.core
         if (core && core.opened && replicatesWith(core, peerHex)) continue
         if (follower && follower.heardFrom(peerHex) >= length) continue
-        logs.push({ author: b4a.from(hex, 'hex'), length })
+        logs.push({ author: b4a.from(hex, 'hex'), length, ...this.forks.entry(hex, length) })
+      }
+      for (const hex of disputes) {
+        if (hex === peerHex || news.has(hex)) continue
+        const length = this.logs.held(hex)
+        logs.push({ author: b4a.from(hex, 'hex'), length, ...this.forks.entry(hex, length) })
       }
       for (let i = 0; i < logs.length; i += MAX_NEWS) {
         const req = m.encode(m.news, { logs: logs.slice(i, i + MAX_NEWS) })
@@ -110,9 +129,10 @@ class News {
   // yet is followed (on probation); one it holds less of is fetched from that peer, among others.
   onnews(remote, logs, stream) {
     const remoteHex = b4a.toString(remote, 'hex')
-    for (const { author, length } of logs) {
+    for (const { author, length, tree, disputed } of logs) {
       const hex = b4a.toString(author, 'hex')
-      if (length === 0) continue
+      this.forks.heard(author, length, tree, disputed, remote)
+      if (length === 0 || disputed) continue
       if (hex === this.id) {
         this.onown(length)
         continue
@@ -144,7 +164,8 @@ function replicatesWith(core, hex) {
     // A peer that only serves the log (its copy opened by Corestore on request, no follower
     // reading it) is told as any other
     if (!remoteDownloading(peer)) continue
-    if (peer.remotePublicKey && b4a.toString(peer.remotePublicKey, 'hex') === hex) return true
+    const key = peerKey(peer)
+    if (key && b4a.toString(key, 'hex') === hex) return true
   }
   return false
 }

@@ -28,8 +28,9 @@ class Payments {
     this.id = b4a.toString(this.publicKey, 'hex')
     // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays
     this.chainRpc = opts.chainRpc || null
-    // writable(): resolves once the own log may take an event
+    // writable(): resolves once the own log may take an event; getView(idHex): the auction
     this.writable = opts.writable
+    this.getView = opts.getView
     this.emitter = opts.emitter
     this.isClosing = opts.isClosing
     this.timeout = opts.timeout || BID_TIMEOUT
@@ -65,7 +66,11 @@ class Payments {
     const progress = (step, data = {}) =>
       this.emitter.emit('payment-progress', { auction: idHex, step, ...data })
     const chain = require('./settlement/chain')
-    const wallet = { seed: opts.seed, index: opts.index || 0, privateKey: opts.privateKey }
+    const account = opts.index || 0
+    if (!Number.isSafeInteger(account) || account < 0 || account >= 2 ** 31) {
+      throw AuctionError.INVALID_ARGUMENT('The account index is a whole number from 0 to 2^31-1')
+    }
+    const wallet = { seed: opts.seed, index: account, privateKey: opts.privateKey }
     let { signature } = opts
     let txHash = opts.txHash
     if (txHash !== undefined) {
@@ -125,10 +130,8 @@ class Payments {
     return this._recorded(view.seller, index)
   }
 
-  // The seller's answer said in which block of its log it recorded the event (a seller of
-  // 0.3.2 or older does not say: not confirmed)
+  // The seller's answer said in which block of its log it recorded the event
   _recorded(seller, index) {
-    if (index === null) return Promise.resolve(false)
     return this.logs.waitFor(seller, index, this.timeout)
   }
 
@@ -138,8 +141,7 @@ class Payments {
     await this.writable()
     if (this.chainRpc === null) throw AuctionError.NO_CHAIN('The seller verifies no payments')
     const idHex = b4a.toString(claim.auction, 'hex')
-    const view = await this.view.getAuction(idHex)
-    if (view === null) throw AuctionError.AUCTION_NOT_FOUND(`No auction ${idHex}`)
+    const view = await this.getView(idHex)
     if (!b4a.equals(view.seller, this.publicKey)) throw AuctionError.NOT_SELLER()
     const buyer = rules.owing(view)
     if (!b4a.equals(buyer.bidder, remote)) throw AuctionError.NOT_BUYER()
@@ -217,9 +219,13 @@ class Payments {
   }
 }
 
-// Whatever the wallet or the chain threw reaches the caller as a coded error
+// Whatever the wallet or the chain threw reaches the caller as a coded error: its own code where
+// it has one of ours
 function coded(err) {
   if (err instanceof AuctionError) return err
+  if (err && typeof err.code === 'string' && AuctionError.CODES.has(err.code)) {
+    return AuctionError[err.code](String(err.message))
+  }
   return AuctionError.PAYMENT_REFUSED(err && err.message)
 }
 

@@ -21,7 +21,7 @@ class Recovery {
     this.onapplied = opts.onapplied
     this.emitter = opts.emitter
     this.isClosing = opts.isClosing
-    this.timeout = opts.timeout || RECOVERY_TIMEOUT
+    this.timeout = RECOVERY_TIMEOUT
     // The most any peer said it holds of the own log
     this._yours = 0
     this._recovery = null

@@ -14,7 +14,9 @@ const METHODS = {
   accept: PROTOCOL + '/accept',
   info: PROTOCOL + '/info',
   auctions: PROTOCOL + '/auctions',
-  auction: PROTOCOL + '/auction'
+  auction: PROTOCOL + '/auction',
+  tree: PROTOCOL + '/tree',
+  dispute: PROTOCOL + '/dispute'
 }
 
 const AUCTIONS_PAGE = 100
@@ -24,7 +26,8 @@ const AUCTIONS_PAGE_MAX = 500
 // The responders of a peer, over its table of handlers (built by AuctionPeer): hello(remote,
 // hello, stream) -> hello, news(remote, logs, stream), logs(after, limit) -> page, bid(bid,
 // remote) -> reply, pay(claim, remote) -> reply, accept(auction, signature, remote) -> reply,
-// bye(remote), info(), auctions(query), auction(id, opts). Binary methods decode their bytes
+// tree(author) -> signed tree, dispute(author) -> proof, bye(remote), info(), auctions(query),
+// auction(id, opts). Binary methods decode their bytes
 // strictly; the read-only ones (info, auctions, auction) take and answer UTF-8 JSON in the RPC's
 // default framing, so hp-rpc-cli and any @hyperswarm/rpc client with default options can call
 // them.
@@ -60,6 +63,16 @@ function respond(network, handlers) {
   network.respond(METHODS.accept, async (req, remote) => {
     const { auction, signature } = m.decode(m.acceptRequest, req, 'offer acceptance')
     return m.encode(m.acceptReply, await handlers.accept(auction, signature, remote))
+  })
+
+  network.respond(METHODS.tree, async (req) => {
+    const { author } = m.decode(m.treeRequest, req, 'tree request')
+    return m.encode(m.signedTree, await handlers.tree(author))
+  })
+
+  network.respond(METHODS.dispute, async (req) => {
+    const { author } = m.decode(m.treeRequest, req, 'dispute request')
+    return m.encode(m.disputeProof, await handlers.dispute(author))
   })
 
   network.respond(METHODS.bye, (req, remote) => {

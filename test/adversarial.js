@@ -111,7 +111,9 @@ test('random, truncated and bit-flipped payloads to every method: coded errors, 
     }),
     [METHODS.info]: json({}),
     [METHODS.auctions]: json({ limit: 2, cursor: null }),
-    [METHODS.auction]: json({ id: a.id })
+    [METHODS.auction]: json({ id: a.id }),
+    [METHODS.tree]: m.encode(m.treeRequest, { author: seller.publicKey }),
+    [METHODS.dispute]: m.encode(m.treeRequest, { author: other.publicKey })
   }
   t.alike(Object.keys(valid).sort(), Object.values(METHODS).sort(), 'every method is covered')
 

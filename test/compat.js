@@ -11,7 +11,8 @@ const { createBootstrap, rawNode, rawClient } = require('./helpers')
 test('compat: the Hypercore internals lib/compat.js uses are there and mean the same', async (t) => {
   const a = await store(t)
   const b = await store(t)
-  const author = a.get({ name: 'log' })
+  const keyPair = await a.createKeyPair('log')
+  const author = a.get({ keyPair })
   await author.append([b4a.from('one'), b4a.from('two')])
   const replica = b.get({ key: author.key })
   await replica.ready()
@@ -39,6 +40,14 @@ test('compat: the Hypercore internals lib/compat.js uses are there and mean the 
   t.is(typeof replicator._rxLock?.unlock, 'function', 'core.replicator._rxLock.unlock() exists')
   await compat.settle(replica)
   t.pass('settle() waits for the replication lock and returns')
+
+  const tree = compat.signedTree(author)
+  t.is(tree && tree.length, 2, 'signedTree: session.state.treeInfo() gives the signed length')
+  t.alike(tree.treeHash, await author.treeHash(), 'and the roots hash to treeHash()')
+  t.ok(compat.verifyTree(keyPair.publicKey, tree), 'verifyTree: the author signed it')
+  t.alike(compat.signedTree(replica).signature, tree.signature, 'a replica holds the same')
+  const forged = { ...tree, treeHash: b4a.alloc(32, 1) }
+  t.absent(compat.verifyTree(keyPair.publicKey, forged), 'and another tree fails')
 
   t.ok(replicator.attached(muxB), 'core.replicator.attached() knows the connection')
   compat.detachReplication(replica, muxB)

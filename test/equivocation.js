@@ -67,6 +67,79 @@ test('a seller that signs two histories is caught by every peer, with the proof 
   await until(async () => (await again.dispute(liarId)) !== null, 1000, 'the stored proof')
 })
 
+test('two histories of one length: both holders and a late joiner catch them, with the proof', async (t) => {
+  const testnet = await createBootstrap(t)
+  // Each holder meets one copy of the seller only: each on a network of its own
+  const v1 = await createPeer(t, testnet, { name: 'v1', network: 'one' })
+  const liar = await createPeer(t, testnet, { name: 'liar', network: 'one' })
+  await meshed([v1, liar])
+  const a = await liar.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([v1], a.id)
+  const primaryKey = liar.store.primaryKey
+  const liarId = liar.id
+  await liar.close()
+
+  const store = new Corestore(path.join(await t.tmp(), 'twin'), { primaryKey, unsafe: true })
+  t.teardown(() => store.close(), { order: 1 })
+  const v2 = await createPeer(t, testnet, { name: 'v2', network: 'two' })
+  const twin = await createPeer(t, testnet, { corestore: store, name: 'twin', network: 'two' })
+  await meshed([v2, twin])
+  const b = await twin.openAuction({ item: 'Other#1', price: '1' })
+  t.is(b.id, a.id, 'the twin signs another opening at the same place of the log')
+  await everywhere([v2], b.id)
+  await twin.close()
+  t.is((await v1.getAuction(a.id)).item, 'Pic#1', 'v1 holds one history')
+  t.is((await v2.getAuction(a.id)).item, 'Other#1', 'v2 holds the other, of the same length')
+
+  const caught = (peer) => once(peer, 'dispute', (d) => d.seller === liarId, 30000)
+  const disputes = [caught(v1), caught(v2)]
+  v1.net.discovered(v2.publicKey)
+  await Promise.all(disputes)
+  for (const peer of [v1, v2]) {
+    const proof = await peer.dispute(liarId)
+    t.ok(proof.own !== null, `${peer.name} kept its own signed tree beside the other`)
+    t.is(proof.own.length, proof.length, 'both of the same length')
+    t.not(proof.own.treeHash, proof.treeHash, 'with other trees')
+    t.is((await peer.getAuction(a.id)).disputed, true, `${peer.name} shows the auction disputed`)
+  }
+  t.is(
+    await v1.digest(),
+    await v2.digest(),
+    'and the two now agree: the log counts as disputed in both'
+  )
+
+  // A late joiner that meets only v1 learns it from v1's directory and checks the proof itself
+  const late = await createPeer(t, testnet, { name: 'late', network: 'one' })
+  const isDisputed = async () => (await late.info()).disputed.includes(liarId)
+  await when([late], ['dispute'], isDisputed, 30000, 'the late joiner’s dispute')
+  const proof = await late.dispute(liarId)
+  t.is(proof.own.length, proof.length, 'the late joiner keeps both signed trees')
+})
+
+test('a forged proof of two histories is refused', async (t) => {
+  const testnet = await createBootstrap(t)
+  const seller = await createPeer(t, testnet, { name: 'seller' })
+  const liar = await createPeer(t, testnet, { name: 'liar' })
+  const honest = await createPeer(t, testnet, { name: 'honest' })
+  await meshed([seller, liar, honest])
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([liar, honest], a.id)
+
+  // The liar says it holds the seller's log with another tree, and that it is disputed: neither
+  // counts without the seller's signatures
+  const tree = b4a.alloc(32, 7)
+  liar.forks.proof = async () => {
+    const signed = await liar.forks.tree(seller.publicKey)
+    return { a: signed, b: { ...signed, treeHash: tree } }
+  }
+  liar.forks.entry = () => ({ tree, disputed: true })
+  const refused = once(honest, 'warning', (err) => err.code === 'BAD_REQUEST', 10000)
+  await honest.directory.read(liar.publicKey)
+  t.ok(/two signed histories/.test((await refused).message), 'the forged proof is refused')
+  t.absent((await honest.info()).disputed.includes(seller.id), 'the seller is not disputed')
+  t.is((await honest.getAuction(a.id)).disputed, false, 'its auction stands')
+})
+
 test('a seller that rewrites its signed log below what a peer applied is caught', async (t) => {
   const { peers, testnet } = await createPeers(t, 2)
   const [liar, bidder] = peers

@@ -47,6 +47,12 @@ test('a sale paid with the built-in wallet is verified by the seller and shown p
   const a = await sale()
   t.is((await alice.getAuction(a.id)).payment.buyer, alice.id, 'alice owes the price')
 
+  await rejects(
+    t,
+    alice.pay(a.id, { seed: wallets.alice.mnemonic, index: -1 }),
+    'INVALID_ARGUMENT',
+    'an account index below 0 is refused before the wallet is asked'
+  )
   const steps = []
   alice.on('payment-progress', (p) => steps.push(p.step))
   const paid = await alice.pay(a.id, { seed: wallets.alice.mnemonic, index: wallets.alice.index })
@@ -210,14 +216,4 @@ test('an unpaid winner past the deadline: the lapse is recorded and the next bid
   t.is(paid.payment.amount, '75', 'bob pays his own bid')
   await everywhere(peers, a.id, (x) => x.payment.status === 'paid' && x.payment.buyer === bob.id)
   t.pass('every peer shows the second-chance sale paid')
-})
-
-test('a seller of 0.3.2 names no block in its replies: they still decode, as not confirmed', (t) => {
-  const m = require('../lib/messages')
-  const c = require('compact-encoding')
-  const older = m.decode(m.payReply, c.encode(c.uint, 1234), 'payment reply')
-  t.alike(older, { blockNumber: 1234, index: null }, 'a payment reply without the block index')
-  t.alike(m.decode(m.acceptReply, Buffer.alloc(0)), { index: null }, 'an empty acceptance reply')
-  const now = m.decode(m.payReply, m.encode(m.payReply, { blockNumber: 1234, index: 7 }))
-  t.is(now.index, 7, 'this version names the block that records the payment')
 })
