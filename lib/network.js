@@ -555,6 +555,10 @@ class Network extends ReadyResource {
       keyPair: this.keyPair,
       capability: this.capability
     })
+    // With a network secret the remote proves it knows it only in its handshake, which comes
+    // after the stream opens: nothing is asked, answered or replicated on the connection before
+    // (a remote without the secret would learn this peer's name, peers and logs)
+    const verified = this.capability === null ? null : opened(client)
     const conn = {
       hex,
       outgoing: true,
@@ -563,7 +567,10 @@ class Network extends ReadyResource {
       stream: null,
       openedAt: null,
       replicating: false,
-      request: (method, value) => client.request(method, value, RAW),
+      request: async (method, value) => {
+        if (verified !== null) await verified
+        return client.request(method, value, RAW)
+      },
       event: (method, value) => client.rpc.event(method, value, RAW),
       destroy: () => {
         client.destroy()
@@ -580,7 +587,7 @@ class Network extends ReadyResource {
       }
       this._replicate(conn)
     }
-    attach()
+    if (verified === null) attach()
     client.on('open', () => {
       conn.openedAt = Date.now()
       this._dialed(hex)
@@ -735,6 +742,17 @@ class Network extends ReadyResource {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+
+// Resolves once the client's RPC is open and the remote's handshake checked; rejects if it
+// closes first
+function opened(client) {
+  const promise = new Promise((resolve, reject) => {
+    client.once('open', resolve)
+    client.once('close', () => reject(new Error('The connection closed before it opened')))
+  })
+  promise.catch(noop)
+  return promise
 }
 
 function noop() {}
