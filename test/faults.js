@@ -36,53 +36,59 @@ test('a peer offline during the bids catches up after the close', async (t) => {
   t.alike(a.winner, { bidder: c2.id, amount: '80' }, 'and the sale')
 })
 
-test('connections cut again and again during 200 bids: 5 peers converge', async (t) => {
-  const { peers } = await createPeers(t, 5, { peer: { maintainInterval: 200 } })
+// 200 bids one after another, some waiting out a cut connection: about 12 s on an idle machine,
+// and past brittle's 30 s when the machine is loaded. What it asserts is convergence, not speed.
+test(
+  'connections cut again and again during 200 bids: 5 peers converge',
+  { timeout: 120000 },
+  async (t) => {
+    const { peers } = await createPeers(t, 5, { peer: { maintainInterval: 200 } })
 
-  const auctions = []
-  for (let i = 0; i < 20; i++) {
-    auctions.push(await peers[i % 5].openAuction({ item: 'Lot#' + i, price: '1' }))
-  }
-  for (const a of auctions) await everywhere(peers, a.id, () => true, 20000)
+    const auctions = []
+    for (let i = 0; i < 20; i++) {
+      auctions.push(await peers[i % 5].openAuction({ item: 'Lot#' + i, price: '1' }))
+    }
+    for (const a of auctions) await everywhere(peers, a.id, () => true, 20000)
 
-  // Every 50 ms one peer loses all its connections: replication stops mid-block and resumes
-  // when the peers greet each other again
-  let cuts = 0
-  const cutter = setInterval(() => {
-    peers[cuts++ % 5].net.disconnect()
-  }, 50)
-  t.teardown(() => clearInterval(cutter))
+    // Every 50 ms one peer loses all its connections: replication stops mid-block and resumes
+    // when the peers greet each other again
+    let cuts = 0
+    const cutter = setInterval(() => {
+      peers[cuts++ % 5].net.disconnect()
+    }, 50)
+    t.teardown(() => clearInterval(cutter))
 
-  const accepted = new Map(auctions.map((a) => [a.id, []]))
-  for (let i = 0; i < 200; i++) {
-    const a = auctions[i % 20]
-    const sellerIndex = peers.findIndex((p) => p.id === a.seller)
-    const bidder = peers[(sellerIndex + 1 + (i % 4)) % 5]
-    const amount = String(2 + Math.floor(i / 20))
-    try {
-      accepted.get(a.id).push(await bidder.placeBid(a.id, amount))
-    } catch (err) {
-      // A bidder whose replica lags may bid too low; a cut connection loses the request
-      t.ok(['BID_TOO_LOW', 'SELLER_UNREACHABLE'].includes(err.code), err.code)
+    const accepted = new Map(auctions.map((a) => [a.id, []]))
+    for (let i = 0; i < 200; i++) {
+      const a = auctions[i % 20]
+      const sellerIndex = peers.findIndex((p) => p.id === a.seller)
+      const bidder = peers[(sellerIndex + 1 + (i % 4)) % 5]
+      const amount = String(2 + Math.floor(i / 20))
+      try {
+        accepted.get(a.id).push(await bidder.placeBid(a.id, amount))
+      } catch (err) {
+        // A bidder whose replica lags may bid too low; a cut connection loses the request
+        t.ok(['BID_TOO_LOW', 'SELLER_UNREACHABLE'].includes(err.code), err.code)
+      }
+    }
+    clearInterval(cutter)
+    const total = [...accepted.values()].reduce((n, list) => n + list.length, 0)
+    t.ok(total >= 150, `${total} of 200 bids accepted while connections were cut ${cuts} times`)
+
+    const started = Date.now()
+    await converged(peers, 30000)
+    t.comment(`converged ${Date.now() - started} ms after the cuts stopped`)
+
+    for (const peer of peers) {
+      for (const [id, list] of accepted) {
+        const bids = (await peer.getAuction(id)).bids
+        const held = new Set(bids.map((b) => b.position + '/' + b.bidder + '/' + b.amount))
+        const missing = list.filter((b) => !held.has(b.position + '/' + b.bidder + '/' + b.amount))
+        t.is(missing.length, 0, `${peer.name} holds every acknowledged bid of ${id.slice(0, 6)}`)
+      }
     }
   }
-  clearInterval(cutter)
-  const total = [...accepted.values()].reduce((n, list) => n + list.length, 0)
-  t.ok(total >= 150, `${total} of 200 bids accepted while connections were cut ${cuts} times`)
-
-  const started = Date.now()
-  await converged(peers, 30000)
-  t.comment(`converged ${Date.now() - started} ms after the cuts stopped`)
-
-  for (const peer of peers) {
-    for (const [id, list] of accepted) {
-      const bids = (await peer.getAuction(id)).bids
-      const held = new Set(bids.map((b) => b.position + '/' + b.bidder + '/' + b.amount))
-      const missing = list.filter((b) => !held.has(b.position + '/' + b.bidder + '/' + b.amount))
-      t.is(missing.length, 0, `${peer.name} holds every acknowledged bid of ${id.slice(0, 6)}`)
-    }
-  }
-})
+)
 
 test('bids racing the close are either in the sale or refused, the same everywhere', async (t) => {
   const { peers } = await createPeers(t, 3)
