@@ -90,6 +90,16 @@ class News {
     if (this._newsAt.size > MAX_NEWS_TIMES) this._newsAt.clear()
     const disputes = [...this._disputes]
     this._disputes.clear()
+    // Each log's entry (with its tree hash) is made once, whoever it goes to
+    const entries = new Map()
+    const entry = (hex, length) => {
+      let e = entries.get(hex)
+      if (e === undefined) {
+        e = { author: b4a.from(hex, 'hex'), length, ...this.forks.entry(hex, length) }
+        entries.set(hex, e)
+      }
+      return e
+    }
     // News goes to every connected peer that does not know yet: a flood, which crosses each
     // connection about once (whoever hears first tells the other, who then does not tell back)
     // and so costs about half the connections per peer, and reaches every peer the mesh
@@ -109,12 +119,10 @@ class News {
         const core = hex === this.id ? this.log.core : follower && follower.core
         if (core && core.opened && replicatesWith(core, peerHex)) continue
         if (follower && follower.heardFrom(peerHex) >= length) continue
-        logs.push({ author: b4a.from(hex, 'hex'), length, ...this.forks.entry(hex, length) })
+        logs.push(entry(hex, length))
       }
       for (const hex of disputes) {
-        if (hex === peerHex || news.has(hex)) continue
-        const length = this.logs.held(hex)
-        logs.push({ author: b4a.from(hex, 'hex'), length, ...this.forks.entry(hex, length) })
+        if (hex !== peerHex && !news.has(hex)) logs.push(entry(hex, this.logs.held(hex)))
       }
       for (let i = 0; i < logs.length; i += MAX_NEWS) {
         const req = m.encode(m.news, { logs: logs.slice(i, i + MAX_NEWS) })
