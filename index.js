@@ -159,7 +159,9 @@ class AuctionPeer extends ReadyResource {
       logEventRate: opts.logEventRate,
       logEventBurst: opts.logEventBurst,
       probation: opts.probation,
-      idleLog: opts.idleLog
+      idleLog: opts.idleLog,
+      maxLogs: opts.maxLogs,
+      maxStoredLogs: opts.maxStoredLogs
     })
     const logs = this.logs
     this.payments = new Payments({
@@ -337,7 +339,8 @@ class AuctionPeer extends ReadyResource {
       logs: this.logs.size + (this.log.core.length > 0 ? 1 : 0),
       length: this.log.core.length,
       blocks: this.log.core.length + this.logs.applied,
-      disputed: [...this.logs.disputed]
+      disputed: [...this.logs.disputed],
+      remoteBytes: this.logs.bytes
     }
   }
 

@@ -9,6 +9,7 @@ const path = require('path')
 const { rawRpc, rawBee, rawCore } = require('./baselines')
 const { bidLatency, sellerThroughput } = require('./bids')
 const { catchUp } = require('./catch-up')
+const { follow, QUICK: FOLLOW_QUICK } = require('./follow')
 const { propagation } = require('./propagation')
 const { report } = require('./report')
 const { HOST, median, log } = require('./harness')
@@ -83,6 +84,9 @@ async function main() {
     log('once')
     const once = {}
     await attempt(once, 'catchUp', () => catchUp(bootstrap, path.join(tmp, 'catch-up'), CATCH_UP))
+    await attempt(once, 'follow', () =>
+      follow(bootstrap, path.join(tmp, 'follow'), QUICK ? FOLLOW_QUICK : {})
+    )
     for (const n of SIZES) {
       await attempt(once, 'propagationN' + n, () =>
         propagation(bootstrap, path.join(tmp, 'n' + n), n, PROPAGATION)

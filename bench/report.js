@@ -3,6 +3,7 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { execFileSync } = require('child_process')
+const follow = require('./follow')
 
 function report(r, meta) {
   const failed = (name) => r[name + 'Error'] && 'failed: ' + r[name + 'Error']
@@ -62,6 +63,7 @@ function report(r, meta) {
       target(r.catchUpEventsPerSec >= 20000, '>= 20,000/s')
     ]
   ]
+  rows.push(...follow.rows(r))
   for (const n of meta.sizes) {
     const goal = (met) => (n === 50 ? target(met, 'p99 <= 100 ms') : '')
     if (r['propagationP99N' + n] === undefined) {
@@ -115,6 +117,7 @@ function report(r, meta) {
     `throughput with 1 bidder peer x ${meta.inFlight}: ${num(r.oneBidderBidsPerSec)} bids/s (${pct(r.oneBidderBidsPerSec / r.rawRpcRps)} of raw), CPU: seller ${pct(r.oneBidderSellerCpu)}, bidder ${(r.oneBidderBiddersCpu || []).map(pct).join(' + ')}`,
     `catch-up: first event after ${ms(r.catchUpFirstEventMs)} (DHT lookup, connect), then ${num(r.catchUpEventsPerSecAfterFirst)} events/s; raw first block after ${ms(r.rawReplicationFirstBlockMs)}`
   ]
+  notes.push(...follow.notes(r))
   for (const n of meta.sizes) {
     if (r['cpuPerEventPerPeerMsN' + n] === undefined) continue
     notes.push(

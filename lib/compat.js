@@ -88,7 +88,60 @@ function verifyTree(author, tree) {
   }
 }
 
+// Hypercore keeps a core open while it has peers, and paired on their connections (a remote
+// asking again is answered without Corestore), after its last session closes: a log put away
+// drops its channels and pairings, so that its core closes and a remote's next ask goes through
+// Corestore (and guardRemoteOpens)
+function closeChannels(session) {
+  const replicator = session.core && session.core.replicator
+  if (!replicator) return
+  for (const mux of [...replicator._attached]) replicator.detachFrom(mux)
+  for (const peer of [...replicator.peers]) peer.channel.close()
+}
+
+// Corestore opens any stored core a remote asks for (its handler of a channel it does not
+// have, Corestore._attachMaybe): onopen(muxer, discoveryKey, open) is asked first, and open()
+// does what Corestore would have done
+function guardRemoteOpens(store, onopen) {
+  const attach = store._attachMaybe
+  store._attachMaybe = (muxer, discoveryKey) =>
+    onopen(muxer, discoveryKey, () => attach.call(store, muxer, discoveryKey))
+}
+
+// Replication verified and stored a block of the core: onblock(index, value) hears it with the
+// bytes that arrived, so a follower applies them without reading them back (Hypercore keeps no
+// block in memory; a get reads storage, one block per batch). One hook on the core's
+// replicator, shared by its sessions. Returns the function that removes this listener.
+const blockListeners = new WeakMap()
+
+function onVerifiedBlock(session, onblock) {
+  const replicator = session.core.replicator
+  let listeners = blockListeners.get(replicator)
+  if (listeners === undefined) {
+    listeners = new Set()
+    blockListeners.set(replicator, listeners)
+    const ondata = replicator._ondata
+    replicator._ondata = function (peer, req, data) {
+      if (data.block) for (const fn of listeners) fn(data.block.index, data.block.value)
+      return ondata.call(this, peer, req, data)
+    }
+  }
+  listeners.add(onblock)
+  return () => listeners.delete(onblock)
+}
+
+// The blocks of a core at these indices, in one storage batch (a get is a batch of one block);
+// null for a block not held
+function readBlocks(session, indices) {
+  const rx = session.state.storage.read()
+  const blocks = indices.map((index) => rx.getBlock(index))
+  rx.tryFlush()
+  return Promise.all(blocks)
+}
+
 module.exports = {
+  guardRemoteOpens,
+  closeChannels,
   detachReplication,
   remoteHas,
   remoteDownloading,
@@ -97,5 +150,7 @@ module.exports = {
   settle,
   clientStream,
   signedTree,
-  verifyTree
+  verifyTree,
+  onVerifiedBlock,
+  readBlocks
 }

@@ -15,10 +15,22 @@ module.exports = {
   // A block of the own log packs up to this many events, or this many bytes
   MAX_BLOCK_EVENTS: 64,
   MAX_BLOCK_BYTES: 4096,
-  // Remote logs held (each open log costs about 40 KiB of memory)
+  // Remote logs followed (open) at once; past it the least useful one is closed
   MAX_LOGS: 4096,
-  // Bytes of one remote log block, checked before it is decoded
+  // Remote logs stored, followed and dormant; past it the least useful one is forgotten and
+  // its storage cleared
+  MAX_STORED_LOGS: 16384,
+  // Logs this peer does not follow that one connection may have opened at once (a remote asks
+  // for a log's channel and the store opens it to serve it)
+  MAX_SERVED_LOGS: 64,
+  // Bytes of one remote log block: a log whose signed size shows a larger one is refused
+  // before its blocks are downloaded, and a block is checked again before it is decoded
   MAX_REMOTE_BLOCK: 64 * 1024,
+  // Blocks of one remote log: beyond, the log is dropped
+  MAX_LOG_BLOCKS: 1024 * 1024,
+  // One download of a remote log asks for at most this many bytes and blocks at once
+  DOWNLOAD_BYTES: 1024 * 1024,
+  DOWNLOAD_BLOCKS: 1024,
   // One page of the logs directory a peer serves
   LOGS_PAGE: 1024,
   // Open auctions of one seller at once: beyond, an opening is refused by the seller's peer

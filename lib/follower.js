@@ -1,11 +1,28 @@
+const b4a = require('b4a')
 const ReadyResource = require('ready-resource')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('./errors')
-const { settle, detachReplication, remoteHas, peerMux } = require('./compat')
+const {
+  settle,
+  detachReplication,
+  closeChannels,
+  remoteHas,
+  peerMux,
+  onVerifiedBlock,
+  readBlocks
+} = require('./compat')
 const CatchUp = require('./catch-up')
 const m = require('./messages')
 const { logManifest } = require('./crypto')
-const { MAX_REMOTE_BLOCK, MAX_LOG_BYTES, LOG_EVENT_RATE, LOG_EVENT_BURST } = require('./constants')
+const {
+  MAX_REMOTE_BLOCK,
+  MAX_LOG_BYTES,
+  MAX_LOG_BLOCKS,
+  DOWNLOAD_BYTES,
+  DOWNLOAD_BLOCKS,
+  LOG_EVENT_RATE,
+  LOG_EVENT_BURST
+} = require('./constants')
 
 // Loopback UDX keeps only 16 requests in flight by default, which is ~20% slower
 const INFLIGHT_RANGE = [128, 1024]
@@ -20,6 +37,14 @@ const TURN = 2000
 // Hypercore's channel, one per log on a connection
 const CHANNEL = 'hypercore/alpha'
 const MAX_REOPENS = 4
+// A seek for the end of a download's byte budget waits this long for the tree nodes it needs
+const SEEK_TIMEOUT = 5000
+// Blocks are applied from the bytes that arrived, kept in memory until then: at most this many
+// bytes, and only blocks at most KEEP_AHEAD past a block still missing. The others are read back
+// from storage, at most READ_BATCH in one batch.
+const MAX_KEPT_BYTES = 64 * 1024
+const KEEP_AHEAD = 256
+const READ_BATCH = 64
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
 // to onblock(index, events) once, from where the view left off. A block that cannot be decoded
@@ -34,7 +59,28 @@ class Follower extends ReadyResource {
     this.onconflict = opts.onconflict
     this.oninvalid = opts.oninvalid
     this.failed = null
-    this._range = null
+    // Blocks held next in line to apply, by index: as replication brought them, or read back;
+    // none below _consumed
+    this._kept = new Map()
+    this._keptBytes = 0
+    this._consumed = 0
+    this._unlisten = null
+    // Downloads under way, each a window within DOWNLOAD_BYTES and DOWNLOAD_BLOCKS: where the
+    // last one ends (block, and byte offset if known), and the block past which the next is
+    // asked for
+    this._ranges = new Set()
+    this._rangeEnd = 0
+    this._rangeEndBytes = 0
+    this._rangeHalf = 0
+    this._planning = false
+    this._windows = 0
+    // Blocks held in a row from the start and their bytes, as far as known; the sizes of blocks
+    // downloaded past them
+    this._mark = [0, 0]
+    this._sizes = new Map()
+    this._ondownloadSize = (index, byteLength) => this._ondownload(index, byteLength)
+    // Why the log is refused, once it is: it fails when the blocks held before are applied
+    this._refusal = null
     // Catching up: holds a turn, or waits for one
     this._catchUp = opts.catchUp || CatchUp.shared
     this._turn = false
@@ -58,10 +104,14 @@ class Follower extends ReadyResource {
     this._sleep = null
     this.openAuctions = 0
     this._spread = 0
-    this._active = Date.now()
+    // When the log last grew here (a longer signed length, or blocks): only growth keeps a log
+    // open, not a peer's word that it has more
+    this.grown = Date.now()
+    // This peer takes part in one of the log's auctions (it bid): the log is closed last
+    this.watched = false
     this.ongrow = opts.ongrow || noop
     this._onappend = () => {
-      this._active = Date.now()
+      this.grown = Date.now()
       this._pace()
       this.kick()
       // Blocks held in a row from the start can be served on: tell the peers
@@ -73,10 +123,10 @@ class Follower extends ReadyResource {
     }
   }
 
-  // Caught up, nobody waiting, no news for ms
+  // Caught up, nobody waiting, not grown for ms
   idle(now, ms) {
     return (
-      now - this._active >= ms &&
+      now - this.grown >= ms &&
       this._running === null &&
       this._waiters.length === 0 &&
       this.failed === null &&
@@ -85,7 +135,6 @@ class Follower extends ReadyResource {
   }
 
   hear(hex, length) {
-    this._active = Date.now()
     if ((this._heard.get(hex) || 0) < length) this._heard.set(hex, length)
     // Bounded by what connected peers send; the oldest word goes first
     if (this._heard.size > MAX_HEARD) this._heard.delete(this._heard.keys().next().value)
@@ -93,6 +142,11 @@ class Follower extends ReadyResource {
 
   heardFrom(hex) {
     return this._heard.get(hex) || 0
+  }
+
+  // Bytes of the log as its signed length says (this peer holds them, or is fetching them)
+  get bytes() {
+    return this.core.opened ? this.core.byteLength : 0
   }
 
   // Resolves true once block index is applied, false after timeout ms or when the follower stops
@@ -123,6 +177,8 @@ class Follower extends ReadyResource {
   }
 
   async _open() {
+    // First: the sizes of the blocks downloaded are known before they are paced
+    this.core.on('download', this._ondownloadSize)
     this.core.on('append', this._onappend)
     this.core.on('download', this._onappend)
     this.core.on('conflict', (length, fork, proof) => this._onconflict(length, fork, proof))
@@ -130,6 +186,7 @@ class Follower extends ReadyResource {
     // whoever sees it, also a new replica that only ever saw the new fork
     this.core.on('truncate', (ancestors, fork) => this._onconflict(ancestors, fork, null))
     await this.core.ready()
+    this._unlisten = onVerifiedBlock(this.core, (index, block) => this._onverified(index, block))
     if (this.core.fork > 0) return this._onconflict(this.core.length, this.core.fork, null)
     this._pace()
     this.kick()
@@ -141,9 +198,12 @@ class Follower extends ReadyResource {
       clearTimeout(this._sleep.timer)
       this._sleep.resolve()
     }
-    if (this._range !== null) this._range.destroy()
+    this._stopDownloads()
     while (this._running !== null) await this._running
     this._stopCatchingUp()
+    if (this._unlisten !== null) this._unlisten()
+    this._kept.clear()
+    closeChannels(this.core)
     await settle(this.core)
     await this.core.close()
   }
@@ -165,7 +225,6 @@ class Follower extends ReadyResource {
       this._muxers.set(mux, reopens + 1)
       detachReplication(this.core, mux)
     }
-    this._active = Date.now()
     this._asking.add(mux)
     this.core.replicate(mux)
     // Hypercore makes the channel on the next tick of an open connection, before this runs
@@ -214,35 +273,193 @@ class Follower extends ReadyResource {
       this._again = true
       return
     }
+    if (this._refusal !== null && this.applied >= this.core.contiguousLength) {
+      this._fail(this._refusal)
+      return
+    }
     this._running = this._loop()
       .catch((err) => this._fail(err))
       .finally(() => {
         this._running = null
         if (this._turn && this.applied >= this.length) this._leave()
+        if (this._refusal !== null) this.kick()
       })
   }
 
+  // The log is refused: nothing more of it is downloaded, and it fails once the blocks held
+  // before are applied (as a block that breaks a rule stops it there)
+  _refuse(err) {
+    if (this._refusal !== null) return
+    this._refusal = err
+    this._stopDownloads()
+    this.kick()
+  }
+
+  // What the signed tree says of the log, before any of its blocks is downloaded: how many
+  // blocks and bytes it holds, and whether the blocks past those held can each be within
+  // MAX_REMOTE_BLOCK. A log that fails is refused, none of those blocks asked for.
+  _sized() {
+    const core = this.core
+    const [index, bytes] = this._held()
+    let err = null
+    if (core.length > MAX_LOG_BLOCKS) {
+      err = AuctionError.LOG_TOO_LARGE(`The log has more than ${MAX_LOG_BLOCKS} blocks`)
+    } else if (core.byteLength > MAX_LOG_BYTES) {
+      err = AuctionError.LOG_TOO_LARGE(`The log is larger than ${MAX_LOG_BYTES} bytes`)
+    } else if (core.byteLength - bytes > (core.length - index) * MAX_REMOTE_BLOCK) {
+      err = AuctionError.INVALID_EVENT(
+        `A block of the log is larger than ${MAX_REMOTE_BLOCK} bytes`
+      )
+    }
+    if (err === null) return true
+    this._refuse(err)
+    return false
+  }
+
+  // [blocks, bytes] held in a row from the start, as far as their sizes are known: Hypercore
+  // gives no byte length of the blocks held, so this follower adds up those it downloads
+  _held() {
+    const core = this.core
+    if (core.contiguousLength === core.length && this._mark[0] !== core.length) {
+      this._mark = [core.length, core.byteLength]
+      this._sizes.clear()
+    }
+    if (this._mark[0] > core.length) this._mark = [0, 0]
+    while (this._mark[0] < core.contiguousLength) {
+      const size = this._sizes.get(this._mark[0])
+      if (size === undefined) break
+      this._sizes.delete(this._mark[0])
+      this._mark = [this._mark[0] + 1, this._mark[1] + size]
+    }
+    return this._mark
+  }
+
+  _ondownload(index, byteLength) {
+    if (index >= this._mark[0]) this._sizes.set(index, byteLength)
+  }
+
+  // Asks for the next blocks within a byte budget. The signed tree says how many bytes the
+  // blocks still to fetch hold: if they fit in DOWNLOAD_BYTES and DOWNLOAD_BLOCKS, all of them;
+  // else a window that ends where Hypercore's seek finds the budget's last byte (it fetches
+  // tree nodes, no block), asked for once the window before it is half done. A block that
+  // alone exceeds the budget is refused before it is downloaded.
   _download() {
-    if (this._range !== null) this._range.destroy()
-    this._range = this.core.download({ start: this.applied, end: -1 })
-    this._range.done().catch(safetyCatch)
+    const core = this.core
+    if (this._planning) return
+    const [held, heldBytes] = this._held()
+    let start = this._rangeEnd
+    let bytes = this._rangeEndBytes
+    if (start <= held) {
+      start = held
+      bytes = heldBytes
+    }
+    if (start >= core.length) return
+    const fits = bytes !== null && core.byteLength - bytes <= DOWNLOAD_BYTES
+    if (fits && core.length - start <= DOWNLOAD_BLOCKS) {
+      this._window(start, core.length, core.byteLength)
+      return
+    }
+    // The window under way is not half done, or where it ends in bytes is not known yet
+    if (start > held && (bytes === null || core.contiguousLength < this._rangeHalf)) return
+    if (start < core.contiguousLength) {
+      // Blocks held from before this follower: their sizes are read from storage once
+      const end = core.contiguousLength
+      this._plan(this._readBytes(start, end), (read) => {
+        if (read !== null && this._mark[0] === start) {
+          this._mark = [end, this._mark[1] + read]
+          for (const index of this._sizes.keys()) if (index < end) this._sizes.delete(index)
+        }
+        this._download()
+      })
+      return
+    }
+    if (fits) {
+      this._window(start, start + DOWNLOAD_BLOCKS, null)
+      return
+    }
+    const target = bytes + DOWNLOAD_BYTES
+    this._plan(core.seek(target, { timeout: SEEK_TIMEOUT }), ([index, offset]) => {
+      if (index === start) {
+        this._refuse(
+          AuctionError.INVALID_EVENT(`Block ${start} is larger than ${MAX_REMOTE_BLOCK} bytes`)
+        )
+        return
+      }
+      const end = Math.min(index, start + DOWNLOAD_BLOCKS)
+      this._window(start, end, end === index ? target - offset : null)
+    })
+  }
+
+  // Bytes of blocks start to end - 1 held here, read in batches; null if one is not held
+  async _readBytes(start, end) {
+    let bytes = 0
+    for (let i = start; i < end && !this.closing; i += DOWNLOAD_BLOCKS) {
+      for (const block of await readBlocks(this.core, i, Math.min(end, i + DOWNLOAD_BLOCKS))) {
+        if (block === null) return null
+        bytes += block.byteLength
+      }
+    }
+    return bytes
+  }
+
+  // Waits for what the next window needs; nothing else is asked meanwhile. Not answered in
+  // time (nobody served the tree nodes), it is asked again at the next growth or turn.
+  _plan(promise, then) {
+    const windows = this._windows
+    this._planning = true
+    promise.then(
+      (value) => {
+        this._planning = false
+        if (windows !== this._windows || this.closing || this.failed !== null) return
+        then(value)
+      },
+      (err) => {
+        this._planning = false
+        safetyCatch(err)
+      }
+    )
+  }
+
+  _window(start, end, endBytes) {
+    const range = this.core.download({ start, end })
+    const done = () => this._ranges.delete(range)
+    range.done().then(done, (err) => {
+      done()
+      safetyCatch(err)
+    })
+    this._ranges.add(range)
+    this._rangeHalf = start + Math.ceil((end - start) / 2)
+    this._rangeEnd = end
+    this._rangeEndBytes = endBytes
+  }
+
+  _stopDownloads() {
+    for (const range of this._ranges) range.destroy()
+    this._ranges.clear()
+    this._rangeEnd = 0
+    this._rangeEndBytes = 0
+    this._rangeHalf = 0
+    // What is being planned is for a window no longer wanted
+    this._windows++
   }
 
   // Live: downloads every block as it comes. Catching up: downloads only in its turn, which
   // ends once it has applied all it knows of, or after TURN.
   _pace() {
-    if (this._turn || this.closing || this.failed !== null || !this.core.opened) return
+    if (this.closing || this.failed !== null || this._refusal !== null) return
+    if (!this.core.opened || !this._sized()) return
+    if (this._turn) return this._download()
     const behind = this.length - Math.max(this.applied, this.core.contiguousLength)
-    if (behind <= LIVE_BLOCKS || this._waiters.length > 0) {
-      if (this._range === null) this._download()
-      return
-    }
+    if (behind <= LIVE_BLOCKS || this._waiters.length > 0) return this._download()
     if (this._unqueue !== null) return
-    if (this._range !== null) {
-      this._range.destroy()
-      this._range = null
-    }
-    this._unqueue = this._catchUp.take(() => this._begin())
+    this._stopDownloads()
+    // A turn may be granted at once, before take() returns: nothing is left to take out then
+    let granted = false
+    const unqueue = this._catchUp.take(() => {
+      granted = true
+      this._begin()
+    })
+    if (!granted) this._unqueue = unqueue
   }
 
   _begin() {
@@ -279,7 +496,7 @@ class Follower extends ReadyResource {
       this._again = false
       while (!this.closing && this.applied < this.core.contiguousLength) {
         const index = this.applied
-        const buf = await this.core.get(index)
+        const buf = await this._block(index)
         if (buf === null || this.closing) return
         if (buf.byteLength > MAX_REMOTE_BLOCK) {
           throw AuctionError.INVALID_EVENT(
@@ -299,6 +516,64 @@ class Follower extends ReadyResource {
     } while (this._again && !this.closing)
   }
 
+  // Replication verified and stored a block: the follower applies it from these bytes rather
+  // than read it back
+  _onverified(index, block) {
+    if (index >= this.core.contiguousLength + KEEP_AHEAD) return
+    // A copy: the bytes arrived in a larger buffer, which the block would keep in memory
+    this._keep(index, block.byteLength === block.buffer.byteLength ? block : b4a.from(block))
+  }
+
+  _keep(index, block) {
+    if (index < Math.max(this.applied, this._consumed) || this._kept.has(index)) return
+    if (this.failed !== null) return
+    if (this._keptBytes + block.byteLength > MAX_KEPT_BYTES) return
+    this._kept.set(index, block)
+    this._keptBytes += block.byteLength
+  }
+
+  // The bytes of block index, the next to apply: as they arrived, else read back. A copy that
+  // arrives after they were read back (Hypercore counts the block held before it hands this
+  // follower its bytes) is not kept.
+  async _block(index) {
+    const block = this._take(index) || (await this._read(index))
+    this._take(index)
+    this._consumed = index + 1
+    return block
+  }
+
+  // The block's bytes if kept, else null
+  _take(index) {
+    const block = this._kept.get(index)
+    if (block === undefined) return null
+    this._kept.delete(index)
+    this._keptBytes -= block.byteLength
+    return block
+  }
+
+  // Reads the block from storage, in one batch with the next ones held and not kept, as many as
+  // fit in MAX_KEPT_BYTES at the log's mean block size (Hypercore's get reads one a batch)
+  async _read(index) {
+    // Hypercore tells of a longer log (an upgrade with its first block) before it hands this
+    // follower the block's bytes: the loop waits a tick for them
+    await new Promise((resolve) => setImmediate(resolve))
+    const kept = this._take(index)
+    if (kept !== null || this.closing) return kept
+    const core = this.core
+    const mean = core.byteLength / Math.max(1, core.length)
+    const count = Math.max(1, Math.min(READ_BATCH, Math.floor(MAX_KEPT_BYTES / mean)))
+    const end = Math.min(core.contiguousLength, index + count)
+    const indices = [index]
+    for (let i = index + 1; i < end; i++) {
+      if (!this._kept.has(i)) indices.push(i)
+    }
+    const blocks = await readBlocks(core, indices)
+    for (let i = 1; i < blocks.length; i++) {
+      if (blocks[i] !== null) this._keep(indices[i], blocks[i])
+    }
+    return blocks[0]
+  }
+
   // A log may apply LOG_EVENT_RATE events a second past a burst: a spamming author is slowed,
   // and every other log goes on
   async _throttle(events) {
@@ -316,6 +591,7 @@ class Follower extends ReadyResource {
   _fail(err) {
     if (this.closing || this.failed !== null) return
     this.failed = err
+    this._stopDownloads()
     this._stopCatchingUp()
     this._wake()
     this.oninvalid(err)

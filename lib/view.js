@@ -6,6 +6,10 @@ const m = require('./messages')
 const { VIEW_CACHE } = require('./constants')
 
 const FLUSH_DELAY = 20
+// A flush costs about a millisecond of CPU whatever it holds (a Hyperbee batch reads the tree
+// nodes the last one wrote, and the view's core signs an append): a busy peer writes at most
+// once per FLUSH_INTERVAL, however many blocks it applies meanwhile
+const FLUSH_INTERVAL = 1000
 const BIDS_PER_ROW = 32
 const bidRows = c.array(m.bidRow)
 // Staged writes beyond this are written at once, which bounds the memory they hold
@@ -28,6 +32,7 @@ class View extends ReadyResource {
     this._next = null
     this._running = null
     this._timer = null
+    this._flushedAt = 0
   }
 
   _open() {
@@ -216,6 +221,11 @@ class View extends ReadyResource {
     this._stage('logs/' + authorHex, m.encode(m.logRow, row))
   }
 
+  // The log is no longer held: named again, it is applied from its start
+  dropLog(authorHex) {
+    this._stage('logs/' + authorHex, null)
+  }
+
   // Every log this peer holds, in key order, after the given author (hex) if any
   async listLogs({ after = null, limit = Infinity } = {}) {
     await this.flushed()
@@ -304,18 +314,20 @@ class View extends ReadyResource {
     return peers
   }
 
-  // Writes what is staged within FLUSH_DELAY: the view is derived from the logs, so a write
-  // may wait, and many events then share one batch
+  // Writes what is staged within FLUSH_DELAY, and no sooner than FLUSH_INTERVAL after the last
+  // write: the view is derived from the logs (a row lost to a crash is applied again from them),
+  // so a write may wait, and many events then share one batch
   scheduleFlush() {
     if (this._timer !== null || this.closing) return
     if (this._staged.size >= MAX_STAGED) {
       this.flush().catch(noop)
       return
     }
+    const wait = Math.max(FLUSH_DELAY, this._flushedAt + FLUSH_INTERVAL - Date.now())
     this._timer = setTimeout(() => {
       this._timer = null
       this.flush().catch((err) => this.emit('error', err))
-    }, FLUSH_DELAY)
+    }, wait)
   }
 
   // Resolves once everything staged so far is written; concurrent callers share a batch
@@ -345,6 +357,7 @@ class View extends ReadyResource {
       const ops = this._staged
       this._staged = new Map()
       this._writing = ops
+      this._flushedAt = Date.now()
       try {
         const batch = this.bee.batch()
         for (const [key, value] of ops) {

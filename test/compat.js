@@ -2,7 +2,7 @@ const test = require('brittle')
 const b4a = require('b4a')
 const compat = require('../lib/compat')
 const { store, connect } = require('./helpers/stores')
-const { createBootstrap, rawNode, rawClient } = require('./helpers')
+const { createBootstrap, rawNode, rawClient, once, until } = require('./helpers')
 
 // lib/compat.js is the only place that touches Hypercore's and @hyperswarm/rpc's internals.
 // Each assertion names the internal an upgrade broke: pin the old version back, or mend
@@ -71,4 +71,79 @@ test('compat: the @hyperswarm/rpc client internal lib/compat.js uses is there', 
   await client.destroy()
   await closed
   t.pass('its close is heard')
+})
+
+test('compat: the Corestore and Hypercore internals the log bounds use are there', async (t) => {
+  const a = await store(t)
+  const b = await store(t)
+  const author = a.get({ keyPair: await a.createKeyPair('log') })
+  await author.append([b4a.from('one'), b4a.from('three')])
+  t.is(typeof a._attachMaybe, 'function', 'Corestore._attachMaybe() exists')
+  const asked = []
+  compat.guardRemoteOpens(a, (mux, discoveryKey, open) => {
+    asked.push(discoveryKey)
+    return asked.length > 1 ? open() : undefined
+  })
+  const [, muxB] = connect(t, a, b)
+  const replica = b.get({ key: author.key })
+  await replica.ready()
+  replica.replicate(muxB)
+  const channels = () => [...muxB].filter((ch) => ch.protocol === 'hypercore/alpha')
+  await until(() => asked.length === 1 && channels().length === 0, 5000, 'the refusal')
+  t.is(replica.peers.length, 0, 'guardRemoteOpens: a refused ask opens nothing')
+  t.alike(asked[0], author.discoveryKey, 'and the guard heard which log was asked for')
+  compat.detachReplication(replica, muxB)
+  const opened = once(replica, 'peer-add', () => true, 5000)
+  replica.replicate(muxB)
+  await opened
+  t.pass('an allowed ask opens the channel')
+
+  await replica.get(1)
+  const served = a.get({ key: author.key })
+  await served.ready()
+  t.is(served.core.replicator._attached.size, 1, 'core.replicator._attached holds the connection')
+  const gone = once(replica, 'peer-remove', () => true, 5000)
+  compat.closeChannels(served)
+  await gone
+  t.is(served.core.replicator._attached.size, 0, 'closeChannels: no pairing left')
+  t.is(served.peers.length, 0, 'and no channel')
+  await served.close()
+})
+
+test('compat: blocks heard with their bytes as verified, and read in one batch', async (t) => {
+  const a = await store(t)
+  const b = await store(t)
+  const author = a.get({ keyPair: await a.createKeyPair('log') })
+  await author.append([b4a.from('one'), b4a.from('two'), b4a.from('three')])
+  const replica = b.get({ key: author.key })
+  await replica.ready()
+  const heard = []
+  const stop = compat.onVerifiedBlock(replica, (index, block) => {
+    heard.push([index, b4a.toString(block)])
+  })
+  const [muxA, muxB] = connect(t, a, b)
+  author.replicate(muxA)
+  replica.replicate(muxB)
+  await replica.download({ start: 0, end: 3 }).done()
+  heard.sort((x, y) => x[0] - y[0])
+  t.alike(
+    heard,
+    [
+      [0, 'one'],
+      [1, 'two'],
+      [2, 'three']
+    ],
+    'onVerifiedBlock: core.replicator._ondata(peer, req, data) gives each data.block'
+  )
+  stop()
+  await author.append(b4a.from('four'))
+  await replica.download({ start: 3, end: 4 }).done()
+  t.is(heard.length, 3, 'and a listener removed hears no more')
+
+  const blocks = await compat.readBlocks(replica, [1, 3, 2, 4])
+  t.alike(
+    blocks.map((block) => block && b4a.toString(block)),
+    ['two', 'four', 'three', null],
+    'readBlocks: session.state.storage.read().getBlock() reads blocks, null past the end'
+  )
 })
