@@ -32,7 +32,6 @@ const START_GREETING_TIMEOUT = 2000
 class AuctionPeer extends ReadyResource {
   constructor(storage, opts = {}) {
     super()
-
     this.storage = storage
     this.network = opts.network || DEFAULT_NETWORK
     this.name = opts.name || ''
@@ -150,7 +149,7 @@ class AuctionPeer extends ReadyResource {
     const common = { net, view, log, id, emitter: this, isClosing }
     // A bid's, a payment's and an acceptance's wait for the seller's block
     const timeout = { timeout: opts.bidTimeout }
-    this.logs = new Logs({
+    const logs = (this.logs = new Logs({
       ...common,
       store,
       apply: (author, hex, index, events, follower) =>
@@ -162,8 +161,7 @@ class AuctionPeer extends ReadyResource {
       idleLog: opts.idleLog,
       maxLogs: opts.maxLogs,
       maxStoredLogs: opts.maxStoredLogs
-    })
-    const logs = this.logs
+    }))
     this.payments = new Payments({
       ...common,
       logs,
