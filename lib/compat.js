@@ -130,11 +130,19 @@ function onVerifiedBlock(session, onblock) {
   return () => listeners.delete(onblock)
 }
 
-// The blocks of a core at these indices, in one storage batch (a get is a batch of one block);
-// null for a block not held
-function readBlocks(session, indices) {
+// Replication received block index and is verifying it: Hypercore may count the block held
+// (contiguousLength) before onVerifiedBlock's listeners hear its bytes
+function verifyingBlock(session, index) {
+  const request = session.core.replicator._blocks.get(index)
+  return request !== null && request.processing === true
+}
+
+// Blocks start to end - 1 of a core in one storage batch (a get is a batch of one block); null
+// for a block not held
+function readBlocks(session, start, end) {
   const rx = session.state.storage.read()
-  const blocks = indices.map((index) => rx.getBlock(index))
+  const blocks = []
+  for (let i = start; i < end; i++) blocks.push(rx.getBlock(i))
   rx.tryFlush()
   return Promise.all(blocks)
 }
@@ -152,5 +160,6 @@ module.exports = {
   signedTree,
   verifyTree,
   onVerifiedBlock,
+  verifyingBlock,
   readBlocks
 }

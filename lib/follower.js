@@ -9,6 +9,7 @@ const {
   remoteHas,
   peerMux,
   onVerifiedBlock,
+  verifyingBlock,
   readBlocks
 } = require('./compat')
 const CatchUp = require('./catch-up')
@@ -45,6 +46,8 @@ const SEEK_TIMEOUT = 5000
 const MAX_KEPT_BYTES = 64 * 1024
 const KEEP_AHEAD = 256
 const READ_BATCH = 64
+// A block being verified is waited for this long at most before it is read back
+const ARRIVAL_TIMEOUT = 100
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
 // to onblock(index, events) once, from where the view left off. A block that cannot be decoded
@@ -64,6 +67,8 @@ class Follower extends ReadyResource {
     this._kept = new Map()
     this._keptBytes = 0
     this._consumed = 0
+    // The next block to apply, being verified: { index, resolve } until its bytes arrive
+    this._arriving = null
     this._unlisten = null
     // Downloads under way, each a window within DOWNLOAD_BYTES and DOWNLOAD_BLOCKS: where the
     // last one ends (block, and byte offset if known), and the block past which the next is
@@ -198,6 +203,7 @@ class Follower extends ReadyResource {
       clearTimeout(this._sleep.timer)
       this._sleep.resolve()
     }
+    if (this._arriving !== null) this._arriving.resolve()
     this._stopDownloads()
     while (this._running !== null) await this._running
     this._stopCatchingUp()
@@ -522,6 +528,7 @@ class Follower extends ReadyResource {
     if (index >= this.core.contiguousLength + KEEP_AHEAD) return
     // A copy: the bytes arrived in a larger buffer, which the block would keep in memory
     this._keep(index, block.byteLength === block.buffer.byteLength ? block : b4a.from(block))
+    if (this._arriving !== null && this._arriving.index === index) this._arriving.resolve()
   }
 
   _keep(index, block) {
@@ -542,6 +549,20 @@ class Follower extends ReadyResource {
     return block
   }
 
+  // Resolves once the bytes of block index arrive, or after ARRIVAL_TIMEOUT
+  _arrival(index) {
+    return new Promise((resolve) => {
+      const arriving = { index, resolve: null }
+      const timer = setTimeout(() => arriving.resolve(), ARRIVAL_TIMEOUT)
+      arriving.resolve = () => {
+        clearTimeout(timer)
+        if (this._arriving === arriving) this._arriving = null
+        resolve()
+      }
+      this._arriving = arriving
+    })
+  }
+
   // The block's bytes if kept, else null
   _take(index) {
     const block = this._kept.get(index)
@@ -551,25 +572,20 @@ class Follower extends ReadyResource {
     return block
   }
 
-  // Reads the block from storage, in one batch with the next ones held and not kept, as many as
-  // fit in MAX_KEPT_BYTES at the log's mean block size (Hypercore's get reads one a batch)
+  // Reads the block from storage, in one batch with the next ones held, as many as fit in
+  // MAX_KEPT_BYTES at the log's mean block size (Hypercore's get reads one a batch)
   async _read(index) {
-    // Hypercore tells of a longer log (an upgrade with its first block) before it hands this
-    // follower the block's bytes: the loop waits a tick for them
-    await new Promise((resolve) => setImmediate(resolve))
-    const kept = this._take(index)
-    if (kept !== null || this.closing) return kept
+    if (verifyingBlock(this.core, index)) {
+      await this._arrival(index)
+      const kept = this._take(index)
+      if (kept !== null || this.closing) return kept
+    }
     const core = this.core
     const mean = core.byteLength / Math.max(1, core.length)
     const count = Math.max(1, Math.min(READ_BATCH, Math.floor(MAX_KEPT_BYTES / mean)))
-    const end = Math.min(core.contiguousLength, index + count)
-    const indices = [index]
-    for (let i = index + 1; i < end; i++) {
-      if (!this._kept.has(i)) indices.push(i)
-    }
-    const blocks = await readBlocks(core, indices)
+    const blocks = await readBlocks(core, index, Math.min(core.contiguousLength, index + count))
     for (let i = 1; i < blocks.length; i++) {
-      if (blocks[i] !== null) this._keep(indices[i], blocks[i])
+      if (blocks[i] !== null) this._keep(index + i, blocks[i])
     }
     return blocks[0]
   }

@@ -140,10 +140,22 @@ test('compat: blocks heard with their bytes as verified, and read in one batch',
   await replica.download({ start: 3, end: 4 }).done()
   t.is(heard.length, 3, 'and a listener removed hears no more')
 
-  const blocks = await compat.readBlocks(replica, [1, 3, 2, 4])
+  const waiting = replica.get(9).catch(() => null)
+  const replicator = replica.core.replicator
+  await until(() => replicator._blocks.get(9) !== null, 5000, 'the request')
+  t.is(replicator._blocks.get(9).processing, false, 'core.replicator._blocks.get() is a request')
+  t.absent(compat.verifyingBlock(replica, 9), 'verifyingBlock: not while it waits for data')
+  replicator._markProcessing(9)
+  t.ok(compat.verifyingBlock(replica, 9), 'but while Hypercore verifies its data')
+  replicator._markProcessed(9)
+  t.absent(compat.verifyingBlock(replica, 9), 'and no more once it handed the data on')
+
+  const blocks = await compat.readBlocks(replica, 1, 5)
   t.alike(
     blocks.map((block) => block && b4a.toString(block)),
-    ['two', 'four', 'three', null],
+    ['two', 'three', 'four', null],
     'readBlocks: session.state.storage.read().getBlock() reads blocks, null past the end'
   )
+  await replica.close()
+  await waiting
 })
