@@ -12,8 +12,6 @@ const b4a = require('b4a')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const readline = require('readline')
-const { spawn } = require('child_process')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
@@ -25,10 +23,13 @@ const {
   createRpc,
   watchWarnings,
   codeOf,
+  spawnChild,
+  serveCommands,
   cpuTime,
   median,
   now,
   sleep,
+  print,
   log
 } = require('./harness')
 
@@ -42,8 +43,6 @@ const POLL = 20
 const IDLE_MS = 2000
 // A new seller's connection to the follower settles (greetings both ways) before the mark
 const SETTLE_MS = 500
-const STOP_TIMEOUT = 15000
-const EXIT_TIMEOUT = 5000
 // As the follower opens a remote log (lib/follower.js)
 const INFLIGHT_RANGE = [128, 1024]
 
@@ -54,16 +53,16 @@ async function follow(bootstrap, dir, opts = {}) {
   const children = []
   const sellers = []
   try {
-    const seller = await spawnChild('seller', bootstrap, {
+    const seller = await spawnFollow('seller', bootstrap, {
       storage: path.join(dir, 'seller'),
       auctions: o.auctions
     })
     children.push(seller)
-    const follower = await spawnChild('follower', bootstrap, {
+    const follower = await spawnFollow('follower', bootstrap, {
       storage: path.join(dir, 'follower')
     })
     children.push(follower)
-    const bare = await spawnChild('bare', bootstrap, { storage: path.join(dir, 'bare') })
+    const bare = await spawnFollow('bare', bootstrap, { storage: path.join(dir, 'bare') })
     children.push(bare)
     // The measured processes, in this order in every answer
     const measured = [
@@ -212,55 +211,10 @@ async function until(fn, what, timeout) {
   }
 }
 
-// A child process running this file with --child: one JSON line when ready, one per command
-function spawnChild(mode, bootstrap, args) {
+// A child process running this file with --child (child() below)
+function spawnFollow(mode, bootstrap, args) {
   const json = JSON.stringify({ bootstrap, ...args })
-  const child = spawn(process.execPath, [__filename, '--child', mode, json], {
-    stdio: ['pipe', 'pipe', 'inherit']
-  })
-  let code = null
-  const exited = new Promise((resolve) =>
-    child.once('exit', (c) => {
-      code = c
-      resolve()
-    })
-  )
-  const lines = readline.createInterface({ input: child.stdout })
-  const waiting = []
-  lines.on('line', (line) => {
-    const next = waiting.shift()
-    if (next) next.resolve(JSON.parse(line))
-  })
-  child.once('exit', (c) => {
-    for (const next of waiting.splice(0)) next.reject(new Error(`${mode} exited with ${c}`))
-  })
-  const nextLine = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }))
-  return nextLine().then((info) => {
-    if (info.error) throw new Error(`${mode}: ${info.error}`)
-    return {
-      info,
-      ask(...command) {
-        const reply = nextLine()
-        child.stdin.write(command.join(' ') + '\n')
-        return reply
-      },
-      async stop() {
-        if (code !== null) return
-        child.stdin.end()
-        let timer
-        const late = new Promise((resolve) => {
-          timer = setTimeout(resolve, STOP_TIMEOUT, true)
-        })
-        const killed = await Promise.race([exited, late])
-        clearTimeout(timer)
-        if (killed) {
-          log(`  ! ${mode} did not exit ${STOP_TIMEOUT} ms after its stdin closed: killed`)
-          child.kill('SIGKILL')
-          await exited
-        }
-      }
-    }
-  })
+  return spawnChild(__filename, ['--child', mode, json], { label: mode })
 }
 
 // The measured side: RocksDB's own counters of the process's one store, its CPU, and for a
@@ -486,28 +440,7 @@ async function child(mode, opts) {
     commands.seen = () => seen
   }
 
-  print(info)
-  const lines = readline.createInterface({ input: process.stdin })
-  let queue = Promise.resolve()
-  lines.on('line', (line) => {
-    const [name, ...args] = line.split(' ')
-    const command = commands[name] || (() => ({ error: 'unknown command ' + line }))
-    queue = queue.then(async () => {
-      try {
-        print(await command(...args))
-      } catch (err) {
-        print({ error: err.message })
-      }
-    })
-  })
-  lines.on('close', async () => {
-    await queue
-    await close()
-    setTimeout(() => {
-      log(`  ! ${mode} still running ${EXIT_TIMEOUT} ms after closing everything`)
-      process.exit(1)
-    }, EXIT_TIMEOUT).unref()
-  })
+  serveCommands(mode, info, commands, close)
 }
 
 // bids accepted bids over the seller's auctions at rate a second, lanes in flight, each lane a
@@ -549,10 +482,6 @@ async function stream(peer, auctions, bootstrap, bids, rate, lanes) {
   } finally {
     await node.destroy()
   }
-}
-
-function print(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n')
 }
 
 function noop() {}

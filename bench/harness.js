@@ -1,5 +1,5 @@
 // What the bench scripts share: clocks, statistics, peers and raw RPC nodes on the private
-// testnet, and the child processes of remote.js
+// testnet, and child processes that answer commands (remote.js, follow.js)
 const RPC = require('@hyperswarm/rpc')
 const DHT = require('hyperdht')
 const c = require('compact-encoding')
@@ -14,6 +14,8 @@ const RAW = { requestEncoding: c.raw, responseEncoding: c.raw }
 const NETWORK = 'bench'
 // A remote that has not exited this long after its stdin closed is killed and reported
 const STOP_TIMEOUT = 15000
+// A child still running this long after it closed everything holds a leaked handle
+const EXIT_TIMEOUT = 5000
 // Warnings a follower emits when it gives up on a log
 const INVALID = ['INVALID_EVENT', 'DISPUTED', 'BAD_REQUEST']
 
@@ -72,14 +74,24 @@ function codeOf(err) {
 // A child process running remote.js: it prints one JSON line when ready and answers one JSON
 // line per command line; it closes everything and exits when its stdin ends
 function spawnRemote(mode, bootstrap, args = {}) {
-  const prof = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE]
-    : []
-  const child = spawn(
-    process.execPath,
-    [...prof, path.join(__dirname, 'remote.js'), mode, JSON.stringify({ bootstrap, ...args })],
-    { stdio: ['pipe', 'pipe', 'inherit'] }
-  )
+  const json = JSON.stringify({ bootstrap, ...args })
+  return spawnChild(path.join(__dirname, 'remote.js'), [mode, json], {
+    label: 'remote ' + mode,
+    prof: true
+  })
+}
+
+// A child process running file with argv, whose other end is serveCommands: resolves once it
+// printed its info, with ask(...command) for the one JSON line that answers a command and stop()
+// to close it. With prof, BENCH_PROFILE=dir has node write the child's CPU profile there.
+function spawnChild(file, argv, { label, prof = false }) {
+  const flags =
+    prof && process.env.BENCH_PROFILE
+      ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE]
+      : []
+  const child = spawn(process.execPath, [...flags, file, ...argv], {
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
   let code = null
   const exited = new Promise((resolve) =>
     child.once('exit', (c) => {
@@ -94,33 +106,63 @@ function spawnRemote(mode, bootstrap, args = {}) {
     if (next) next.resolve(JSON.parse(line))
   })
   child.once('exit', (c) => {
-    for (const next of waiting.splice(0)) next.reject(new Error(`remote ${mode} exited with ${c}`))
+    for (const next of waiting.splice(0)) next.reject(new Error(`${label} exited with ${c}`))
   })
   const nextLine = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }))
 
-  return nextLine().then((info) => ({
-    info,
-    ask(command) {
-      const reply = nextLine()
-      child.stdin.write(command + '\n')
-      return reply
-    },
-    async stop() {
-      if (code !== null) return
-      child.stdin.end()
-      let timer
-      const late = new Promise((resolve) => {
-        timer = setTimeout(resolve, STOP_TIMEOUT, true)
-      })
-      const killed = await Promise.race([exited, late])
-      clearTimeout(timer)
-      if (killed) {
-        log(`  ! remote ${mode} did not exit ${STOP_TIMEOUT} ms after its stdin closed: killed`)
-        child.kill('SIGKILL')
-        await exited
+  return nextLine().then((info) => {
+    if (info.error) throw new Error(`${label}: ${info.error}`)
+    return {
+      info,
+      ask(...command) {
+        const reply = nextLine()
+        child.stdin.write(command.join(' ') + '\n')
+        return reply
+      },
+      async stop() {
+        if (code !== null) return
+        child.stdin.end()
+        let timer
+        const late = new Promise((resolve) => {
+          timer = setTimeout(resolve, STOP_TIMEOUT, true)
+        })
+        const killed = await Promise.race([exited, late])
+        clearTimeout(timer)
+        if (killed) {
+          log(`  ! ${label} did not exit ${STOP_TIMEOUT} ms after its stdin closed: killed`)
+          child.kill('SIGKILL')
+          await exited
+        }
       }
     }
-  }))
+  })
+}
+
+// The child's side of spawnChild: prints info, then answers each command line ('name arg ...')
+// with one JSON line, in order; once stdin ends, runs close() and expects the process to exit
+function serveCommands(label, info, commands, close) {
+  print(info)
+  const lines = readline.createInterface({ input: process.stdin })
+  let queue = Promise.resolve()
+  lines.on('line', (line) => {
+    const [name, ...args] = line.split(' ')
+    const command = commands[name] || (() => ({ error: 'unknown command ' + line }))
+    queue = queue.then(async () => {
+      try {
+        print(await command(...args))
+      } catch (err) {
+        print({ error: err.message })
+      }
+    })
+  })
+  lines.on('close', async () => {
+    await queue
+    await close()
+    setTimeout(() => {
+      log(`  ! ${label} still running ${EXIT_TIMEOUT} ms after closing everything`)
+      process.exit(1)
+    }, EXIT_TIMEOUT).unref()
+  })
 }
 
 // Runs fn(client) with inFlight calls in flight per client for ms; returns calls per second
@@ -194,6 +236,11 @@ function mib(bytes) {
   return bytes / 1024 / 1024
 }
 
+// One JSON line on stdout, as a child answers its parent
+function print(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n')
+}
+
 function log(line) {
   process.stderr.write(line + '\n')
 }
@@ -206,6 +253,8 @@ module.exports = {
   watchWarnings,
   codeOf,
   spawnRemote,
+  spawnChild,
+  serveCommands,
   saturate,
   waitFor,
   within,
@@ -216,5 +265,6 @@ module.exports = {
   now,
   sleep,
   mib,
+  print,
   log
 }

@@ -9,18 +9,24 @@
 // ('cpu': ms of CPU used so far; bidders: 'run <ms> <inFlight>', 'applied'), and closes
 // everything when its stdin ends.
 const b4a = require('b4a')
-const readline = require('readline')
 const AuctionPeer = require('..')
 const m = require('../lib/messages')
 const crypto = require('../lib/crypto')
 const { measure } = require('./propagation')
 const { Bidders } = require('./bidders')
-const { RAW, createPeer, createRpc, codeOf, cpuTime, now, log } = require('./harness')
+const {
+  RAW,
+  createPeer,
+  createRpc,
+  codeOf,
+  serveCommands,
+  cpuTime,
+  now,
+  log
+} = require('./harness')
 
 const [mode, json] = process.argv.slice(2)
 const opts = JSON.parse(json)
-// A process still running this long after everything was closed holds a leaked handle
-const EXIT_TIMEOUT = 5000
 
 async function main() {
   let info
@@ -62,28 +68,7 @@ async function main() {
     }
   }
 
-  print(info)
-  const lines = readline.createInterface({ input: process.stdin })
-  let queue = Promise.resolve()
-  lines.on('line', (line) => {
-    const [name, ...args] = line.split(' ')
-    const command = commands[name] || (() => ({ error: 'unknown command ' + line }))
-    queue = queue.then(async () => {
-      try {
-        print(await command(...args))
-      } catch (err) {
-        print({ error: err.message })
-      }
-    })
-  })
-  lines.on('close', async () => {
-    await queue
-    await close()
-    setTimeout(() => {
-      log(`  ! remote ${mode} still running ${EXIT_TIMEOUT} ms after closing everything`)
-      process.exit(1)
-    }, EXIT_TIMEOUT).unref()
-  })
+  serveCommands('remote ' + mode, info, commands, close)
 }
 
 // opts.bids accepted bids from opts.bidders raw RPC bidders, opts.inFlight each, amounts rising;
@@ -124,10 +109,6 @@ async function loadBids(peer, auction, { bootstrap, bids, bidders, inFlight }) {
   } finally {
     await node.destroy()
   }
-}
-
-function print(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n')
 }
 
 main().catch((err) => {
