@@ -205,11 +205,13 @@ class Follower extends ReadyResource {
     }
     if (this._arriving !== null) this._arriving.resolve()
     this._stopDownloads()
+    // At once, not after the loop: until then a remote's ask for the log is still answered by
+    // its open core, past the cap on logs served (Logs)
+    closeChannels(this.core)
     while (this._running !== null) await this._running
     this._stopCatchingUp()
     if (this._unlisten !== null) this._unlisten()
     this._kept.clear()
-    closeChannels(this.core)
     await settle(this.core)
     await this.core.close()
   }

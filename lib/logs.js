@@ -20,6 +20,9 @@ const COMPACT_DELAY = 1000
 const COMPACT_INTERVAL = 10000
 // Hypercore's channel, one per log on a connection
 const CHANNEL = 'hypercore/alpha'
+// A log let open for a remote's ask counts against the connection's cap until its channel has
+// closed, or for this long if no channel came of it
+const SERVED_GRACE = 5000
 // Connections besides the author's on which a followed log is replicated
 const RELAYS = 2
 // Named logs not yet shown to hold anything: how many at once, for how long
@@ -64,8 +67,8 @@ class Logs {
     this._authors = new Map()
     this._ownDiscoveryKey = discoveryHex(this.id)
     this._publicKey = b4a.from(this.id, 'hex')
-    // Logs whose storage is being cleared, and channels of logs not followed being opened for
-    // a remote, by connection
+    // Logs whose storage is being cleared, and logs not followed let open for a remote's ask,
+    // by connection
     this._clearing = new Map()
     this._serving = new Map()
     this._compactTimer = null
@@ -515,21 +518,30 @@ class Logs {
     const author = this._authors.get(id)
     if (author === undefined || this.isClosing()) return
     if (this._followers.has(author)) return open()
-    let opening = this._serving.get(mux)
-    if (opening === undefined) {
-      opening = new Set()
-      this._serving.set(mux, opening)
+    // Logs let open on this connection, by discovery key, with when: each counts until its
+    // channel has closed (or never came, SERVED_GRACE on). Counted from the ask, not from the
+    // channel, which Hypercore makes a while after the core has opened
+    let admitted = this._serving.get(mux)
+    if (admitted === undefined) {
+      admitted = new Map()
+      this._serving.set(mux, admitted)
       mux.stream.once('close', () => this._serving.delete(mux))
     }
-    let served = opening.size
-    for (const channel of mux) {
-      if (channel.protocol !== CHANNEL || channel.closed || channel.id === null) continue
-      const hex = this._authors.get(b4a.toString(channel.id, 'hex'))
-      if (hex !== undefined && !this._followers.has(hex)) served++
+    if (admitted.size >= MAX_SERVED_LOGS) {
+      const now = Date.now()
+      const live = new Set()
+      for (const channel of mux) {
+        if (channel.protocol === CHANNEL && !channel.closed && channel.id !== null) {
+          live.add(b4a.toString(channel.id, 'hex'))
+        }
+      }
+      for (const [served, at] of admitted) {
+        if (!live.has(served) && now - at > SERVED_GRACE) admitted.delete(served)
+      }
+      if (admitted.size >= MAX_SERVED_LOGS) return
     }
-    if (served >= MAX_SERVED_LOGS) return
-    opening.add(id)
-    return open().finally(() => opening.delete(id))
+    admitted.set(id, Date.now())
+    return open()
   }
 
   // A block of a remote log holds a bid of this peer's
