@@ -25,7 +25,7 @@ class Payments {
     this.sequencer = opts.sequencer
     this.keyPair = opts.keyPair
     this.publicKey = opts.keyPair.publicKey
-    this.id = b4a.toString(this.publicKey, 'hex')
+    this.id = opts.id
     // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays
     this.chainRpc = opts.chainRpc || null
     // writable(): resolves once the own log may take an event; getView(idHex): the auction
