@@ -203,7 +203,8 @@ class AuctionPeer extends ReadyResource {
       hello: (remote, hello, stream) => this.greeting.onhello(remote, hello, stream),
       news: (remote, logs, stream) => this.news.onnews(remote, logs, stream),
       logs: (after, limit) => this.directory.page(after, limit),
-      bid: (bid, remote) => this._writable().then(() => this.sequencer.bid(bid, remote)),
+      bid: (bid, remote, stream) =>
+        this._writable().then(() => this.sequencer.bid(bid, remote, stream.userData)),
       pay: (claim, remote) => this.payments.onpay(claim, remote),
       accept: (auction, signature, remote) => this.payments.onaccept(auction, signature, remote),
       tree: (author) => this.forks.tree(author),
@@ -251,11 +252,10 @@ class AuctionPeer extends ReadyResource {
     return rules.describeSale(this._describe(view))
   }
 
-  // The buyer pays a sale with settlement terms. Either with any wallet: { txHash, signature },
-  // the paying address's EIP-191 signature of claimMessage(); or with the built-in wallet:
-  // { seed } or { privateKey }, paying through this peer's chainRpc. The seller's node verifies
-  // the transfer on its own endpoint and records it. Resolves with the auction and confirmed:
-  // whether this peer holds the seller's record within bidTimeout.
+  // The buyer pays a sale with settlement terms: { txHash, signature } from any wallet (the
+  // payer's EIP-191 signature of claimMessage()), or { seed } or { privateKey } for the built-in
+  // wallet through chainRpc. The seller's node verifies the transfer and records it. Resolves
+  // with the auction and confirmed: whether this peer holds that record within bidTimeout.
   async pay(auctionId, opts = {}) {
     await this._usable()
     const idHex = parseId(auctionId)

@@ -73,9 +73,11 @@ async function sellerThroughput(bootstrap, dir, opts) {
     for (const info of await Promise.all(groups.map((g) => g.ready()))) accepted += info.warmup
 
     const sellerCpu = (await remote.ask('cpu')).cpu
+    const length = (await remote.ask('length')).length
     const runs = await Promise.all(groups.map((g) => g.run(parallelMs, inFlight)))
     const seconds = Math.max(...runs.map((r) => r.seconds))
     const sellerUse = ((await remote.ask('cpu')).cpu - sellerCpu) / (seconds * 1000)
+    const blocks = (await remote.ask('length')).length - length
     const done = runs.reduce((all, r) => all + r.done, 0)
     const refused = sum(runs.map((r) => r.refused))
     accepted += done
@@ -106,6 +108,9 @@ async function sellerThroughput(bootstrap, dir, opts) {
       [key + 'TooLowPerSec']: (refused.BID_TOO_LOW || 0) / seconds,
       [key + 'Refused']: refused,
       [key + 'SellerCpu']: sellerUse,
+      // Bids are the only events in the window: one block may hold several (group commit)
+      [key + 'EventsPerBlock']: done / Math.max(1, blocks),
+      [key + 'SellerCpuPerBidMs']: (sellerUse * seconds * 1000) / Math.max(1, done),
       [key + 'BiddersCpu']: runs.map((r) => r.cpuShare),
       [key + 'BidderProcesses']: processes,
       [key + 'LagMs']: now() - t,

@@ -6,7 +6,7 @@
 //   bidders  a group of full bidder peers on a seller's auction (bench/bidders.js)
 //   propagation  N AuctionPeers meshed in this process (bench/propagation.js); prints the figures
 // Prints one JSON line when ready, answers each command line with one JSON line, in order
-// ('cpu': ms of CPU used so far; bidders: 'run <ms> <inFlight>', 'applied'), and closes
+// ('cpu': ms of CPU used so far; seller: 'length' of its log; bidders: 'run <ms> <inFlight>', 'applied'), and closes
 // everything when its stdin ends.
 const b4a = require('b4a')
 const AuctionPeer = require('..')
@@ -58,6 +58,7 @@ async function main() {
       auctions.push((await peer.openAuction({ item: 'Lot#' + i, price: '1' })).id)
     }
     info = { publicKey: peer.id, auctions }
+    commands.length = () => ({ length: peer.log.core.length })
     if (mode === 'history') {
       const t = now()
       await loadBids(peer, auctions[0], opts)

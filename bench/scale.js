@@ -1,6 +1,6 @@
 // npm run bench -- --scale [--sizes 100,300,1000] [--procs 4] [--events 20] [--sybils 0.2]
 //                         [--max-connections 32] [--shared-dht] [--interval 250] [--spam]
-//                         [--sybil-greets K] [--quick]
+//                         [--sybil-greets K] [--sellers K] [--quick]
 // The scale simulation of issue 12: N honest AuctionPeers spread over a few worker processes
 // (bench/scale-worker.js) on a private testnet on 127.0.0.1, each size run clean and then with
 // slow Sybils besides the N. Per run: start time, how fast E auctions reach every peer, and
@@ -18,6 +18,11 @@ const QUICK = process.argv.includes('--quick')
 const SIZES = (argValue('--sizes') || (QUICK ? '50,100' : '100,300,1000')).split(',').map(Number)
 const PROCS = Number(argValue('--procs') || 4)
 const EVENTS = Number(argValue('--events') || 20)
+// The events come from this many sellers in turn, each of which opened one auction every peer
+// holds before the measure (--sellers K): events on logs the peers already follow, as most are
+// in a market (bids, a seller's next lot). 0: each event from a new seller, the first block of
+// a log every other peer opens, asks a channel for and fetches.
+const SELLERS = Number(argValue('--sellers') || 0)
 // The share of slow Sybils in the second run of each size; 0 runs each size clean only
 const SYBILS = Number(argValue('--sybils') || 0.2)
 const MAX_CONNECTIONS = Number(argValue('--max-connections') || 32)
@@ -174,6 +179,20 @@ async function simulate(n, share) {
     if (m < 2) throw new Error(`only ${m} honest peers ready`)
 
     await sleep(SETTLE)
+    let sellers = null
+    if (SELLERS > 0) {
+      // Each seller's first auction, not measured: every peer follows its log from here
+      const first = await openAuctions(workers, counts, SELLERS, null, 'First#')
+      await arrived(
+        workers,
+        first.filter((o) => !o.error),
+        m
+      )
+      sellers = first.filter((o) => !o.error).map((o) => ({ worker: o.worker, peer: o.peer }))
+      r.sellers = sellers.length
+      log(`  ${sellers.length} sellers followed by every peer`)
+      await sleep(SETTLE)
+    }
     const s1 = await stats(workers)
     await sleep(IDLE_WINDOW)
     const s2 = await stats(workers)
@@ -183,7 +202,7 @@ async function simulate(n, share) {
     const watch = watchConnections(workers)
     let ok = []
     try {
-      const opened = await openAuctions(workers, counts, EVENTS)
+      const opened = await openAuctions(workers, counts, EVENTS, sellers)
       ok = opened.filter((o) => !o.error)
       r.openFailures = opened.filter((o) => o.error).map((o) => o.error)
       await arrived(workers, ok, m)
@@ -236,20 +255,22 @@ async function simulate(n, share) {
   return r
 }
 
-// One auction every OPEN_INTERVAL ms, each by a different honest peer, the workers in turn
-async function openAuctions(workers, counts, events) {
+// One auction every OPEN_INTERVAL ms: by the sellers given, in turn, or each by a different
+// honest peer, the workers in turn
+async function openAuctions(workers, counts, events, sellers = null, name = 'Lot#') {
   const used = new Set()
   const opens = []
   const live = counts.map((c, i) => i).filter((i) => counts[i] > 0)
   for (let e = 0; e < events; e++) {
-    const w = live[e % live.length]
+    let w = live[e % live.length]
     let peer = Math.floor(Math.random() * counts[w])
     for (let tries = 0; used.has(w + '/' + peer) && tries < 100; tries++) {
       peer = Math.floor(Math.random() * counts[w])
     }
+    if (sellers !== null) ({ worker: w, peer } = sellers[e % sellers.length])
     used.add(w + '/' + peer)
     opens.push(
-      workers[w].ask('open', { peer, item: 'Lot#' + e }).then(
+      workers[w].ask('open', { peer, item: name + e }).then(
         (res) => ({ ...res, worker: w, peer }),
         (err) => ({ error: err.message })
       )
@@ -494,7 +515,8 @@ async function deadline(promise, ms, what) {
 
 function report(runs, seconds) {
   const rows = runs.map((r) => {
-    const cells = [String(r.n), r.sybils > 0 ? `+${r.sybils} Sybils (${paceOf(r)})` : 'clean']
+    const kind = r.sybils > 0 ? `+${r.sybils} Sybils (${paceOf(r)})` : 'clean'
+    const cells = [String(r.n), r.sellers ? `${kind}, ${r.sellers} sellers` : kind]
     if (r.error && r.reachAllP50 === undefined) {
       return [...cells, 'failed: ' + r.error + (r.made ? ` (${r.ready} of ${r.n} ready)` : '')]
     }
@@ -571,7 +593,8 @@ function report(runs, seconds) {
     procs: PROCS,
     events: EVENTS,
     interval: OPEN_INTERVAL,
-    sybils: SYBILS
+    sybils: SYBILS,
+    sellers: SELLERS
   }
   const json = { date, machine, commit: commit(), bench: 'scale', ...meta, seconds, runs }
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n')

@@ -36,6 +36,7 @@ class Bidder {
     if (this.logs.disputed.has(b4a.toString(view.seller, 'hex'))) {
       throw AuctionError.DISPUTED('This seller signed two histories; bidding is stopped')
     }
+    this.logs.expectPush(view.seller)
     const reply = await this.send(view.seller, bid)
     const idHex = b4a.toString(view.id, 'hex')
     this.applier.involved(idHex, view)

@@ -113,6 +113,9 @@ function guardRemoteOpens(store, onopen) {
 // block in memory; a get reads storage, one block per batch). One hook on the core's
 // replicator, shared by its sessions. Returns the function that removes this listener.
 const blockListeners = new WeakMap()
+// Blocks pushed unasked and being verified, by replicator: Hypercore marks such a block in
+// flight (_markInflight) before it verifies it, and makes no request for it
+const pushing = new WeakMap()
 
 function onVerifiedBlock(session, onblock) {
   const replicator = session.core.replicator
@@ -120,21 +123,40 @@ function onVerifiedBlock(session, onblock) {
   if (listeners === undefined) {
     listeners = new Set()
     blockListeners.set(replicator, listeners)
+    const pushed = new Set()
+    pushing.set(replicator, pushed)
     const ondata = replicator._ondata
     replicator._ondata = function (peer, req, data) {
-      if (data.block) for (const fn of listeners) fn(data.block.index, data.block.value)
+      if (data.block) {
+        pushed.delete(data.block.index)
+        for (const fn of listeners) fn(data.block.index, data.block.value)
+      }
       return ondata.call(this, peer, req, data)
+    }
+    const mark = replicator._markInflight
+    replicator._markInflight = function (index) {
+      if (this.allowPush && pushed.size < MAX_PUSHING) pushed.add(index)
+      return mark.call(this, index)
+    }
+    const unmark = replicator._unmarkInflight
+    replicator._unmarkInflight = function (index) {
+      pushed.delete(index)
+      return unmark.call(this, index)
     }
   }
   listeners.add(onblock)
   return () => listeners.delete(onblock)
 }
 
+const MAX_PUSHING = 1024
+
 // Replication received block index and is verifying it: Hypercore may count the block held
 // (contiguousLength) before onVerifiedBlock's listeners hear its bytes
 function verifyingBlock(session, index) {
   const request = session.core.replicator._blocks.get(index)
-  return request !== null && request.processing === true
+  if (request !== null && request.processing === true) return true
+  const pushed = pushing.get(session.core.replicator)
+  return pushed !== undefined && pushed.has(index)
 }
 
 // Blocks start to end - 1 of a core in one storage batch (a get is a batch of one block); null
@@ -147,7 +169,24 @@ function readBlocks(session, start, end) {
   return Promise.all(blocks)
 }
 
+// Lets the peers that replicate a core push its blocks here unasked (Hypercore's push mode):
+// a bidder holds its bid's block when the seller's answer comes, without asking for it
+function allowPush(session, allow) {
+  session.core.replicator.setAllowPush(allow)
+}
+
+// Sends block index of a core, with what proves it, to the peer that replicates it on the
+// connection mux, if that peer allows pushes and lacks the block; resolves once it is sent
+function pushBlock(session, mux, index) {
+  const replicator = session.core && session.core.replicator
+  if (!replicator) return Promise.resolve()
+  const peer = replicator.peers.find((p) => p.protomux === mux)
+  return peer === undefined ? Promise.resolve() : peer.push(index)
+}
+
 module.exports = {
+  allowPush,
+  pushBlock,
   guardRemoteOpens,
   closeChannels,
   detachReplication,

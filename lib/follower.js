@@ -10,7 +10,8 @@ const {
   peerMux,
   onVerifiedBlock,
   verifyingBlock,
-  readBlocks
+  readBlocks,
+  allowPush
 } = require('./compat')
 const CatchUp = require('./catch-up')
 const m = require('./messages')
@@ -48,6 +49,8 @@ const KEEP_AHEAD = 256
 const READ_BATCH = 64
 // A block being verified is waited for this long at most before it is read back
 const ARRIVAL_TIMEOUT = 100
+// Blocks are taken pushed unasked for this long after the last request that expects one
+const PUSH_LINGER = 5000
 
 // One remote log: replicated by Hypercore on every connection, read in order, each block handed
 // to onblock(index, events) once, from where the view left off. A block that cannot be decoded
@@ -107,6 +110,7 @@ class Follower extends ReadyResource {
     this._tokens = this.burst
     this._filled = Date.now()
     this._sleep = null
+    this._pushTimer = null
     this.openAuctions = 0
     this._spread = 0
     // When the log last grew here (a longer signed length, or blocks): only growth keeps a log
@@ -199,6 +203,7 @@ class Follower extends ReadyResource {
 
   async _close() {
     this._wake()
+    if (this._pushTimer !== null) clearTimeout(this._pushTimer)
     if (this._sleep !== null) {
       clearTimeout(this._sleep.timer)
       this._sleep.resolve()
@@ -214,6 +219,21 @@ class Follower extends ReadyResource {
     this._kept.clear()
     await settle(this.core)
     await this.core.close()
+  }
+
+  // A request to the author is on its way whose answer names a block of its log: the author
+  // may push that block ahead of the answer, on the same connection (Hypercore's push mode,
+  // which every peer replicating the log hears of). Pushes are taken for PUSH_LINGER after the
+  // last such request; a pushed block is verified like any other.
+  expectPush() {
+    if (this.closing || !this.core.opened) return
+    if (this._pushTimer === null) allowPush(this.core, true)
+    else clearTimeout(this._pushTimer)
+    this._pushTimer = setTimeout(() => {
+      this._pushTimer = null
+      if (!this.closing) allowPush(this.core, false)
+    }, PUSH_LINGER)
+    if (this._pushTimer.unref) this._pushTimer.unref()
   }
 
   // Replicates the log on one more connection (its Protomux). Once, unless the remote refused

@@ -1,7 +1,10 @@
 const ReadyResource = require('ready-resource')
 const m = require('./messages')
-const { settle } = require('./compat')
+const { settle, pushBlock } = require('./compat')
 const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
+
+// An append waits at most this long for events still being judged (group commit)
+const GATHER_MS = 1
 
 // This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or
 // while an append is in flight, go out in one append (one signature), packed several to a block.
@@ -9,6 +12,9 @@ const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 class OwnLog extends ReadyResource {
   constructor(store, keyPair) {
     super()
+    // Events being judged that will be queued soon if accepted: the sequencer counts its bids
+    // between their arrival and their place in the log
+    this.judging = 0
     this.core = store.get({ keyPair })
     this.keyPair = keyPair
     this.appends = 0
@@ -76,6 +82,14 @@ class OwnLog extends ReadyResource {
     return { index: at.index, offset: at.offset, appended: this._batch.promise }
   }
 
+  // Sends block index to the peer replicating this log on the connection mux, if it takes
+  // pushes and lacks it: ahead of an answer that names the block (a bid's), on the same
+  // connection. A push that fails leaves the remote to ask for the block as usual.
+  push(index, mux) {
+    if (mux === null || mux === undefined) return Promise.resolve()
+    return pushBlock(this.core, mux, index).catch(noop)
+  }
+
   async flushed() {
     while (this._running !== null) await this._running
   }
@@ -91,9 +105,22 @@ class OwnLog extends ReadyResource {
     return this.core.length - before
   }
 
+  // Group commit: while events are being judged, the append waits for them up to GATHER_MS, or
+  // until a block is full, so that bids in flight together share a block and a signature. With
+  // none being judged (one bid at a time) it goes at once.
+  async _gather() {
+    const until = performance.now() + GATHER_MS
+    while (this.judging > 0 && performance.now() < until) {
+      const last = this._pending[this._pending.length - 1]
+      if (this._pending.length > 1 || last.events.length >= MAX_BLOCK_EVENTS) return
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
   async _run() {
     await null
     while (this._pending.length > 0) {
+      await this._gather()
       const blocks = this._pending
       const done = this._batch
       this._pending = []

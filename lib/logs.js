@@ -279,6 +279,13 @@ class Logs {
     return follower.waitFor(index, timeout)
   }
 
+  // A request to author is on its way whose answer names a block of its log (a bid): that
+  // block may come pushed ahead of the answer
+  expectPush(author) {
+    const follower = this._followers.get(b4a.toString(author, 'hex'))
+    if (follower) follower.expectPush()
+  }
+
   // A new connection replicates the log of its remote, and the logs whose author is not
   // connected and that have fewer than RELAYS connections to replicate on
   onconnection(hex, mux) {

@@ -49,8 +49,8 @@ function respond(network, handlers) {
     return m.encode(m.logsResponse, await handlers.logs(after, LOGS_PAGE))
   })
 
-  network.respond(METHODS.bid, async (req, remote) => {
-    const row = await handlers.bid(m.decode(m.bid, req, 'bid'), remote)
+  network.respond(METHODS.bid, async (req, remote, stream) => {
+    const row = await handlers.bid(m.decode(m.bid, req, 'bid'), remote, stream)
     return m.encode(m.bidReply, row)
   })
 

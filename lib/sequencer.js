@@ -54,7 +54,28 @@ class Sequencer {
     return next.view
   }
 
-  async bid(bid, remote) {
+  // The bidder, on the connection mux, holds the block with its bid when the answer comes: the
+  // block is pushed ahead of it, if the bidder takes pushes
+  async bid(bid, remote, mux = null) {
+    // Counted from its arrival until it is queued: an append waits a moment for bids being
+    // judged (OwnLog's group commit)
+    this.log.judging++
+    let judging = true
+    const judged = () => {
+      if (judging) this.log.judging--
+      judging = false
+    }
+    let row
+    try {
+      row = await this._bid(bid, remote, judged)
+    } finally {
+      judged()
+    }
+    await this.log.push(row.index, mux)
+    return row
+  }
+
+  async _bid(bid, remote, judged) {
     if (!b4a.equals(bid.bidder, remote)) {
       throw AuctionError.BIDDER_MISMATCH('A bid must be sent by its own bidder')
     }
@@ -82,6 +103,7 @@ class Sequencer {
     try {
       appended = this._append(evt, current)
     } catch (err) {
+      judged()
       // A retry of a bid that was accepted gets its acceptance again
       const earlier = await this.view.getBidByNonce(idHex, bid.nonce)
       if (earlier !== null && b4a.equals(earlier.bid.signature, bid.signature)) return earlier
@@ -93,6 +115,7 @@ class Sequencer {
     if (after.terms.buyNow !== 0n && bid.amount === after.terms.buyNow) {
       this._append(closeEvent(after, acceptedAt), after).catch(noop)
     }
+    judged()
     const { next } = await appended
     return next.bid
   }

@@ -159,3 +159,26 @@ test('compat: blocks heard with their bytes as verified, and read in one batch',
   await replica.close()
   await waiting
 })
+
+test('compat: a block pushed to a replica that allows pushes arrives unasked', async (t) => {
+  const a = await store(t)
+  const b = await store(t)
+  const author = a.get({ keyPair: await a.createKeyPair('log') })
+  await author.append(b4a.from('one'))
+  const replica = b.get({ key: author.key })
+  await replica.ready()
+  const [muxA, muxB] = connect(t, a, b)
+  author.replicate(muxA)
+  replica.replicate(muxB)
+  await replica.update({ wait: true })
+
+  compat.allowPush(replica, true)
+  await until(() => author.peers[0] && author.peers[0].remoteAllowPush, 10000, 'the sync')
+  await author.append(b4a.from('pushed'))
+  const downloaded = once(replica, 'download', (index) => index === 1, 10000, 'block 1')
+  await compat.pushBlock(author, muxA, 1)
+  await downloaded
+  t.alike(await replica.get(1, { wait: false }), b4a.from('pushed'), 'pushBlock: it is held')
+  await compat.pushBlock(author, muxB, 1)
+  t.pass('pushBlock: a connection the core does not replicate on sends nothing')
+})
