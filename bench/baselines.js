@@ -1,6 +1,8 @@
 // The raw building blocks, measured in the same run as hyperauction: @hyperswarm/rpc to
 // another process, Hyperbee and Hypercore on disk
 const Corestore = require('corestore')
+const path = require('path')
+const { allowPush, pushBlock } = require('../lib/compat')
 const Hyperbee = require('hyperbee')
 const b4a = require('b4a')
 const m = require('../lib/messages')
@@ -125,4 +127,51 @@ async function rawCore(dir, { sequential, batched, batch, blockBytes }) {
   }
 }
 
-module.exports = { rawRpc, rawBee, rawCore, BID_BYTES, REPLY_BYTES }
+// An append of one bid-sized block pushed to a replica on a second Corestore (Hypercore's push
+// mode, both stores here on an encrypted in-memory connection), timed until the replica holds
+// it: what a seller's append and its bidder's copy cost without hyperauction
+async function rawPush(dir, { sequential, blockBytes }) {
+  log('  raw Hypercore append pushed to a replica')
+  const a = new Corestore(path.join(dir, 'author'), { active: false })
+  const b = new Corestore(path.join(dir, 'replica'), { active: false })
+  const core = a.get({ name: 'bench' })
+  await core.ready()
+  const replica = b.get({ key: core.key })
+  await replica.ready()
+  const sa = a.replicate(true)
+  const sb = b.replicate(false)
+  sa.pipe(sb).pipe(sa)
+  const mux = sa.noiseStream.userData
+  core.replicate(mux)
+  replica.replicate(sb.noiseStream.userData)
+  const block = b4a.alloc(blockBytes)
+  try {
+    await core.append(block)
+    await replica.get(0)
+    allowPush(replica, true)
+    const samples = []
+    for (let i = 1; i <= sequential; i++) {
+      const held = new Promise((resolve) => {
+        const ondownload = (index) => {
+          if (index !== i) return
+          replica.off('download', ondownload)
+          resolve()
+        }
+        replica.on('download', ondownload)
+      })
+      const t = now()
+      await core.append(block)
+      await pushBlock(core, mux, i)
+      await held
+      samples.push(now() - t)
+    }
+    return { rawPushP50: percentile(samples, 50) }
+  } finally {
+    sa.destroy()
+    sb.destroy()
+    await a.close()
+    await b.close()
+  }
+}
+
+module.exports = { rawRpc, rawBee, rawCore, rawPush, BID_BYTES, REPLY_BYTES }

@@ -1,5 +1,6 @@
-// A group of full bidder peers on one auction, in this process or (through remote.js) in a
-// child process: both answer ready(), run(ms, inFlight), applied() and close()
+// A group of full bidder peers on one auction, or each on its own (auctions: one per bidder, in
+// order), in this process or (through remote.js) in a child process: both answer ready(),
+// run(ms, inFlight), applied() and close()
 const path = require('path')
 const { formatAmount } = require('../lib/money')
 const {
@@ -16,8 +17,9 @@ const {
 const WARMUP_TRIES = 20
 
 class Bidders {
-  constructor(bootstrap, dir, { count, first = 0, auction }) {
-    this.auction = auction
+  constructor(bootstrap, dir, { count, first = 0, auction, auctions = null }) {
+    // The auction each bidder peer bids on
+    this.auctions = new Map()
     this.peers = []
     this.counts = []
     this.warnings = []
@@ -27,6 +29,7 @@ class Bidders {
       peer.on('bid-accepted', () => this.counts[n]++)
       this.warnings.push(watchWarnings(peer))
       this.peers.push(peer)
+      this.auctions.set(peer, auctions === null ? auction : auctions[i])
     }
   }
 
@@ -34,7 +37,8 @@ class Bidders {
   async ready() {
     await Promise.all(this.peers.map((peer) => peer.ready()))
     for (const peer of this.peers) {
-      await waitFor(() => auctionAt(peer, this.auction), 'the auction at every bidder', 30000, 20)
+      const auction = this.auctions.get(peer)
+      await waitFor(() => auctionAt(peer, auction), 'the auction at every bidder', 30000, 20)
     }
     for (const peer of this.peers) {
       for (let i = 0; ; i++) {
@@ -75,7 +79,7 @@ class Bidders {
   }
 
   _bid(peer) {
-    return peer.placeBid(this.auction, risingAmount())
+    return peer.placeBid(this.auctions.get(peer), risingAmount())
   }
 }
 

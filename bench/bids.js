@@ -52,20 +52,25 @@ async function bidLatency(bootstrap, dir, { sequential, warmup }) {
 // another in flight) is retried higher; only accepted bids count. The bidders run in this
 // process (processes = 0) or spread over that many child processes. Figures are named key...
 async function sellerThroughput(bootstrap, dir, opts) {
-  const { key = 'seller', parallelMs, bidders, inFlight, processes = 0 } = opts
+  const { key = 'seller', parallelMs, bidders, inFlight, processes = 0, separate = false } = opts
   const where = processes ? `in ${processes} child processes` : 'here'
-  log(`  seller throughput, ${bidders} bidder peers x ${inFlight} (${where})`)
-  const remote = await spawnRemote('seller', bootstrap, { storage: path.join(dir, 'seller') })
+  const on = separate ? 'each on its own auction' : 'on one auction'
+  log(`  seller throughput, ${bidders} bidder peers x ${inFlight} ${on} (${where})`)
+  const remote = await spawnRemote('seller', bootstrap, {
+    storage: path.join(dir, 'seller'),
+    auctions: separate ? bidders : 1
+  })
   const auction = remote.info.auctions[0]
+  const auctions = separate ? remote.info.auctions : null
   const groups = []
   if (processes === 0) {
-    groups.push(new Bidders(bootstrap, dir, { count: bidders, auction }))
+    groups.push(new Bidders(bootstrap, dir, { count: bidders, auction, auctions }))
   } else {
     for (let i = 0; i < processes; i++) {
       const count =
         Math.ceil((bidders * (i + 1)) / processes) - Math.ceil((bidders * i) / processes)
       const first = Math.ceil((bidders * i) / processes)
-      groups.push(new RemoteBidders(bootstrap, dir, { count, first, auction }))
+      groups.push(new RemoteBidders(bootstrap, dir, { count, first, auction, auctions }))
     }
   }
   try {

@@ -6,7 +6,7 @@ const createTestnet = require('hyperdht/testnet')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const { rawRpc, rawBee, rawCore } = require('./baselines')
+const { rawRpc, rawBee, rawCore, rawPush } = require('./baselines')
 const { bidLatency, sellerThroughput } = require('./bids')
 const { catchUp } = require('./catch-up')
 const { follow, QUICK: FOLLOW_QUICK } = require('./follow')
@@ -60,6 +60,7 @@ async function main() {
       await attempt(r, 'rawRpc', () => rawRpc(bootstrap, { sequential: SEQUENTIAL, ...fig }))
       await attempt(r, 'rawBee', () => rawBee(path.join(dir, 'bee'), BEE))
       await attempt(r, 'rawCore', () => rawCore(path.join(dir, 'core'), CORE))
+      await attempt(r, 'rawPush', () => rawPush(path.join(dir, 'push'), CORE))
       await attempt(r, 'bid', () =>
         bidLatency(bootstrap, path.join(dir, 'latency'), { sequential: SEQUENTIAL, warmup: 20 })
       )
@@ -68,6 +69,16 @@ async function main() {
           ...fig,
           bidders: CLIENTS,
           processes: BIDDER_PROCESSES
+        })
+      )
+      // Each bidder peer on its own auction: no bid is overtaken by another's
+      await attempt(r, 'separate', () =>
+        sellerThroughput(bootstrap, path.join(dir, 'separate'), {
+          ...fig,
+          key: 'separate',
+          bidders: CLIENTS,
+          processes: BIDDER_PROCESSES,
+          separate: true
         })
       )
       // The same seller with a single bidder peer: what the seller takes when few peers follow
