@@ -525,9 +525,10 @@ class Logs {
     const author = this._authors.get(id)
     if (author === undefined || this.isClosing()) return
     if (this._followers.has(author)) return open()
-    // Logs let open on this connection, by discovery key, with when: each counts until its
-    // channel has closed (or never came, SERVED_GRACE on). Counted from the ask, not from the
-    // channel, which Hypercore makes a while after the core has opened
+    // Logs let open on this connection, by discovery key: each counts from the ask until its
+    // channel has closed, or did not come within SERVED_GRACE of the core's opening (Hypercore
+    // makes the channel a while after the core has opened, and opening may take long on a busy
+    // process: a clock started at the ask let more through under load)
     let admitted = this._serving.get(mux)
     if (admitted === undefined) {
       admitted = new Map()
@@ -542,13 +543,19 @@ class Logs {
           live.add(b4a.toString(channel.id, 'hex'))
         }
       }
-      for (const [served, at] of admitted) {
-        if (!live.has(served) && now - at > SERVED_GRACE) admitted.delete(served)
+      for (const [served, ask] of admitted) {
+        if (live.has(served) || ask.opened === 0) continue
+        if (now - ask.opened > SERVED_GRACE) admitted.delete(served)
       }
       if (admitted.size >= MAX_SERVED_LOGS) return
     }
-    admitted.set(id, Date.now())
-    return open()
+    const ask = { opened: 0 }
+    admitted.set(id, ask)
+    const opening = Promise.resolve(open())
+    opening.catch(safetyCatch).finally(() => {
+      ask.opened = Date.now()
+    })
+    return opening
   }
 
   // A block of a remote log holds a bid of this peer's
