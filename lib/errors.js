@@ -21,6 +21,14 @@ class AuctionError extends Error {
     return null
   }
 
+  static NONCE_REUSED(msg = 'Another bid on this auction has this nonce') {
+    return new AuctionError(msg, 'NONCE_REUSED', AuctionError.NONCE_REUSED)
+  }
+
+  static STORAGE_UNSAFE(msg = 'The storage folder is open to other users') {
+    return new AuctionError(msg, 'STORAGE_UNSAFE', AuctionError.STORAGE_UNSAFE)
+  }
+
   static BID_TOO_LOW(msg = 'Bid is not above the current highest bid') {
     return new AuctionError(msg, 'BID_TOO_LOW', AuctionError.BID_TOO_LOW)
   }

@@ -93,9 +93,13 @@ class Payments {
         signature = await chain.signClaim({ ...wallet, message })
       } else if (signature === undefined) {
         const message = chain.claimMessage({ auction: idHex, txHash, bidder: this.id })
-        throw AuctionError.SIGNATURE_NEEDED(
-          `Sign this text with the paying address (personal_sign) and pass it as the signature: ${JSON.stringify(message)}`
+        // The text as it is, line breaks and all: a wallet signs the bytes it is given, and the
+        // same words with escaped line breaks are another message
+        const err = AuctionError.SIGNATURE_NEEDED(
+          `Sign this text with the paying address (personal_sign, EIP-191), exactly as it is between the lines, and pass the signature with --signature:\n-----\n${message}\n-----\nThe same text in hex, for wallets that sign hex: 0x${b4a.toString(b4a.from(message), 'hex')}`
         )
+        err.claim = message
+        throw err
       }
     } catch (err) {
       throw coded(err)

@@ -83,8 +83,22 @@ class Sequencer {
 
     const idHex = b4a.toString(bid.auction, 'hex')
     await this.load(idHex)
-    // The bids row this bid goes into, read now so that writing it later needs no read
-    if (this.state(idHex) !== null) await this.view.loadBids(idHex, this.state(idHex).bidCount)
+    // The bids row this bid goes into, read now so that writing it later needs no read; and a
+    // bid accepted before with this nonce, read at the same time
+    const loaded = this.state(idHex) === null ? null : this.state(idHex).bidCount
+    const [earlier] = await Promise.all([
+      this.view.getBidByNonce(idHex, bid.nonce),
+      loaded === null ? null : this.view.loadBids(idHex, loaded)
+    ])
+    if (earlier !== null) {
+      judged()
+      // A retry of a bid that was accepted gets its acceptance again; any other bid with its
+      // nonce is refused: a nonce names one bid
+      if (b4a.equals(earlier.bid.signature, bid.signature)) return earlier
+      throw AuctionError.NONCE_REUSED(
+        `Bid ${earlier.position + 1} on this auction has this nonce: sign a new bid`
+      )
+    }
     const current = this.state(idHex)
     if (current === null) {
       const view = await this.view.getAuction(idHex)

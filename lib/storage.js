@@ -1,3 +1,4 @@
+const fs = require('fs')
 const Corestore = require('corestore')
 const CoreStorage = require('hypercore-storage')
 const Rache = require('rache')
@@ -21,16 +22,45 @@ const WRITE_BUFFER = 4 * 1024 * 1024
 // RocksDB's memtable is WRITE_BUFFER rather than Hypercore's 64 MiB: a peer writes little, and
 // the write-ahead log is preallocated at that size on disk, per peer
 function createStore(storage) {
+  // A new folder is readable by its owner only (openStorage checks an existing one)
+  try {
+    fs.mkdirSync(storage, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    safetyCatch(err)
+  }
   return new Corestore(new CoreStorage(storage, { writeBufferSize: WRITE_BUFFER }), {
     globalCache: new Rache({ maxSize: CACHE_ENTRIES }),
     active: false
   })
 }
 
+// The storage folder holds the peer's secret seed and its signed log: it must be this user's and
+// not writable by anyone else (as the control socket's folder, lib/cli/control.js, which must
+// not even be readable). Throws STORAGE_UNSAFE.
+function checkStorageDir(dir) {
+  if (typeof dir !== 'string' || !fs.existsSync(dir)) return
+  const st = fs.statSync(dir)
+  if (!st.isDirectory()) throw AuctionError.STORAGE_UNREADABLE(`${dir} is not a folder`)
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null
+  if (uid !== null && st.uid !== uid) {
+    throw AuctionError.STORAGE_UNSAFE(
+      `${dir} belongs to user ${st.uid}, not to you (${uid}): use a folder of your own`
+    )
+  }
+  // Writable by its group only where the group is the user's own (a private group)
+  const gid = typeof process.getgid === 'function' ? process.getgid() : null
+  if ((st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== gid)) {
+    throw AuctionError.STORAGE_UNSAFE(
+      `${dir} can be written by other users (mode ${(st.mode & 0o777).toString(8)}): run chmod go-w ${dir}`
+    )
+  }
+}
+
 // Opens what a peer keeps in its store besides the logs: the view (of this storage version, or
 // rebuilt from an older one), the identity and the name (given, else the stored one). storage
 // names the folder in errors. Resolves with { view, keyPair, name }.
 async function openStorage(store, storage, name, onwarning) {
+  checkStorageDir(storage)
   try {
     await store.ready()
   } catch (err) {

@@ -151,6 +151,25 @@ test('bad payment claims are refused with their code and nothing is recorded', a
   }
 
   const good = await transfer(wallets.alice)
+  // What to sign is printed as it is, line breaks and all; the same words signed with escaped
+  // line breaks (as a one-line print would show them) are told apart
+  const needed = await rejects(
+    t,
+    alice.pay(a.id, { txHash: good.hash }),
+    'SIGNATURE_NEEDED',
+    'a claim without a signature'
+  )
+  t.ok(needed.claim.includes('\n'), 'the text to sign has line breaks')
+  t.ok(needed.message.includes(needed.claim), 'and is printed as it is')
+  const escaped = JSON.stringify(needed.claim).slice(1, -1)
+  const wrong = await chainLib.signClaim({ privateKey: wallets.alice.privateKey, message: escaped })
+  const err = await rejects(
+    t,
+    alice.pay(a.id, { txHash: good.hash, signature: wrong }),
+    'NOT_PAYER',
+    'a signature over the escaped text is refused'
+  )
+  t.ok(/line breaks/.test(err.message), `and the error says why: ${err.message}`)
   await claim(wallets.alice, good)
   await everywhere(m.peers, a.id, (x) => x.payment.status === 'paid')
   t.pass('the right transfer is then accepted')

@@ -41,6 +41,16 @@ function verifyClaimSignature({ message, signature, from }) {
     throw AuctionError.NOT_PAYER('The claim carries no valid signature')
   }
   if (signer !== payer) {
+    // The usual mistake: the claim text signed as printed on one line, its line breaks escaped
+    let escaped = null
+    try {
+      escaped = verifyMessage(JSON.stringify(message).slice(1, -1), signature).toLowerCase()
+    } catch {}
+    if (escaped === payer) {
+      throw AuctionError.NOT_PAYER(
+        'The claim is signed by the paying address, but over another text: its line breaks were written as \\n. Sign the text with real line breaks'
+      )
+    }
     throw AuctionError.NOT_PAYER(`The claim is signed by ${signer}, the payment came from ${payer}`)
   }
   return signer
