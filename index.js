@@ -147,8 +147,7 @@ class AuctionPeer extends ReadyResource {
   _wire(opts, isClosing) {
     const { net, view, log, id, store, keyPair, sequencer } = this
     const common = { net, view, log, id, emitter: this, isClosing }
-    // A bid's, a payment's and an acceptance's wait for the seller's block
-    const timeout = { timeout: opts.bidTimeout }
+    const timeout = { timeout: opts.bidTimeout } // a bid's wait for the seller's block
     const logs = (this.logs = new Logs({
       ...common,
       store,
@@ -211,6 +210,7 @@ class AuctionPeer extends ReadyResource {
       dispute: (author) => this.forks.proof(author),
       bye: (remote) => this.greeting.onbye(remote),
       info: () => this.info(),
+      changes: () => this.view.changes,
       auctions: (query) => this.listAuctions(query),
       auction: (id, opts) => this.getAuction(id, opts)
     }

@@ -2,6 +2,7 @@ const b4a = require('b4a')
 const AuctionError = require('./errors')
 const { FRAMED } = require('./network')
 const m = require('./messages')
+const Reads = require('./reads')
 const { PROTOCOL, MAX_HELLO_PEERS, MAX_NEWS, LOGS_PAGE } = require('./constants')
 
 const METHODS = {
@@ -22,16 +23,23 @@ const METHODS = {
 const AUCTIONS_PAGE = 100
 const AUCTION_BIDS = 100
 const AUCTIONS_PAGE_MAX = 500
+// Disputed sellers named in an info answer
+const INFO_DISPUTED = 64
 
 // The responders of a peer, over its table of handlers (built by AuctionPeer): hello(remote,
 // hello, stream) -> hello, news(remote, logs, stream), logs(after, limit) -> page, bid(bid,
 // remote) -> reply, pay(claim, remote) -> reply, accept(auction, signature, remote) -> reply,
-// tree(author) -> signed tree, dispute(author) -> proof, bye(remote), info(), auctions(query),
+// tree(author) -> signed tree, dispute(author) -> proof, bye(remote), info(), changes() -> a
+// number that moves when the view does, auctions(query),
 // auction(id, opts). Binary methods decode their bytes
 // strictly; the read-only ones (info, auctions, auction) take and answer UTF-8 JSON in the RPC's
 // default framing, so hp-rpc-cli and any @hyperswarm/rpc client with default options can call
 // them.
 function respond(network, handlers) {
+  // The read-only methods anyone connected may call: bounded in bytes, cached, and limited
+  // across all keys together (lib/reads.js)
+  const reads = new Reads({ auctions: handlers.auctions, changes: handlers.changes })
+
   network.respond(METHODS.hello, (req, remote, stream) => {
     const hello = m.decode(m.hello, req, 'hello')
     if (hello.peers.length > MAX_HELLO_PEERS) throw AuctionError.BAD_REQUEST('Too many peers')
@@ -79,11 +87,25 @@ function respond(network, handlers) {
     handlers.bye(remote)
   })
 
-  network.respond(METHODS.info, async () => json(await handlers.info()), FRAMED)
+  network.respond(
+    METHODS.info,
+    async () => {
+      reads.check()
+      const info = await handlers.info().catch((err) => {
+        reads.refund()
+        throw err
+      })
+      // The disputed sellers named, not all of them: the count says how many there are
+      info.disputedCount = info.disputed.length
+      info.disputed = info.disputed.slice(0, INFO_DISPUTED)
+      return reads.spend(json(info))
+    },
+    FRAMED
+  )
 
   network.respond(
     METHODS.auctions,
-    async (req) => {
+    (req) => {
       const query = parseJson(req, '{ "limit": 100, "cursor": null }', true)
       const limit = query.limit === undefined ? AUCTIONS_PAGE : query.limit
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > AUCTIONS_PAGE_MAX) {
@@ -96,7 +118,7 @@ function respond(network, handlers) {
       ) {
         throw AuctionError.BAD_REQUEST('cursor is the value a previous page returned')
       }
-      return json(await handlers.auctions({ limit, cursor, page: true }))
+      return reads.page(limit, cursor)
     },
     FRAMED
   )
@@ -105,8 +127,13 @@ function respond(network, handlers) {
     METHODS.auction,
     async (req) => {
       const query = parseJson(req, '{ "id": "<auction id hex>" }', false)
+      reads.check()
       // A reply is bounded whatever the bid count: the latest bids only
-      return json(await handlers.auction(query.id, { lastBids: AUCTION_BIDS }))
+      const auction = await handlers.auction(query.id, { lastBids: AUCTION_BIDS }).catch((err) => {
+        reads.refund()
+        throw err
+      })
+      return reads.spend(json(auction))
     },
     FRAMED
   )

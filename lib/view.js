@@ -28,6 +28,8 @@ class View extends ReadyResource {
     // Rows being read by loadBids, and how many bids were staged into each meanwhile
     this._reading = new Map()
     this._staged = new Map()
+    // Moves at every row staged: what was read from the view before may have changed
+    this.changes = 0
     this._writing = null
     this._next = null
     this._running = null
@@ -404,6 +406,7 @@ class View extends ReadyResource {
   }
 
   _stage(key, value) {
+    this.changes++
     this._staged.set(key, value)
   }
 
