@@ -9,7 +9,7 @@ const fs = require('fs')
 const path = require('path')
 
 const SOLC = 'solc@0.8.26'
-// ganache 7.9 runs shanghai at most: newer targets emit opcodes it does not know (MCOPY)
+// shanghai, which every local chain of the last years runs (anvil runs later forks too)
 const EVM_VERSION = 'shanghai'
 const SOURCE = path.join(__dirname, '..', 'contracts', 'TestUSDT.sol')
 const OUTPUT = path.join(__dirname, '..', 'lib', 'settlement', 'token.json')

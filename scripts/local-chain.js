@@ -1,4 +1,4 @@
-// A local chain for trying settlement by hand: ganache on 127.0.0.1 with test USDt, until Ctrl+C.
+// A local chain for trying settlement by hand: anvil on 127.0.0.1 with test USDt, until Ctrl+C.
 // node scripts/local-chain.js [buyers]
 const { startLocalChain } = require('../lib/settlement/chain')
 

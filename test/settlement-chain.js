@@ -370,7 +370,7 @@ test('a local chain that cannot start is a clear error, not a hang', async (t) =
   t.ok(Date.now() - started < 2000, `gave up in ${Date.now() - started} ms`)
 })
 
-test('requiring the settlement code loads no wallet kit, ethers or ganache', (t) => {
+test('requiring the settlement code loads no wallet kit, ethers or local chain', (t) => {
   const run = spawnSync(
     process.execPath,
     [
@@ -379,7 +379,7 @@ test('requiring the settlement code loads no wallet kit, ethers or ganache', (t)
     ],
     { cwd: path.join(__dirname, '..'), encoding: 'utf8' }
   )
-  const loaded = JSON.parse(run.stdout).filter((f) => /ethers|wdk|ganache/.test(f))
+  const loaded = JSON.parse(run.stdout).filter((f) => /ethers|wdk|anvil|local-chain-worker/.test(f))
   t.alike(loaded, [], 'none of them loaded')
 })
 

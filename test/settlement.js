@@ -77,8 +77,10 @@ test('bad payment claims are refused with their code and nothing is recorded', a
   const m = await market(t)
   const { chain, alice, bob, seller, wallets, payTo } = m
   // A transfer mined a minute before the sale, on a chain whose clock was set back for it
+  // (anvil's evm_setTime takes seconds)
   const { request } = require('../lib/settlement/json-rpc')
-  await request(chain.url, 'evm_setTime', [Date.now() - 60000])
+  const seconds = (ms) => Math.floor(ms / 1000)
+  await request(chain.url, 'evm_setTime', [seconds(Date.now() - 60000)])
   const early = await chainLib.pay({
     url: chain.url,
     token: chain.token,
@@ -86,7 +88,7 @@ test('bad payment claims are refused with their code and nothing is recorded', a
     amount: '80',
     privateKey: wallets.alice.privateKey
   })
-  await request(chain.url, 'evm_setTime', [Date.now()])
+  await request(chain.url, 'evm_setTime', [seconds(Date.now())])
   const a = await m.sale()
   const claim = async (from, tx) => {
     const message = chainLib.claimMessage({ auction: a.id, txHash: tx.hash, bidder: alice.id })

@@ -1,4 +1,4 @@
-// The chain side of USDt settlement. Requiring this loads neither ethers, the WDK nor ganache:
+// The chain side of USDt settlement. Requiring this loads neither ethers, the WDK nor the local chain:
 // each loads inside the first function that needs it.
 const { startLocalChain, deployToken, mine, CHAIN_ID } = require('./local-chain')
 const { pay } = require('./pay')

@@ -13,7 +13,7 @@ const MINT_GAS = 100000
 
 const WORKER = path.join(__dirname, 'local-chain-worker.js')
 
-// A ganache chain on 127.0.0.1 for the demo and the tests: accounts[0] deploys TestUSDT and
+// An anvil chain on 127.0.0.1 for the demo and the tests (lib/settlement/local-chain-worker.js): accounts[0] deploys TestUSDT and
 // mints `mint` USDt to accounts[1..buyers]; the other accounts hold only ether
 async function startLocalChain({
   buyers = 3,
@@ -64,7 +64,7 @@ async function startLocalChain({
         failed.then((error) => ({ error }))
       ]),
       timeout,
-      () => new Error(`ganache did not listen within ${timeout} ms`)
+      () => new Error(`anvil did not listen within ${timeout} ms`)
     )
     if (ready.error) throw new Error(ready.error)
 
@@ -151,7 +151,7 @@ async function mined(url, hash, until) {
 // Mines n empty blocks (confirmations on a dev chain grow only when blocks are mined); resolves
 // with the new head block number
 async function mine(url, n = 1) {
-  await request(url, 'evm_mine', [{ blocks: n }])
+  await request(url, 'anvil_mine', ['0x' + n.toString(16)])
   return blockNumberOf(url)
 }
 

@@ -113,7 +113,7 @@ function walletError(url, err) {
   }
 }
 
-// ethers finds no reason in ganache's revert answers; the node's own message has it
+// ethers may find no reason in a node's revert answer; the node's own message has it
 function revertReason(err) {
   const rpc = err.info && err.info.error
   return (

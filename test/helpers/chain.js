@@ -3,7 +3,7 @@ const net = require('net')
 const { once } = require('events')
 const { startLocalChain } = require('../../lib/settlement/chain')
 
-// A local ganache chain with TestUSDT deployed and minted to accounts[1..buyers], closed after
+// A local anvil chain with TestUSDT deployed and minted to accounts[1..buyers], closed after
 // the test
 async function createChain(t, opts) {
   const chain = await startLocalChain(opts)
