@@ -16,7 +16,7 @@ const Directory = require('./lib/directory')
 const Greeting = require('./lib/greeting')
 const Bidder = require('./lib/bid')
 const Payments = require('./lib/payments')
-const { createStore, openStorage } = require('./lib/storage')
+const { createStore, openStorage, markFile } = require('./lib/storage')
 const { METHODS, respond } = require('./lib/rpc')
 const rules = require('./lib/rules')
 const crypto = require('./lib/crypto')
@@ -75,7 +75,7 @@ class AuctionPeer extends ReadyResource {
     this.keyPair = opened.keyPair
     this.name = opened.name
 
-    this.log = new OwnLog(this.store, this.keyPair)
+    this.log = new OwnLog(this.store, this.keyPair, markFile(this.storage, opts))
     await this.log.ready()
     // Another copy of this peer's storage signed a second history: this log can take no more
     this.log.core.on('conflict', (length) => {
@@ -133,11 +133,12 @@ class AuctionPeer extends ReadyResource {
     this.directory.start()
 
     const saved = (await this.view.listPeers()).map((p) => p.publicKey)
-    // A lost tail of the own log is taken back from the peers that hold it before the first
-    // append: the greetings of known peers say how much of it each holds
-    const recovering = saved.length > 0 || applied > this.log.core.length
+    // A lost tail of the own log (the view or the mark says more was signed) is taken back from
+    // the peers that hold it before the first append; known peers' greetings say how much
+    const signed = Math.max(applied, this.log.marked)
+    const recovering = saved.length > 0 || signed > this.log.core.length
     await this.net.start(saved)
-    if (recovering) this.recovery.start(applied)
+    if (recovering) this.recovery.start(signed)
     // Known peers hear of this start before it is ready: connections they kept to a previous
     // run (killed, not closed) would otherwise hold their first requests until a timeout
     if (saved.length > 0) await this.net.greeted({ timeout: START_GREETING_TIMEOUT })
@@ -217,9 +218,8 @@ class AuctionPeer extends ReadyResource {
   }
 
   async _close() {
-    for (const part of [this.payments, this.news, this.directory, this._applier]) {
-      if (part !== null) part.close()
-    }
+    const parts = [this.payments, this.news, this.directory, this._applier]
+    for (const part of parts) if (part !== null) part.close()
     if (this.logs !== null) this.logs.stop()
     if (this.net !== null) {
       if (this.greeting !== null) await Promise.allSettled([this.greeting.sayBye()])

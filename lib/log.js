@@ -1,3 +1,5 @@
+const fs = require('fs')
+const b4a = require('b4a')
 const ReadyResource = require('ready-resource')
 const m = require('./messages')
 const { settle, pushBlock } = require('./compat')
@@ -9,9 +11,16 @@ const GATHER_MS = 1
 // This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or
 // while an append is in flight, go out in one append (one signature), packed several to a block.
 // Each event learns its place (block index, offset) when it is queued.
+// The signed length is also written apart from the log (markFile: the log's key and its length,
+// synced after each append, off the answer's path): storage that loses a tail of the log while
+// the mark survives is caught at the next start (lib/recovery.js)
 class OwnLog extends ReadyResource {
-  constructor(store, keyPair) {
+  constructor(store, keyPair, markFile = null) {
     super()
+    this.markFile = markFile
+    // The length the mark held at the start: this peer signed at least this much
+    this.marked = 0
+    this._mark = null
     // Events being judged that will be queued soon if accepted: the sequencer counts its bids
     // between their arrival and their place in the log
     this.judging = 0
@@ -29,6 +38,17 @@ class OwnLog extends ReadyResource {
   async _open() {
     await this.core.ready()
     this._length = this.core.length
+    if (this.markFile !== null) {
+      this.marked = readMark(this.markFile, this.core.key)
+      // Read and written in place (not appended to)
+      const flags = fs.constants.O_RDWR | fs.constants.O_CREAT
+      this._mark = {
+        handle: await fs.promises.open(this.markFile, flags, 0o600),
+        writing: null,
+        next: 0
+      }
+      this.mark(this.core.length)
+    }
     // Replication can bring back blocks another copy of this log holds beyond local storage
     // (a tail the storage lost), without recover(): the places handed out must follow
     this.core.on('append', () => {
@@ -40,8 +60,40 @@ class OwnLog extends ReadyResource {
 
   async _close() {
     await this.flushed()
+    if (this._mark !== null) {
+      while (this._mark.writing !== null) await this._mark.writing
+      await this._mark.handle.close()
+    }
     await settle(this.core)
     await this.core.close()
+  }
+
+  // Writes length to the mark and syncs it, if it is more than the mark holds; writes asked for
+  // while one is under way go together in the next
+  mark(length) {
+    const mark = this._mark
+    if (mark === null || length <= Math.max(this.marked, mark.next)) return
+    mark.next = length
+    if (mark.writing !== null) return
+    mark.writing = this._writeMark(mark).finally(() => {
+      mark.writing = null
+    })
+  }
+
+  async _writeMark(mark) {
+    try {
+      while (mark.next > this.marked) {
+        const length = mark.next
+        const bytes = b4a.alloc(40)
+        b4a.copy(this.core.key, bytes)
+        bytes.writeBigUInt64LE(BigInt(length), 32)
+        await mark.handle.write(bytes, 0, 40, 0)
+        await mark.handle.datasync()
+        this.marked = length
+      }
+    } catch (err) {
+      this.emit('warning', err)
+    }
   }
 
   get key() {
@@ -127,6 +179,7 @@ class OwnLog extends ReadyResource {
       this._batch = null
       try {
         await this.core.append(blocks.map((b) => m.encode(m.block, b.events)))
+        this.mark(this.core.length)
         this.appends++
         done.resolve()
       } catch (err) {
@@ -136,6 +189,18 @@ class OwnLog extends ReadyResource {
     }
     this._running = null
   }
+}
+
+// The length the mark file holds for the log key, or 0 (no file, another log's, or unreadable)
+function readMark(file, key) {
+  let bytes
+  try {
+    bytes = fs.readFileSync(file)
+  } catch {
+    return 0
+  }
+  if (bytes.byteLength < 40 || !b4a.equals(bytes.subarray(0, 32), key)) return 0
+  return Number(bytes.readBigUInt64LE(32))
 }
 
 function defer() {

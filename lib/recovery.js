@@ -71,7 +71,7 @@ class Recovery {
     if (r === null) return
     throw AuctionError.LOG_RECOVERING(
       r.applied > this.log.core.length
-        ? `This peer signed ${r.applied} blocks of its log, storage holds ${this.log.core.length}: waiting for a peer that holds the rest`
+        ? `This peer signed ${r.applied} blocks of its log, storage holds ${this.log.core.length}: waiting for a peer that holds the rest (signing again would fork the log, and every peer that holds those blocks would show this seller disputed; to start over, use a new storage folder, a new identity)`
         : 'Waiting for known peers to say how much of this peer’s log they hold'
     )
   }

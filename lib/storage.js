@@ -1,4 +1,5 @@
 const fs = require('fs')
+const path = require('path')
 const Corestore = require('corestore')
 const CoreStorage = require('hypercore-storage')
 const Rache = require('rache')
@@ -54,6 +55,12 @@ function checkStorageDir(dir) {
       `${dir} can be written by other users (mode ${(st.mode & 0o777).toString(8)}): run chmod go-w ${dir}`
     )
   }
+}
+
+// Where the own log's signed length is kept apart from the log (lib/log.js): in the storage
+// folder, when the peer made its store there
+function markFile(storage, opts) {
+  return typeof storage === 'string' && !opts.corestore ? path.join(storage, 'own-log.mark') : null
 }
 
 // Opens what a peer keeps in its store besides the logs: the view (of this storage version, or
@@ -114,4 +121,4 @@ async function checkNotVersion01(store) {
   }
 }
 
-module.exports = { createStore, openStorage }
+module.exports = { createStore, openStorage, markFile }

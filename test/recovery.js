@@ -3,7 +3,15 @@ const fs = require('fs')
 const path = require('path')
 const Corestore = require('corestore')
 const AuctionPeer = require('..')
-const { createBootstrap, createPeer, meshed, everywhere, once, converged } = require('./helpers')
+const {
+  createBootstrap,
+  createPeer,
+  meshed,
+  everywhere,
+  once,
+  converged,
+  rejects
+} = require('./helpers')
 
 // A seller whose database lost its recent writes: it opened auction a and accepted 3 bids from
 // bidder, then its storage went back to the state after the opening (the device file stays: it
@@ -127,4 +135,31 @@ test('a lost tail that a peer brings back after start-up is applied before the n
   t.is(bid.position, 4, 'the next bid is judged after the recovered ones')
   await converged([seller, bidder])
   t.alike(warnings, [], 'the bidder found every new event where the seller said it was')
+})
+
+test('a lost tail with no holder online: the seller signs nothing until a holder gives it back', async (t) => {
+  const testnet = await createBootstrap(t)
+  const { dir, bdir, a, lost } = await sellerThatLostItsTail(t, testnet, { holderAway: true })
+  t.ok(fs.existsSync(path.join(dir, 'own-log.mark')), 'the signed length is kept apart from the db')
+
+  const seller = await createPeer(t, testnet, { storage: dir, requestTimeout: 500 })
+  t.is(seller.log.core.length, 1, 'storage came back with only the first block')
+  const err = await rejects(
+    t,
+    seller.openAuction({ item: 'Pic#2', price: '1' }),
+    'LOG_RECOVERING',
+    'with nobody holding the tail, nothing is signed'
+  )
+  t.ok(err.message.includes(`signed ${lost} blocks`), `it says what was lost: ${err.message}`)
+  t.is(seller.log.core.length, 1, 'and the log did not grow')
+
+  const recovered = once(seller, 'recovered')
+  const bidder = await createPeer(t, testnet, { storage: bdir })
+  await meshed([seller, bidder])
+  await recovered
+  const b = await seller.openAuction({ item: 'Pic#2', price: '1' })
+  t.is(seller.log.core.length, lost + 1, 'once the tail is back, the next auction goes after it')
+  t.not(b.id, a.id)
+  await everywhere([bidder], b.id)
+  await converged([seller, bidder])
 })
