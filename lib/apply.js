@@ -124,6 +124,10 @@ class Applier {
 
   // The rows of one applied event; for the own log also the seller's timers
   stage(evt, idHex, current, next, own) {
+    if (own && evt.type === m.EVENT_SETTLED) {
+      // The seller's node checked the payment on its own endpoint before it recorded it
+      next.view.check = { state: m.CHECK_VERIFIED, reason: '', checkedAt: Date.now() }
+    }
     this.view.stageAuction(next.view, current === null)
     if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
     if (!own) return

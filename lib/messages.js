@@ -363,6 +363,16 @@ const highest = struct([
 ])
 
 // Stored view row of an auction, derived from its seller's log
+// What this peer found when it checked a remote seller's record of a payment on its own chain
+// endpoint: state CHECK_VERIFIED or CHECK_FAILED (with the reason), and when
+const CHECK_VERIFIED = 1
+const CHECK_FAILED = 2
+const paymentCheck = struct([
+  ['state', c.uint],
+  ['reason', c.string],
+  ['checkedAt', c.uint]
+])
+
 const auctionView = struct([
   ['id', id],
   ['seller', key],
@@ -383,7 +393,9 @@ const auctionView = struct([
   ['dueAt', c.uint],
   ['paid', optional(auctionSettled)],
   ['lapsed', c.array(key)],
-  ['offer', optional(secondChanceOffered)]
+  ['offer', optional(secondChanceOffered)],
+  // Kept by this peer only, never in a log
+  ['check', trailing(optional(paymentCheck))]
 ])
 
 const bidRow = struct([
@@ -457,6 +469,8 @@ module.exports = {
   decode,
   encode,
   byteLength,
+  CHECK_VERIFIED,
+  CHECK_FAILED,
   EVENT_OPENED,
   EVENT_BID_ACCEPTED,
   EVENT_CLOSED,

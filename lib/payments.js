@@ -13,6 +13,9 @@ const PAY_TIMEOUT = 120000
 const CONFIRM_TIMEOUT = 90000
 // A due that comes while a claim is verified looks again this much later
 const DUE_RECHECK = 1000
+// Other sellers' payment records checked at once, and waiting
+const MAX_CHECKS = 4
+const MAX_CHECKS_WAITING = 4096
 
 // Settlement of sales with settlement terms, both sides: the buyer pays (built-in wallet or any
 // wallet) and claims; the seller verifies the claim on its own chain endpoint and records it, or
@@ -39,6 +42,86 @@ class Payments {
     this._claiming = new Set()
     // Own auctions with a payment claim being verified
     this._paying = new Set()
+    // Other sellers' records of payments: checked here too, on this peer's endpoint, a few at
+    // a time (a log caught up from its start may hold many)
+    this._checking = new Set()
+    this._toCheck = []
+    this._checks = 0
+    this.emitter.on('auction-paid', ({ auction }) => {
+      if (this.chainRpc === null || auction.seller === this.id) return
+      if (this._toCheck.length < MAX_CHECKS_WAITING) this._toCheck.push(auction.id)
+      this._nextCheck()
+    })
+  }
+
+  _nextCheck() {
+    while (this._checks < MAX_CHECKS && this._toCheck.length > 0 && !this.isClosing()) {
+      this._checks++
+      this.check(this._toCheck.shift())
+        .catch((err) => this.emitter.emit('warning', coded(err)))
+        .finally(() => {
+          this._checks--
+          this._nextCheck()
+        })
+    }
+  }
+
+  // Another seller's signed record that a sale was paid, checked on this peer's own endpoint as
+  // the seller's node checks a claim: the transaction succeeded, it moved at least the price of
+  // the sale's token to the seller's address, from the payer the record names, after the sale,
+  // with the confirmations asked. The record does not carry the buyer's claim signature, so that
+  // the payer is the buyer's own address is the seller's word. A record found false is kept as
+  // disputed with the reason; an endpoint that cannot answer (down, another chain, too few
+  // confirmations in time) leaves it unchecked. Emits 'payment-checked'.
+  async check(idHex) {
+    if (this._checking.has(idHex)) return
+    this._checking.add(idHex)
+    try {
+      const view = await this.view.getAuction(idHex)
+      if (view === null || view.paid === null || view.check || view.settlement === null) return
+      const s = view.settlement
+      const p = view.paid
+      const hex = (buf) => '0x' + b4a.toString(buf, 'hex')
+      let failure = null
+      try {
+        const chain = require('./settlement/chain')
+        const paid = await chain.verifyPayment({
+          url: this.chainRpc,
+          chainId: s.chainId,
+          token: hex(s.token),
+          payTo: hex(s.payTo),
+          amount: p.amount,
+          txHash: hex(p.txHash),
+          confirmations: s.confirmations,
+          timeout: CONFIRM_TIMEOUT,
+          notBefore: view.dueAt - s.payWithin
+        })
+        if (paid.from.toLowerCase() !== hex(p.payer)) {
+          failure = AuctionError.NOT_PAYER(
+            `The transfer came from ${paid.from}, the record names ${hex(p.payer)}`
+          )
+        }
+      } catch (err) {
+        failure = coded(err)
+        if (UNCHECKED.has(failure.code)) throw failure
+      }
+      const now = await this.view.getAuction(idHex)
+      if (now === null || now.paid === null || this.isClosing()) return
+      const check = {
+        state: failure === null ? m.CHECK_VERIFIED : m.CHECK_FAILED,
+        reason: failure === null ? '' : failure.message,
+        checkedAt: Date.now()
+      }
+      this.view.stageAuction({ ...now, check }, false)
+      this.view.scheduleFlush()
+      this.emitter.emit('payment-checked', {
+        auction: idHex,
+        verified: failure === null ? 'verified' : 'disputed',
+        reason: failure === null ? null : check.reason
+      })
+    } finally {
+      this._checking.delete(idHex)
+    }
   }
 
   // The dues of the own sales in the view
@@ -222,6 +305,10 @@ class Payments {
       })
   }
 }
+
+// A check that ends with one of these says nothing about the record: this peer's endpoint could
+// not tell
+const UNCHECKED = new Set(['ENDPOINT_UNREACHABLE', 'WRONG_CHAIN', 'NOT_CONFIRMED', 'RPC_ERROR'])
 
 // Whatever the wallet or the chain threw reaches the caller as a coded error: its own code where
 // it has one of ours

@@ -212,7 +212,8 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
       dueAt: 0,
       paid: null,
       lapsed: [],
-      offer: null
+      offer: null,
+      check: null
     }
     return { view: opened, bid: null, extended: false }
   }
@@ -442,6 +443,14 @@ function evmAddress(buf) {
 
 // Where the payment of a sale with settlement terms stands: due (by dueAt), paid, lapsed (the
 // buyer's time ran out) or offered (a second chance is pending)
+// 'verified' (checked on a chain endpoint: the seller's node on its own, another peer on its
+// own), 'disputed' (this peer's check found the record false: verifyError says why), or
+// 'seller-record' (not checked here: no endpoint, or not yet)
+function verification(view) {
+  if (!view.check) return 'seller-record'
+  return view.check.state === m.CHECK_VERIFIED ? 'verified' : 'disputed'
+}
+
 function describePayment(view) {
   if (view.settlement === null || !view.closed || outcome(view) !== 'sold') return null
   const key = (k) => b4a.toString(k, 'hex')
@@ -460,6 +469,11 @@ function describePayment(view) {
     blockNumber: p && p.blockNumber,
     payer: p && evmAddress(p.payer),
     paidAt: p && p.settledAt,
+    // How this peer knows it was paid: its own check on its chain endpoint (the seller's node
+    // always checks its own), or only the seller's signed record
+    verified: p && verification(view),
+    verifyError:
+      (p && view.check && view.check.state === m.CHECK_FAILED && view.check.reason) || null,
     lapsed: view.lapsed.map(key),
     offer: view.offer && {
       bidder: key(view.offer.bid.bidder),

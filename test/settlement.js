@@ -1,6 +1,7 @@
 const test = require('brittle')
+const b4a = require('b4a')
 const chainLib = require('../lib/settlement/chain')
-const { createBootstrap, createPeer, meshed, everywhere, rejects } = require('./helpers')
+const { createBootstrap, createPeer, meshed, everywhere, rejects, once } = require('./helpers')
 const { createChain, closedPort } = require('./helpers/chain')
 
 // A seller, two bidders and an observer on one chain; the seller is paid at an account that
@@ -43,9 +44,10 @@ async function market(t, opts = {}) {
 const pk = (w) => ({ privateKey: w.privateKey })
 
 test('a sale paid with the built-in wallet is verified by the seller and shown paid everywhere', async (t) => {
-  const { seller, alice, peers, sale, wallets, payTo } = await market(t)
+  const { seller, alice, bob, peers, sale, wallets, payTo } = await market(t)
   const a = await sale()
   t.is((await alice.getAuction(a.id)).payment.buyer, alice.id, 'alice owes the price')
+  const checked = once(bob, 'payment-checked', (c) => c.auction === a.id, 30000, 'bob’s check')
 
   await rejects(
     t,
@@ -64,6 +66,14 @@ test('a sale paid with the built-in wallet is verified by the seller and shown p
   t.is(shown.payment.amount, '80')
   t.is(shown.payment.payer, wallets.alice.address.toLowerCase(), 'the observer sees who paid')
   t.is(shown.settlement.payTo, payTo.toLowerCase())
+  t.is(
+    shown.payment.verified,
+    'seller-record',
+    'the observer, with no endpoint, has the seller’s word'
+  )
+  t.is((await seller.getAuction(a.id)).payment.verified, 'verified', 'the seller’s node checked it')
+  t.is((await checked).verified, 'verified', 'bob checks it on his own endpoint')
+  t.is((await bob.getAuction(a.id)).payment.verified, 'verified', 'and shows it verified')
   await rejects(
     t,
     alice.pay(a.id, pk(wallets.alice)),
@@ -237,4 +247,29 @@ test('an unpaid winner past the deadline: the lapse is recorded and the next bid
   t.is(paid.payment.amount, '75', 'bob pays his own bid')
   await everywhere(peers, a.id, (x) => x.payment.status === 'paid' && x.payment.buyer === bob.id)
   t.pass('every peer shows the second-chance sale paid')
+})
+
+test('a seller’s record of a payment that never happened is shown disputed by peers with an endpoint', async (t) => {
+  const { seller, alice, bob, observer, peers, sale, wallets } = await market(t)
+  const a = await sale()
+  const checked = once(bob, 'payment-checked', (c) => c.auction === a.id, 30000, 'bob’s check')
+  // The seller's node records a payment past its own checks, as a dishonest seller would
+  await seller.sequencer.settle(a.id, {
+    buyer: alice.publicKey,
+    txHash: b4a.alloc(32, 7),
+    blockNumber: 1,
+    payer: b4a.from(wallets.alice.address.slice(2), 'hex')
+  })
+  await everywhere(peers, a.id, (x) => x.payment.status === 'paid')
+  const check = await checked
+  t.is(check.verified, 'disputed', 'bob finds the record false')
+  t.ok(check.reason.startsWith('UNKNOWN_TX'), `with the reason: ${check.reason}`)
+  const shown = await bob.getAuction(a.id)
+  t.is(shown.payment.verified, 'disputed', 'and shows the payment disputed')
+  t.ok(shown.payment.verifyError.startsWith('UNKNOWN_TX'))
+  t.is(
+    (await observer.getAuction(a.id)).payment.verified,
+    'seller-record',
+    'a peer with no endpoint has the seller’s word only'
+  )
 })

@@ -109,6 +109,10 @@ function notification(name, data, nameOf) {
       return `auction closed: ${saleLine(data, nameOf)}`
     case 'auction-paid':
       return `paid: ${data.auction.item}, ${money(data.payment.amount, data.auction.currency)} by ${nameOf(data.payment.buyer)} (tx ${data.payment.txHash}, block ${data.payment.blockNumber})`
+    case 'payment-checked':
+      return data.verified === 'verified'
+        ? `payment checked on your chain endpoint: auction ${short(data.auction)} was paid`
+        : `payment DISPUTED: the seller's record of auction ${short(data.auction)} is false here: ${data.reason}`
     case 'payment-lapsed':
       return `payment lapsed: ${nameOf(data.buyer)} did not pay for ${data.auction.item} in time`
     case 'second-chance':
@@ -143,12 +147,19 @@ function progressText(p) {
   }
 }
 
+// How the peer knows a sale was paid
+const VERIFIED = {
+  verified: 'verified on a chain endpoint',
+  'seller-record': 'the seller’s record, not checked here',
+  disputed: 'DISPUTED by this peer’s check'
+}
+
 function paymentText(a, nameOf) {
   const p = a.payment
   const price = p.amount && money(p.amount, a.currency)
   switch (p.status) {
     case 'paid':
-      return `paid, ${price} by ${nameOf(p.buyer)} (tx ${p.txHash}, block ${p.blockNumber})`
+      return `paid, ${price} by ${nameOf(p.buyer)} (tx ${p.txHash}, block ${p.blockNumber}; ${VERIFIED[p.verified] || p.verified}${p.verifyError ? ': ' + p.verifyError : ''})`
     case 'due': {
       const left = p.dueAt - Date.now()
       return `${price} due from ${nameOf(p.buyer)}, ${left > 0 ? 'within ' + span(left) : 'overdue'}`
@@ -302,6 +313,7 @@ const NOTIFICATIONS = [
   'bidder-refused',
   'auction-closed',
   'auction-paid',
+  'payment-checked',
   'payment-lapsed',
   'second-chance',
   'offer-accepted',
