@@ -1,6 +1,6 @@
 module.exports = {
   // Method names carry the wire version; the DHT topic keeps the network's first name
-  PROTOCOL: 'hyperauction/4',
+  PROTOCOL: 'hyperauction/5',
   TOPIC_PREFIX: 'hyperauction/1/',
   // Storage layout version, kept in the view; 0.1 kept everything in one Hyperbee
   STORAGE_VERSION: 3,
@@ -42,7 +42,9 @@ module.exports = {
   LOG_EVENT_RATE: 1000,
   LOG_EVENT_BURST: 100000,
   // Bidders one auction may refuse
-  MAX_REFUSED: 32,
+  MAX_REFUSED: 1024,
+  // Refused bidders named in an auction's public shape (refusedCount counts them all)
+  SHOWN_REFUSED: 64,
   // Soft-close window and its extensions: at most a day, at most this many
   MAX_SOFT_CLOSE: 24 * 60 * 60 * 1000,
   MAX_EXTENSIONS: 1000,

@@ -5,7 +5,9 @@ const b4a = require('b4a')
 const AuctionPeer = require('..')
 const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
-const { createBootstrap, createPeers, everywhere, rejects } = require('./helpers')
+const c = require('compact-encoding')
+const { Author } = require('./helpers/events')
+const { createBootstrap, createPeers, everywhere, rejects, rawClient } = require('./helpers')
 
 test('a bid nonce names one bid: the same nonce with another amount is refused, a retry is not', async (t) => {
   const { peers } = await createPeers(t, 2)
@@ -60,4 +62,35 @@ test('a storage folder other users can write is refused; the peer makes its own 
   t.teardown(() => made.close())
   await made.ready()
   t.is(fs.statSync(fresh).mode & 0o777, 0o700, 'a new folder is the user’s alone')
+})
+
+test('33 troll keys on one auction: the seller refuses them all, and an honest bidder bids again', async (t) => {
+  const { peers, testnet } = await createPeers(t, 2)
+  const [seller, honest] = peers
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([honest], a.id)
+  await honest.placeBid(a.id, '2')
+  const id = b4a.from(a.id, 'hex')
+  const trolls = []
+  for (let i = 0; i < 33; i++) {
+    const author = new Author()
+    const rpc = rawClient(t, testnet, author.keyPair)
+    // The last one bids the most there is: no bid can be higher
+    const amount = i === 32 ? '9223372036854.775807' : String(3 + i)
+    const bid = m.encode(m.bid, author.bid(id, amount))
+    await rpc.request(seller.publicKey, AuctionPeer.METHODS.bid, bid, { valueEncoding: c.raw })
+    trolls.push(b4a.toString(author.keyPair.publicKey, 'hex'))
+  }
+  t.is((await seller.getAuction(a.id)).bidCount, 34, '33 trolls bid after the honest bidder')
+  await rejects(t, honest.placeBid(a.id, '40'), 'BID_TOO_LOW', 'nobody can outbid the last')
+
+  for (const troll of trolls) await seller.refuseBidder(a.id, troll)
+  const cleared = await seller.getAuction(a.id)
+  t.is(cleared.refusedCount, 33, 'every troll is refused')
+  t.is(cleared.refused.length, 33)
+  t.is(cleared.highestBid.bidder, honest.id, 'the honest bid leads again')
+  await everywhere([honest], a.id, (x) => x.refusedCount === 33)
+  const bid = await honest.placeBid(a.id, '3')
+  t.ok(bid.confirmed, 'and the honest bidder bids on at the price it left')
+  t.is((await seller.getAuction(a.id)).highestBid.amount, '3')
 })
