@@ -75,7 +75,7 @@ class AuctionPeer extends ReadyResource {
     this.keyPair = opened.keyPair
     this.name = opened.name
 
-    this.log = new OwnLog(this.store, this.keyPair, markFile(this.storage, opts))
+    this.log = new OwnLog(this.store, this.keyPair, markFile(this.storage, opts), onwarning)
     await this.log.ready()
     // Another copy of this peer's storage signed a second history: this log can take no more
     this.log.core.on('conflict', (length) => {
@@ -167,7 +167,7 @@ class AuctionPeer extends ReadyResource {
       logs,
       sequencer,
       keyPair,
-      chainRpc: opts.chainRpc,
+      chain: { rpc: opts.chainRpc, retry: opts.paymentCheckRetry },
       ...timeout,
       writable: () => this._writable(),
       getView: (idHex) => this._getView(idHex)

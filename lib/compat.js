@@ -176,15 +176,36 @@ function allowPush(session, allow) {
 }
 
 // Sends block index of a core, with what proves it, to the peer that replicates it on the
-// connection mux, if that peer allows pushes and lacks the block; resolves once it is sent
-function pushBlock(session, mux, index) {
+// connection mux, if that peer allows pushes and lacks the block; resolves once it is sent,
+// with whether it was
+async function pushBlock(session, mux, index) {
   const replicator = session.core && session.core.replicator
-  if (!replicator) return Promise.resolve()
+  if (!replicator) return false
   const peer = replicator.peers.find((p) => p.protomux === mux)
-  return peer === undefined ? Promise.resolve() : peer.push(index)
+  if (peer === undefined || !peer.remoteAllowPush || peer.remoteBitfield.get(index)) return false
+  await peer.push(index)
+  return true
+}
+
+// Replication refuses a pushed block (data with request id 0, which nobody asked for) above
+// maxBytes before it verifies or stores it: Hypercore bounds neither. A requested one was asked
+// for within the follower's download budget and is refused by the follower itself.
+const limited = new WeakSet()
+
+function limitBlocks(session, maxBytes) {
+  const core = session.core
+  if (limited.has(core)) return
+  limited.add(core)
+  const verify = core.verify
+  core.verify = function (proof, from) {
+    const value = proof.block && proof.block.value
+    if (proof.request === 0 && value && value.byteLength > maxBytes) return Promise.resolve(false)
+    return verify.call(this, proof, from)
+  }
 }
 
 module.exports = {
+  limitBlocks,
   allowPush,
   pushBlock,
   guardRemoteOpens,

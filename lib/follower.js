@@ -11,7 +11,8 @@ const {
   onVerifiedBlock,
   verifyingBlock,
   readBlocks,
-  allowPush
+  allowPush,
+  limitBlocks
 } = require('./compat')
 const CatchUp = require('./catch-up')
 const m = require('./messages')
@@ -195,6 +196,8 @@ class Follower extends ReadyResource {
     // whoever sees it, also a new replica that only ever saw the new fork
     this.core.on('truncate', (ancestors, fork) => this._onconflict(ancestors, fork, null))
     await this.core.ready()
+    // A block larger than any this follower applies is not even stored: a push comes unasked
+    limitBlocks(this.core, MAX_REMOTE_BLOCK)
     this._unlisten = onVerifiedBlock(this.core, (index, block) => this._onverified(index, block))
     if (this.core.fork > 0) return this._onconflict(this.core.length, this.core.fork, null)
     this._pace()
@@ -203,7 +206,7 @@ class Follower extends ReadyResource {
 
   async _close() {
     this._wake()
-    if (this._pushTimer !== null) clearTimeout(this._pushTimer)
+    this._stopPushes()
     if (this._sleep !== null) {
       clearTimeout(this._sleep.timer)
       this._sleep.resolve()
@@ -226,7 +229,7 @@ class Follower extends ReadyResource {
   // which every peer replicating the log hears of). Pushes are taken for PUSH_LINGER after the
   // last such request; a pushed block is verified like any other.
   expectPush() {
-    if (this.closing || !this.core.opened) return
+    if (this.closing || !this.core.opened || this.failed !== null || this._refusal !== null) return
     if (this._pushTimer === null) allowPush(this.core, true)
     else clearTimeout(this._pushTimer)
     this._pushTimer = setTimeout(() => {
@@ -234,6 +237,13 @@ class Follower extends ReadyResource {
       if (!this.closing) allowPush(this.core, false)
     }, PUSH_LINGER)
     if (this._pushTimer.unref) this._pushTimer.unref()
+  }
+
+  _stopPushes() {
+    if (this._pushTimer === null) return
+    clearTimeout(this._pushTimer)
+    this._pushTimer = null
+    if (this.core.opened) allowPush(this.core, false)
   }
 
   // Replicates the log on one more connection (its Protomux). Once, unless the remote refused
@@ -319,6 +329,7 @@ class Follower extends ReadyResource {
   _refuse(err) {
     if (this._refusal !== null) return
     this._refusal = err
+    this._stopPushes()
     this._stopDownloads()
     this.kick()
   }
@@ -629,6 +640,7 @@ class Follower extends ReadyResource {
   _fail(err) {
     if (this.closing || this.failed !== null) return
     this.failed = err
+    this._stopPushes()
     this._stopDownloads()
     this._stopCatchingUp()
     this._wake()

@@ -3,6 +3,7 @@ const b4a = require('b4a')
 const ReadyResource = require('ready-resource')
 const m = require('./messages')
 const { settle, pushBlock } = require('./compat')
+const crypto = require('./crypto')
 const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 
 // An append waits at most this long for events still being judged (group commit)
@@ -15,9 +16,10 @@ const GATHER_MS = 1
 // synced after each append, off the answer's path): storage that loses a tail of the log while
 // the mark survives is caught at the next start (lib/recovery.js)
 class OwnLog extends ReadyResource {
-  constructor(store, keyPair, markFile = null) {
+  constructor(store, keyPair, markFile = null, onwarning = noop) {
     super()
     this.markFile = markFile
+    this.onwarning = onwarning
     // The length the mark held at the start: this peer signed at least this much
     this.marked = 0
     this._mark = null
@@ -27,6 +29,8 @@ class OwnLog extends ReadyResource {
     this.core = store.get({ keyPair })
     this.keyPair = keyPair
     this.appends = 0
+    // Blocks pushed to a bidder ahead of the answer
+    this.pushed = 0
     // Once an append fails, the places handed out no longer match the log: nothing more is queued
     this.failed = null
     this._length = 0
@@ -84,15 +88,14 @@ class OwnLog extends ReadyResource {
     try {
       while (mark.next > this.marked) {
         const length = mark.next
-        const bytes = b4a.alloc(40)
-        b4a.copy(this.core.key, bytes)
-        bytes.writeBigUInt64LE(BigInt(length), 32)
-        await mark.handle.write(bytes, 0, 40, 0)
+        const bytes = markBytes(this.core.key, length)
+        await mark.handle.write(bytes, 0, bytes.byteLength, 0)
         await mark.handle.datasync()
         this.marked = length
       }
     } catch (err) {
-      this.emit('warning', err)
+      // The own log stays as safe as it is without the mark; the user hears of it
+      this.onwarning(err)
     }
   }
 
@@ -139,7 +142,9 @@ class OwnLog extends ReadyResource {
   // connection. A push that fails leaves the remote to ask for the block as usual.
   push(index, mux) {
     if (mux === null || mux === undefined) return Promise.resolve()
-    return pushBlock(this.core, mux, index).catch(noop)
+    return pushBlock(this.core, mux, index).then((sent) => {
+      if (sent) this.pushed++
+    }, noop)
   }
 
   async flushed() {
@@ -191,17 +196,30 @@ class OwnLog extends ReadyResource {
   }
 }
 
-// The length the mark file holds for the log key, or 0 (no file, another log's, or unreadable)
+// The mark: the log key, the length (8 bytes) and a hash of both, so that a torn write reads as
+// no mark rather than as a length nobody signed
+function markBytes(key, length) {
+  const body = b4a.alloc(40)
+  b4a.copy(key, body)
+  body.writeBigUInt64LE(BigInt(length), 32)
+  return b4a.concat([body, crypto.hash(body)])
+}
+
+// The length the mark file holds for the log key, or 0 (no file, another log's, or torn)
 function readMark(file, key) {
   let bytes
   try {
     bytes = fs.readFileSync(file)
-  } catch {
-    return 0
+  } catch (err) {
+    if (err.code === 'ENOENT') return 0
+    throw err
   }
-  if (bytes.byteLength < 40 || !b4a.equals(bytes.subarray(0, 32), key)) return 0
+  if (bytes.byteLength !== MARK_BYTES || !b4a.equals(bytes.subarray(0, 32), key)) return 0
+  if (!b4a.equals(bytes.subarray(40), crypto.hash(bytes.subarray(0, 40)))) return 0
   return Number(bytes.readBigUInt64LE(32))
 }
+
+const MARK_BYTES = 40 + 32
 
 function defer() {
   let resolve, reject

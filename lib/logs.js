@@ -23,6 +23,8 @@ const CHANNEL = 'hypercore/alpha'
 // A log let open for a remote's ask counts against the connection's cap until its channel has
 // closed, or for this long if no channel came of it
 const SERVED_GRACE = 5000
+// An ask whose core has not opened in this long no longer counts
+const SERVED_OPEN_TIMEOUT = 60000
 // Connections besides the author's on which a followed log is replicated
 const RELAYS = 2
 // Named logs not yet shown to hold anything: how many at once, for how long
@@ -544,17 +546,20 @@ class Logs {
         }
       }
       for (const [served, ask] of admitted) {
-        if (live.has(served) || ask.opened === 0) continue
-        if (now - ask.opened > SERVED_GRACE) admitted.delete(served)
+        if (live.has(served)) continue
+        // Opened and no channel within the grace, or never opened at all (a store that hangs)
+        const since = ask.opened === 0 ? ask.asked + SERVED_OPEN_TIMEOUT : ask.opened
+        if (now - since > SERVED_GRACE) admitted.delete(served)
       }
       if (admitted.size >= MAX_SERVED_LOGS) return
     }
-    const ask = { opened: 0 }
+    const ask = { asked: Date.now(), opened: 0 }
     admitted.set(id, ask)
     const opening = Promise.resolve(open())
-    opening.catch(safetyCatch).finally(() => {
+    const opened = () => {
       ask.opened = Date.now()
-    })
+    }
+    opening.then(opened, opened)
     return opening
   }
 

@@ -16,6 +16,10 @@ const DUE_RECHECK = 1000
 // Other sellers' payment records checked at once, and waiting
 const MAX_CHECKS = 4
 const MAX_CHECKS_WAITING = 4096
+// A record is looked at again this many times, the first after CHECK_RETRY ms, each time twice
+// as long after (5 s to 75 s in all, after the first look)
+const CHECK_ATTEMPTS = 4
+const CHECK_RETRY = 5000
 
 // Settlement of sales with settlement terms, both sides: the buyer pays (built-in wallet or any
 // wallet) and claims; the seller verifies the claim on its own chain endpoint and records it, or
@@ -29,8 +33,10 @@ class Payments {
     this.keyPair = opts.keyPair
     this.publicKey = opts.keyPair.publicKey
     this.id = opts.id
-    // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays
-    this.chainRpc = opts.chainRpc || null
+    // This peer's own EVM endpoint: the seller verifies payments there, the built-in wallet pays,
+    // other sellers' records are checked; and how long the first look again at one waits
+    this.chainRpc = opts.chain.rpc || null
+    this.checkRetry = opts.chain.retry || CHECK_RETRY
     // writable(): resolves once the own log may take an event; getView(idHex): the auction
     this.writable = opts.writable
     this.getView = opts.getView
@@ -47,9 +53,11 @@ class Payments {
     this._checking = new Set()
     this._toCheck = []
     this._checks = 0
+    this._retries = new Set()
     this.emitter.on('auction-paid', ({ auction }) => {
       if (this.chainRpc === null || auction.seller === this.id) return
-      if (this._toCheck.length < MAX_CHECKS_WAITING) this._toCheck.push(auction.id)
+      if (this._toCheck.length >= MAX_CHECKS_WAITING) return
+      this._toCheck.push({ id: auction.id, attempt: 0 })
       this._nextCheck()
     })
   }
@@ -57,7 +65,8 @@ class Payments {
   _nextCheck() {
     while (this._checks < MAX_CHECKS && this._toCheck.length > 0 && !this.isClosing()) {
       this._checks++
-      this.check(this._toCheck.shift())
+      const { id, attempt } = this._toCheck.shift()
+      this.check(id, attempt)
         .catch((err) => this.emitter.emit('warning', coded(err)))
         .finally(() => {
           this._checks--
@@ -66,15 +75,33 @@ class Payments {
     }
   }
 
+  // The check again later: the transaction may not have reached this peer's endpoint yet, or
+  // not its confirmations
+  _retry(idHex, attempt) {
+    const timer = setTimeout(
+      () => {
+        this._retries.delete(timer)
+        if (this._toCheck.length >= MAX_CHECKS_WAITING) return
+        this._toCheck.push({ id: idHex, attempt })
+        this._nextCheck()
+      },
+      this.checkRetry * 2 ** (attempt - 1)
+    )
+    timer.unref()
+    this._retries.add(timer)
+  }
+
   // Another seller's signed record that a sale was paid, checked on this peer's own endpoint as
   // the seller's node checks a claim: the transaction succeeded, it moved at least the price of
   // the sale's token to the seller's address, from the payer the record names, after the sale,
   // with the confirmations asked. The record does not carry the buyer's claim signature, so that
-  // the payer is the buyer's own address is the seller's word. A record found false is kept as
-  // disputed with the reason; an endpoint that cannot answer (down, another chain, too few
-  // confirmations in time) leaves it unchecked. Emits 'payment-checked'.
-  async check(idHex) {
-    if (this._checking.has(idHex)) return
+  // the payer is the buyer's own address is the seller's word. One look, no waiting: a
+  // transaction the endpoint does not know yet, too few confirmations or an endpoint that cannot
+  // tell are looked at again CHECK_ATTEMPTS times, further apart each time; then a transaction
+  // still unknown is a false record, and anything else leaves the record unchecked. A record
+  // found false is kept as disputed with the reason. Emits 'payment-checked'.
+  async check(idHex, attempt = 0) {
+    if (this._checking.has(idHex) || this.isClosing()) return
     this._checking.add(idHex)
     try {
       const view = await this.view.getAuction(idHex)
@@ -93,7 +120,6 @@ class Payments {
           amount: p.amount,
           txHash: hex(p.txHash),
           confirmations: s.confirmations,
-          timeout: CONFIRM_TIMEOUT,
           notBefore: view.dueAt - s.payWithin
         })
         if (paid.from.toLowerCase() !== hex(p.payer)) {
@@ -103,6 +129,11 @@ class Payments {
         }
       } catch (err) {
         failure = coded(err)
+        const again = UNCHECKED.has(failure.code) || failure.code === 'UNKNOWN_TX'
+        if (again && attempt < CHECK_ATTEMPTS) {
+          this._retry(idHex, attempt + 1)
+          return
+        }
         if (UNCHECKED.has(failure.code)) throw failure
       }
       const now = await this.view.getAuction(idHex)
@@ -131,6 +162,9 @@ class Payments {
 
   close() {
     this.dues.close()
+    for (const timer of this._retries) clearTimeout(timer)
+    this._retries.clear()
+    this._toCheck = []
   }
 
   // The buyer pays the sale view and claims the payment from the seller. Resolves true once this

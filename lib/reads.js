@@ -14,6 +14,8 @@ const READ_BURST = 1024 * 1024
 const MAX_BUILDS = 2
 // Auctions described at a time while a page is built
 const CHUNK = 10
+// The page's bytes besides its auctions: '{"auctions":[],"cursor":""}' (27) and a cursor of 49
+const WRAPPER = 27 + 49
 const CACHED_PAGES = 64
 
 class Reads {
@@ -82,8 +84,8 @@ class Reads {
     } finally {
       this._building--
     }
-    // Cached only if the view did not change while it was built
-    if (this._changes() === changes) {
+    // Cached only if the view did not change while it was built, and only an answer that may go
+    if (this._changes() === changes && bytes.byteLength <= MAX_REPLY) {
       this._pages.set(key, bytes)
       if (this._pages.size > CACHED_PAGES) this._pages.delete(this._pages.keys().next().value)
     }
@@ -92,8 +94,8 @@ class Reads {
 
   async _build(limit, cursor) {
     const parts = []
-    // '{"auctions":[],"cursor":"<cursor>"}' with room for the cursor
-    let size = 64
+    // '{"auctions":[],"cursor":""}' and the longest cursor (16 digits, '/', 32 hex), in bytes
+    let size = WRAPPER
     let next = cursor
     let done = false
     while (!done && parts.length < limit) {
@@ -103,15 +105,16 @@ class Reads {
         page: true
       })
       const strings = chunk.auctions.map((a) => JSON.stringify(a))
-      const fits = strings.reduce((sum, s) => sum + s.length + 1, 0)
+      // Bytes, not characters: an item may be in any script
+      const fits = strings.reduce((sum, s) => sum + b4a.byteLength(s) + 1, 0)
       if (size + fits > MAX_REPLY) {
         // The chunk does not fit whole: its auctions one at a time, as a page of one each
         for (let i = 0; i < strings.length; i++) {
-          if (size + strings[i].length + 1 > MAX_REPLY) return finish(parts, next)
+          if (size + b4a.byteLength(strings[i]) + 1 > MAX_REPLY) return finish(parts, next)
           const one = await this._auctions({ limit: 1, cursor: next, page: true })
           if (one.auctions.length === 0) return finish(parts, null)
           parts.push(JSON.stringify(one.auctions[0]))
-          size += parts[parts.length - 1].length + 1
+          size += b4a.byteLength(parts[parts.length - 1]) + 1
           next = one.cursor
           if (next === null) return finish(parts, null)
         }

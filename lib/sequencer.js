@@ -23,6 +23,9 @@ class Sequencer {
     this.openAuctions = opts.openAuctions || 0
     // Events after a sale, one at a time per auction
     this._sales = new Map()
+    // Nonces of bids queued and not yet in the view, by auction and nonce (hex): a second bid
+    // with one of them is judged before the first is written
+    this._nonces = new Map()
   }
 
   // Loads an auction into memory. Callers read state(idHex) right after: an await lets other
@@ -113,9 +116,20 @@ class Sequencer {
       type: m.EVENT_BID_ACCEPTED,
       payload: { bid, position: current.bidCount, acceptedAt }
     }
+    const nonce = idHex + '/' + b4a.toString(bid.nonce, 'hex')
+    const queued = this._nonces.get(nonce)
+    if (queued !== undefined && !b4a.equals(queued, bid.signature)) {
+      judged()
+      throw AuctionError.NONCE_REUSED('A bid with this nonce is on its way into the log')
+    }
     let appended
     try {
       appended = this._append(evt, current)
+      this._nonces.set(nonce, bid.signature)
+      appended.then(
+        () => this._nonces.delete(nonce),
+        () => this._nonces.delete(nonce)
+      )
     } catch (err) {
       judged()
       // A retry of a bid that was accepted gets its acceptance again

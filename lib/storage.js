@@ -36,8 +36,8 @@ function createStore(storage) {
 }
 
 // The storage folder holds the peer's secret seed and its signed log: it must be this user's and
-// not writable by anyone else (as the control socket's folder, lib/cli/control.js, which must
-// not even be readable). Throws STORAGE_UNSAFE.
+// not writable by its group or others (as the control socket's folder, lib/cli/control.js,
+// which must not even be readable). Throws STORAGE_UNSAFE.
 function checkStorageDir(dir) {
   if (typeof dir !== 'string' || !fs.existsSync(dir)) return
   const st = fs.statSync(dir)
@@ -48,9 +48,7 @@ function checkStorageDir(dir) {
       `${dir} belongs to user ${st.uid}, not to you (${uid}): use a folder of your own`
     )
   }
-  // Writable by its group only where the group is the user's own (a private group)
-  const gid = typeof process.getgid === 'function' ? process.getgid() : null
-  if ((st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== gid)) {
+  if ((st.mode & 0o022) !== 0) {
     throw AuctionError.STORAGE_UNSAFE(
       `${dir} can be written by other users (mode ${(st.mode & 0o777).toString(8)}): run chmod go-w ${dir}`
     )

@@ -1,5 +1,8 @@
 const test = require('brittle')
 const path = require('path')
+const OwnLog = require('../lib/log')
+const { Author } = require('./helpers/events')
+const { store } = require('./helpers/stores')
 const { spawnCli, runJson } = require('./helpers/processes')
 const {
   createBootstrap,
@@ -58,6 +61,40 @@ test('bids in flight together share the seller’s blocks', async (t) => {
     acks.every((a) => a.confirmed),
     'every bid is held by the bidder'
   )
+  t.ok(
+    seller.log.pushed > 0,
+    `the seller pushed blocks ahead of its answers (${seller.log.pushed})`
+  )
   t.comment(`16 bids in ${blocks} blocks`)
   t.ok(blocks <= 2, `16 bids sent together went into ${blocks} blocks (at most 2)`)
+})
+
+test('an append waits a moment for bids still being judged: they share its block', async (t) => {
+  const s = await store(t)
+  const log = new OwnLog(s, await s.createKeyPair('own'))
+  t.teardown(() => log.close())
+  await log.ready()
+  const author = new Author(log.keyPair)
+  const one = author.open('Pic#1').evt
+  const two = author.open('Pic#2').evt
+  // A bid is being judged when the first event is queued; it is queued on the next turn
+  log.judging++
+  const first = log.queue(one)
+  const second = new Promise((resolve) => {
+    setImmediate(() => {
+      resolve(log.queue(two))
+      log.judging--
+    })
+  })
+  await first.appended
+  await (
+    await second
+  ).appended
+  t.is(log.core.length, 1, 'both events went into one block')
+  t.is(log.appends, 1, 'with one append')
+
+  // Nothing being judged: the append goes at once
+  const alone = log.queue(author.open('Pic#3').evt)
+  await alone.appended
+  t.is(log.core.length, 2, 'a lone event has its own block, without waiting')
 })

@@ -179,6 +179,33 @@ test('compat: a block pushed to a replica that allows pushes arrives unasked', a
   await compat.pushBlock(author, muxA, 1)
   await downloaded
   t.alike(await replica.get(1, { wait: false }), b4a.from('pushed'), 'pushBlock: it is held')
-  await compat.pushBlock(author, muxB, 1)
-  t.pass('pushBlock: a connection the core does not replicate on sends nothing')
+  await t.execution(
+    compat.pushBlock(author, muxB, 1),
+    'pushBlock: a connection the core does not replicate on is passed over'
+  )
+})
+
+test('compat: a pushed block above the bound is refused before it is stored', async (t) => {
+  const a = await store(t)
+  const b = await store(t)
+  const author = a.get({ keyPair: await a.createKeyPair('log') })
+  await author.append(b4a.from('one'))
+  const replica = b.get({ key: author.key })
+  await replica.ready()
+  compat.limitBlocks(replica, 1024)
+  const [muxA, muxB] = connect(t, a, b)
+  author.replicate(muxA)
+  replica.replicate(muxB)
+  await replica.update({ wait: true })
+  compat.allowPush(replica, true)
+  await until(() => author.peers[0] && author.peers[0].remoteAllowPush, 10000, 'the sync')
+
+  await author.append(b4a.alloc(4096))
+  await compat.pushBlock(author, muxA, 1)
+  await author.append(b4a.from('small'))
+  const small = once(replica, 'download', (index) => index === 2, 10000, 'block 2')
+  await compat.pushBlock(author, muxA, 2)
+  await small
+  t.absent(await replica.has(1), 'the 4 KiB block pushed was not stored')
+  t.ok(await replica.has(2), 'the small one after it was')
 })

@@ -12,7 +12,7 @@ async function market(t, opts = {}) {
   const rpc = { chainRpc: chain.url }
   const seller = await createPeer(t, testnet, { name: 'seller', ...rpc, ...opts.seller })
   const alice = await createPeer(t, testnet, { name: 'alice', ...rpc })
-  const bob = await createPeer(t, testnet, { name: 'bob', ...rpc })
+  const bob = await createPeer(t, testnet, { name: 'bob', ...rpc, ...opts.bob })
   const observer = await createPeer(t, testnet, { name: 'observer' })
   const peers = [seller, alice, bob, observer]
   await meshed(peers)
@@ -250,9 +250,13 @@ test('an unpaid winner past the deadline: the lapse is recorded and the next bid
 })
 
 test('a seller’s record of a payment that never happened is shown disputed by peers with an endpoint', async (t) => {
-  const { seller, alice, bob, observer, peers, sale, wallets } = await market(t)
+  // Bob looks again 4 times before he calls an unknown transaction false: 0.2 s, then twice as long
+  const { seller, alice, bob, observer, peers, sale, wallets } = await market(t, {
+    bob: { paymentCheckRetry: 200 }
+  })
   const a = await sale()
   const checked = once(bob, 'payment-checked', (c) => c.auction === a.id, 30000, 'bob’s check')
+  const started = Date.now()
   // The seller's node records a payment past its own checks, as a dishonest seller would
   await seller.sequencer.settle(a.id, {
     buyer: alice.publicKey,
@@ -263,6 +267,7 @@ test('a seller’s record of a payment that never happened is shown disputed by 
   await everywhere(peers, a.id, (x) => x.payment.status === 'paid')
   const check = await checked
   t.is(check.verified, 'disputed', 'bob finds the record false')
+  t.ok(Date.now() - started >= 3000, 'after looking again for 3 s (0.2 + 0.4 + 0.8 + 1.6)')
   t.ok(check.reason.startsWith('UNKNOWN_TX'), `with the reason: ${check.reason}`)
   const shown = await bob.getAuction(a.id)
   t.is(shown.payment.verified, 'disputed', 'and shows the payment disputed')

@@ -37,8 +37,14 @@ test('a bid nonce names one bid: the same nonce with another amount is refused, 
   t.is(again.position, 0, 'the same signed bid sent again gets its acceptance again')
   await rejects(t, send(sign(3000000n, nonce)), 'NONCE_REUSED', 'another bid with its nonce')
   t.is((await seller.getAuction(a.id)).bidCount, 1, 'and nothing more is in the log')
-  await bidder.placeBid(a.id, '3')
-  t.is((await seller.getAuction(a.id)).highestBid.amount, '3', 'a bid with a new nonce goes on')
+  // Two bids with one nonce sent together: the second is judged while the first is on its way
+  const twin = crypto.randomNonce()
+  const both = await Promise.allSettled([send(sign(5000000n, twin)), send(sign(6000000n, twin))])
+  const codes = both.map((r) => (r.status === 'fulfilled' ? 'ok' : r.reason.code)).sort()
+  t.alike(codes, ['NONCE_REUSED', 'ok'], 'two bids sent together with one nonce: one goes in')
+  t.is((await seller.getAuction(a.id)).bidCount, 2)
+  await bidder.placeBid(a.id, '7')
+  t.is((await seller.getAuction(a.id)).highestBid.amount, '7', 'a bid with a new nonce goes on')
 })
 
 test('a storage folder other users can write is refused; the peer makes its own private', async (t) => {

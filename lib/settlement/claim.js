@@ -45,7 +45,10 @@ function verifyClaimSignature({ message, signature, from }) {
     let escaped = null
     try {
       escaped = verifyMessage(JSON.stringify(message).slice(1, -1), signature).toLowerCase()
-    } catch {}
+    } catch {
+      // verified above: this one parses the same signature, and cannot fail differently
+      escaped = null
+    }
     if (escaped === payer) {
       throw AuctionError.NOT_PAYER(
         'The claim is signed by the paying address, but over another text: its line breaks were written as \\n. Sign the text with real line breaks'

@@ -26,8 +26,10 @@ function anvilBinary() {
 
 let anvil = null
 
+// anvil goes first, at once: a worker killed in the middle leaves its parent to kill anvil by
+// its pid (startLocalChain's close)
 function stop(code) {
-  if (anvil !== null && anvil.exitCode === null) anvil.kill('SIGTERM')
+  if (anvil !== null && anvil.exitCode === null) anvil.kill('SIGKILL')
   process.exit(code)
 }
 
@@ -75,7 +77,7 @@ function ready(listening) {
     const wallet = HDNodeWallet.fromPhrase(MNEMONIC, undefined, DERIVATION + i)
     accounts.push({ address: wallet.address.toLowerCase(), privateKey: wallet.privateKey })
   }
-  process.send({ port: listening, mnemonic: MNEMONIC, accounts })
+  process.send({ port: listening, mnemonic: MNEMONIC, accounts, pid: anvil.pid })
 }
 
 function fail(message) {

@@ -48,10 +48,15 @@ async function startLocalChain({
     child.once('error', (err) => resolve(`could not run: ${err.message}`))
   })
   let closing = null
+  // anvil's own process, once the worker has told: killed here too, should the worker have been
+  // killed before it could
+  let anvil = null
 
   const close = () => {
     if (closing) return closing
-    closing = stop(child, exited)
+    closing = stop(child, exited).then(() => {
+      if (anvil !== null) killQuietly(anvil)
+    })
     return closing
   }
 
@@ -67,6 +72,7 @@ async function startLocalChain({
       () => new Error(`anvil did not listen within ${timeout} ms`)
     )
     if (ready.error) throw new Error(ready.error)
+    anvil = ready.pid
 
     const url = `http://127.0.0.1:${ready.port}`
     const accounts = ready.accounts.map((a, index) => ({
@@ -153,6 +159,15 @@ async function mined(url, hash, until) {
 async function mine(url, n = 1) {
   await request(url, 'anvil_mine', ['0x' + n.toString(16)])
   return blockNumberOf(url)
+}
+
+function killQuietly(pid) {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch (err) {
+    // Gone already, as it should be once the worker stopped it
+    if (err.code !== 'ESRCH') throw err
+  }
 }
 
 async function stop(child, exited) {
