@@ -23,8 +23,9 @@ class Sequencer {
     this.openAuctions = opts.openAuctions || 0
     // Events after a sale, one at a time per auction
     this._sales = new Map()
-    // Nonces of bids queued and not yet in the view, by auction and nonce (hex): a second bid
-    // with one of them is judged before the first is written
+    // The nonces (hex) of the bids on each open own auction in memory, written or queued; and the
+    // signatures of the bids queued and not yet in the view, by auction and nonce
+    this._seen = new Map()
     this._nonces = new Map()
   }
 
@@ -34,12 +35,18 @@ class Sequencer {
     if (this._state.has(idHex)) return
     const view = await this.view.getAuction(idHex)
     if (view === null || this._state.has(idHex)) return
-    if (b4a.equals(view.seller, this.publicKey) && !view.closed) this._state.set(idHex, view)
+    if (!b4a.equals(view.seller, this.publicKey) || view.closed) return
+    // The nonces its bids used, read once: later bids are checked against them in memory
+    const nonces = await this.view.listNonces(idHex)
+    if (this._state.has(idHex)) return
+    this._seen.set(idHex, nonces)
+    this._state.set(idHex, view)
   }
 
   // Forgets what it holds in memory: the view changed under it (a recovered tail was applied)
   forget() {
     this._state.clear()
+    this._seen.clear()
   }
 
   // The latest state of an open own auction, events still on their way into the log included
@@ -86,22 +93,8 @@ class Sequencer {
 
     const idHex = b4a.toString(bid.auction, 'hex')
     await this.load(idHex)
-    // The bids row this bid goes into, read now so that writing it later needs no read; and a
-    // bid accepted before with this nonce, read at the same time
-    const loaded = this.state(idHex) === null ? null : this.state(idHex).bidCount
-    const [earlier] = await Promise.all([
-      this.view.getBidByNonce(idHex, bid.nonce),
-      loaded === null ? null : this.view.loadBids(idHex, loaded)
-    ])
-    if (earlier !== null) {
-      judged()
-      // A retry of a bid that was accepted gets its acceptance again; any other bid with its
-      // nonce is refused: a nonce names one bid
-      if (b4a.equals(earlier.bid.signature, bid.signature)) return earlier
-      throw AuctionError.NONCE_REUSED(
-        `Bid ${earlier.position + 1} on this auction has this nonce: sign a new bid`
-      )
-    }
+    // The bids row this bid goes into, read now so that writing it later needs no read
+    if (this.state(idHex) !== null) await this.view.loadBids(idHex, this.state(idHex).bidCount)
     const current = this.state(idHex)
     if (current === null) {
       const view = await this.view.getAuction(idHex)
@@ -116,15 +109,23 @@ class Sequencer {
       type: m.EVENT_BID_ACCEPTED,
       payload: { bid, position: current.bidCount, acceptedAt }
     }
-    const nonce = idHex + '/' + b4a.toString(bid.nonce, 'hex')
-    const queued = this._nonces.get(nonce)
-    if (queued !== undefined && !b4a.equals(queued, bid.signature)) {
+    // A nonce names one bid: one seen before is a retry of that bid, or another bid
+    const nonceHex = b4a.toString(bid.nonce, 'hex')
+    const nonce = idHex + '/' + nonceHex
+    let seen = this._seen.get(idHex)
+    if (seen === undefined) {
+      // Opened here in this run: every bid on it came through here
+      seen = new Set()
+      this._seen.set(idHex, seen)
+    }
+    if (seen.has(nonceHex)) {
       judged()
-      throw AuctionError.NONCE_REUSED('A bid with this nonce is on its way into the log')
+      return this._again(idHex, bid, nonce)
     }
     let appended
     try {
       appended = this._append(evt, current)
+      seen.add(nonceHex)
       this._nonces.set(nonce, bid.signature)
       appended.then(
         () => this._nonces.delete(nonce),
@@ -132,9 +133,6 @@ class Sequencer {
       )
     } catch (err) {
       judged()
-      // A retry of a bid that was accepted gets its acceptance again
-      const earlier = await this.view.getBidByNonce(idHex, bid.nonce)
-      if (earlier !== null && b4a.equals(earlier.bid.signature, bid.signature)) return earlier
       throw err
     }
     // A bid at the buy-now price ends the auction: the close goes right behind it, before any
@@ -146,6 +144,23 @@ class Sequencer {
     judged()
     const { next } = await appended
     return next.bid
+  }
+
+  // A bid with a nonce seen on its auction: a retry of an accepted bid gets its acceptance again,
+  // one still on its way into the log BID_TOO_LOW (as a bid no higher than itself), any other
+  // bid NONCE_REUSED
+  async _again(idHex, bid, nonce) {
+    const queued = this._nonces.get(nonce)
+    if (queued !== undefined && b4a.equals(queued, bid.signature)) {
+      throw AuctionError.BID_TOO_LOW('This bid is on its way into the log already')
+    }
+    const earlier = await this.view.getBidByNonce(idHex, bid.nonce)
+    if (earlier !== null && b4a.equals(earlier.bid.signature, bid.signature)) return earlier
+    throw AuctionError.NONCE_REUSED(
+      earlier === null
+        ? 'A bid with this nonce is on its way into the log: sign a new bid'
+        : `Bid ${earlier.position + 1} on this auction has this nonce: sign a new bid`
+    )
   }
 
   async close(idHex) {
@@ -299,7 +314,10 @@ class Sequencer {
       this._inflight.delete(done)
       this.onappended(evt, idHex, current, next, place)
       // A closed auction is judged from the view from here on, where it now stands closed
-      if (next.view.closed && this._state.get(idHex) === next.view) this._state.delete(idHex)
+      if (next.view.closed && this._state.get(idHex) === next.view) {
+        this._state.delete(idHex)
+        this._seen.delete(idHex)
+      }
       return { next, place }
     })
     this._inflight.add(done)

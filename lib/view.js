@@ -205,6 +205,17 @@ class View extends ReadyResource {
     return { auctions, cursor: auctions.length === limit ? cursor : null }
   }
 
+  // The nonces (hex) of the bids accepted on an own auction
+  async listNonces(idHex) {
+    await this.flushed()
+    const nonces = new Set()
+    const prefix = 'nonces/' + idHex + '/'
+    for await (const { key } of this.bee.createReadStream(range(prefix))) {
+      nonces.add(key.slice(prefix.length))
+    }
+    return nonces
+  }
+
   // Ids that start with a hex prefix, at most limit of them
   async findIds(prefix, limit) {
     await this.flushed()
