@@ -28,7 +28,7 @@ const INFO_DISPUTED = 64
 
 // The responders of a peer, over its table of handlers (built by AuctionPeer): hello(remote,
 // hello, stream) -> hello, news(remote, logs, stream), logs(after, limit) -> page, bid(bid,
-// remote) -> reply, pay(claim, remote) -> reply, accept(auction, signature, remote) -> reply,
+// remote, stream) -> reply, pay(claim, remote) -> reply, accept(auction, signature, remote) -> reply,
 // tree(author) -> signed tree, dispute(author) -> proof, bye(remote), info(), changes() -> a
 // number that moves when the view does, auctions(query),
 // auction(id, opts). Binary methods decode their bytes
