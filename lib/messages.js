@@ -12,7 +12,8 @@ const EVENT_OFFERED = 8
 const EVENT_OFFER_ACCEPTED = 9
 
 // Version 1 blocks (hyperauction 0.2.0) open auctions without terms
-const BLOCK_VERSION = 2
+// 3: AuctionSettled carries the buyer's claim signature (0.5)
+const BLOCK_VERSION = 3
 
 const id = c.fixed(16)
 const key = c.fixed32
@@ -155,7 +156,7 @@ const bidderRefused = struct([
 ])
 
 // The buyer paid: the seller's node found this transfer on its own endpoint
-const auctionSettled = struct([
+const auctionSettledV2 = struct([
   ['auction', id],
   ['buyer', key],
   ['txHash', txHash],
@@ -164,6 +165,10 @@ const auctionSettled = struct([
   ['amount', c.biguint64],
   ['settledAt', c.uint]
 ])
+
+// And the payer's EIP-191 signature of the claim the seller checked, so that every peer can
+// check it too (block version 3; a record of an older block has claim null)
+const auctionSettled = struct([...auctionSettledV2.fields, ['claim', optional(c.buffer)]])
 
 // The buyer did not pay in time: the sale to it is void
 const paymentLapsed = struct([
@@ -201,6 +206,17 @@ const payloads = {
   [EVENT_OFFER_ACCEPTED]: offerAccepted
 }
 
+// Blocks of version 2 wrote the settlement record without the claim
+const payloadsV2 = { ...payloads, [EVENT_SETTLED]: withClaim(auctionSettledV2) }
+
+function withClaim(enc) {
+  return {
+    decode(state) {
+      return { ...enc.decode(state), claim: null }
+    }
+  }
+}
+
 const payloadsV1 = {
   [EVENT_OPENED]: auctionOpenedV1,
   [EVENT_BID_ACCEPTED]: bidAccepted,
@@ -225,6 +241,13 @@ const event = {
   decode(state) {
     const type = c.uint.decode(state)
     return { type, payload: payloadEncoding(type).decode(state) }
+  }
+}
+
+const eventV2 = {
+  decode(state) {
+    const type = c.uint.decode(state)
+    return { type, payload: payloadEncoding(type, payloadsV2).decode(state) }
   }
 }
 
@@ -253,6 +276,7 @@ const block = {
   decode(state) {
     const version = c.uint.decode(state)
     if (version === 1) return c.array(eventV1).decode(state)
+    if (version === 2) return c.array(eventV2).decode(state)
     if (version !== BLOCK_VERSION) throw new Error('Unknown block version ' + version)
     return c.array(event).decode(state)
   }
@@ -391,11 +415,13 @@ const auctionView = struct([
   // offer) and by when, the payment once settled, buyers whose time ran out, a pending offer
   ['buyer', optional(highest)],
   ['dueAt', c.uint],
-  ['paid', optional(auctionSettled)],
+  // The record as stored before 0.5; its claim signature is the trailing paidClaim
+  ['paid', optional(auctionSettledV2)],
   ['lapsed', c.array(key)],
   ['offer', optional(secondChanceOffered)],
   // Kept by this peer only, never in a log
-  ['check', trailing(optional(paymentCheck))]
+  ['check', trailing(optional(paymentCheck))],
+  ['paidClaim', trailing(optional(c.buffer))]
 ])
 
 const bidRow = struct([

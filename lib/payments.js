@@ -94,8 +94,8 @@ class Payments {
   // Another seller's signed record that a sale was paid, checked on this peer's own endpoint as
   // the seller's node checks a claim: the transaction succeeded, it moved at least the price of
   // the sale's token to the seller's address, from the payer the record names, after the sale,
-  // with the confirmations asked. The record does not carry the buyer's claim signature, so that
-  // the payer is the buyer's own address is the seller's word. One look, no waiting: a
+  // with the confirmations asked, and the claim signed by that payer (a record of a block
+  // before version 3 has no claim: that the payer is the buyer is the seller's word). One look, no waiting: a
   // transaction the endpoint does not know yet, too few confirmations or an endpoint that cannot
   // tell are looked at again CHECK_ATTEMPTS times, further apart each time; then a transaction
   // still unknown is a false record, and anything else leaves the record unchecked. A record
@@ -126,6 +126,14 @@ class Payments {
           failure = AuctionError.NOT_PAYER(
             `The transfer came from ${paid.from}, the record names ${hex(p.payer)}`
           )
+        } else if (view.paidClaim) {
+          // The buyer's own claim: the payer signed that this transfer pays this sale
+          const message = chain.claimMessage({
+            auction: idHex,
+            txHash: hex(p.txHash),
+            bidder: b4a.toString(p.buyer, 'hex')
+          })
+          chain.verifyClaimSignature({ message, signature: hex(view.paidClaim), from: paid.from })
         }
       } catch (err) {
         failure = coded(err)
@@ -307,7 +315,9 @@ class Payments {
         buyer: buyer.bidder,
         txHash: claim.txHash,
         blockNumber: paid.blockNumber,
-        payer: b4a.from(paid.from.slice(2), 'hex')
+        payer: b4a.from(paid.from.slice(2), 'hex'),
+        // Every peer with an endpoint checks it again
+        claim: claim.signature
       })
       return { blockNumber: settled.view.paid.blockNumber, index: settled.index }
     } finally {

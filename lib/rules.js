@@ -214,7 +214,8 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
       paid: null,
       lapsed: [],
       offer: null,
-      check: null
+      check: null,
+      paidClaim: null
     }
     return { view: opened, bid: null, extended: false }
   }
@@ -306,7 +307,8 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
     if (!b4a.equals(p.buyer, buyer.bidder) || p.amount !== buyer.amount) {
       throw AuctionError.INVALID_EVENT('The payment is not the buyer’s, or not the price')
     }
-    return { view: { ...view, paid: p }, bid: null, extended: false }
+    const next = { ...view, paid: p, paidClaim: p.claim || null }
+    return { view: next, bid: null, extended: false }
   }
 
   if (evt.type === m.EVENT_LAPSED) {

@@ -211,7 +211,13 @@ class Sequencer {
       const buyer = rules.owing(view)
       return {
         type: m.EVENT_SETTLED,
-        payload: { ...payment, auction: view.id, amount: buyer.amount, settledAt: Date.now() }
+        payload: {
+          ...payment,
+          claim: payment.claim || null,
+          auction: view.id,
+          amount: buyer.amount,
+          settledAt: Date.now()
+        }
       }
     })
   }

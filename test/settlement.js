@@ -278,3 +278,32 @@ test('a seller’s record of a payment that never happened is shown disputed by 
     'a peer with no endpoint has the seller’s word only'
   )
 })
+
+test('a seller’s record of a real transfer with a claim the payer did not sign is shown disputed', async (t) => {
+  const m = await market(t, { bob: { paymentCheckRetry: 200 } })
+  const { chain, seller, alice, bob, peers, sale, wallets, payTo } = m
+  const a = await sale()
+  // Bob pays the seller's address for something else; the seller records it as alice's payment,
+  // with a claim carol signed
+  const bobs = await chainLib.pay({
+    url: chain.url,
+    token: chain.token,
+    to: payTo,
+    amount: '80',
+    ...pk(wallets.bob)
+  })
+  const message = chainLib.claimMessage({ auction: a.id, txHash: bobs.hash, bidder: alice.id })
+  const claim = await chainLib.signClaim({ privateKey: wallets.carol.privateKey, message })
+  const checked = once(bob, 'payment-checked', (c) => c.auction === a.id, 30000, 'bob’s check')
+  await seller.sequencer.settle(a.id, {
+    buyer: alice.publicKey,
+    txHash: b4a.from(bobs.hash.slice(2), 'hex'),
+    blockNumber: bobs.blockNumber,
+    payer: b4a.from(wallets.bob.address.slice(2), 'hex'),
+    claim: b4a.from(claim.slice(2), 'hex')
+  })
+  await everywhere(peers, a.id, (x) => x.payment.status === 'paid')
+  const check = await checked
+  t.is(check.verified, 'disputed', 'bob finds the claim was not signed by the payer')
+  t.ok(check.reason.startsWith('NOT_PAYER'), `with the reason: ${check.reason}`)
+})

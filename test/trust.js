@@ -100,3 +100,26 @@ test('33 troll keys on one auction: the seller refuses them all, and an honest b
   t.ok(bid.confirmed, 'and the honest bidder bids on at the price it left')
   t.is((await seller.getAuction(a.id)).highestBid.amount, '3')
 })
+
+test('a settlement record in a block of version 2 (0.4) still reads, without a claim', (t) => {
+  // Version 2's record: the same fields without the claim signature
+  const payload = {
+    auction: b4a.alloc(16, 1),
+    buyer: b4a.alloc(32, 2),
+    txHash: b4a.alloc(32, 3),
+    blockNumber: 7,
+    payer: b4a.alloc(20, 4),
+    amount: 80000000n,
+    settledAt: 1000
+  }
+  const v3 = m.encode(m.block, [{ type: m.EVENT_SETTLED, payload: { ...payload, claim: null } }])
+  // The same block as 0.4 wrote it: version 2, and no claim field (the optional's flag byte)
+  const v2 = b4a.concat([c.encode(c.uint, 2), v3.subarray(1, v3.byteLength - 1)])
+  const [evt] = m.decode(m.block, v2, 'a block of 0.4')
+  t.is(evt.type, m.EVENT_SETTLED)
+  t.is(evt.payload.claim, null, 'no claim')
+  t.is(evt.payload.blockNumber, 7, 'and the rest as written')
+  t.is(evt.payload.amount, 80000000n)
+  const [again] = m.decode(m.block, v3, 'a block of 0.5')
+  t.alike(again.payload, { ...payload, claim: null }, 'version 3 carries the claim field')
+})
