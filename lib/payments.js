@@ -106,35 +106,16 @@ class Payments {
     try {
       const view = await this.view.getAuction(idHex)
       if (view === null || view.paid === null || view.check || view.settlement === null) return
-      const s = view.settlement
       const p = view.paid
-      const hex = (buf) => '0x' + b4a.toString(buf, 'hex')
       let failure = null
       try {
-        const chain = require('./settlement/chain')
-        const paid = await chain.verifyPayment({
-          url: this.chainRpc,
-          chainId: s.chainId,
-          token: hex(s.token),
-          payTo: hex(s.payTo),
+        await this._verifyOnChain(idHex, view, {
+          txHash: p.txHash,
           amount: p.amount,
-          txHash: hex(p.txHash),
-          confirmations: s.confirmations,
-          notBefore: view.dueAt - s.payWithin
+          buyer: p.buyer,
+          payer: p.payer,
+          signature: view.paidClaim || null
         })
-        if (paid.from.toLowerCase() !== hex(p.payer)) {
-          failure = AuctionError.NOT_PAYER(
-            `The transfer came from ${paid.from}, the record names ${hex(p.payer)}`
-          )
-        } else if (view.paidClaim) {
-          // The buyer's own claim: the payer signed that this transfer pays this sale
-          const message = chain.claimMessage({
-            auction: idHex,
-            txHash: hex(p.txHash),
-            bidder: b4a.toString(p.buyer, 'hex')
-          })
-          chain.verifyClaimSignature({ message, signature: hex(view.paidClaim), from: paid.from })
-        }
       } catch (err) {
         failure = coded(err)
         const again = UNCHECKED.has(failure.code) || failure.code === 'UNKNOWN_TX'
@@ -282,31 +263,14 @@ class Payments {
     this._claiming.add(txHex)
     this._paying.add(idHex)
     try {
-      const chain = require('./settlement/chain')
-      const s = view.settlement
       let paid
       try {
-        paid = await chain.verifyPayment({
-          url: this.chainRpc,
-          chainId: s.chainId,
-          token: '0x' + b4a.toString(s.token, 'hex'),
-          payTo: '0x' + b4a.toString(s.payTo, 'hex'),
+        paid = await this._verifyOnChain(idHex, view, {
+          txHash: claim.txHash,
           amount: buyer.amount,
-          txHash: '0x' + txHex,
-          confirmations: s.confirmations,
-          timeout: CONFIRM_TIMEOUT,
-          // The sale, or the second chance taken: an older transfer paid something else
-          notBefore: view.dueAt - s.payWithin
-        })
-        const message = chain.claimMessage({
-          auction: idHex,
-          txHash: '0x' + txHex,
-          bidder: b4a.toString(remote, 'hex')
-        })
-        chain.verifyClaimSignature({
-          message,
-          signature: '0x' + b4a.toString(claim.signature, 'hex'),
-          from: paid.from
+          buyer: buyer.bidder,
+          signature: claim.signature,
+          timeout: CONFIRM_TIMEOUT
         })
       } catch (err) {
         throw coded(err)
@@ -324,6 +288,47 @@ class Payments {
       this._claiming.delete(txHex)
       this._paying.delete(idHex)
     }
+  }
+
+  // The sale's payment of amount by buyer (a key) in transaction txHash, checked on this peer's
+  // own endpoint, as the seller's node checks a claim and any other peer a seller's record: the
+  // transfer (lib/settlement/verify.js; waiting timeout ms for its confirmations), its sender
+  // the payer named if one is, and given the claim's signature, that the sender signed the
+  // claim. Resolves with the transfer.
+  async _verifyOnChain(
+    idHex,
+    view,
+    { txHash, amount, buyer, payer = null, signature, timeout = 0 }
+  ) {
+    const chain = require('./settlement/chain')
+    const s = view.settlement
+    const paid = await chain.verifyPayment({
+      url: this.chainRpc,
+      chainId: s.chainId,
+      token: hex(s.token),
+      payTo: hex(s.payTo),
+      amount,
+      txHash: hex(txHash),
+      confirmations: s.confirmations,
+      timeout,
+      // The sale, or the second chance taken: an older transfer paid something else
+      notBefore: view.dueAt - s.payWithin
+    })
+    if (payer !== null && paid.from.toLowerCase() !== hex(payer)) {
+      throw AuctionError.NOT_PAYER(
+        `The transfer came from ${paid.from}, the record names ${hex(payer)}`
+      )
+    }
+    if (signature !== null) {
+      // The buyer's own claim: the payer signed that this transfer pays this sale
+      const message = chain.claimMessage({
+        auction: idHex,
+        txHash: hex(txHash),
+        bidder: b4a.toString(buyer, 'hex')
+      })
+      chain.verifyClaimSignature({ message, signature: hex(signature), from: paid.from })
+    }
+    return paid
   }
 
   async onaccept(auction, signature, remote) {
@@ -348,6 +353,10 @@ class Payments {
         this.emitter.emit('warning', err)
       })
   }
+}
+
+function hex(buf) {
+  return '0x' + b4a.toString(buf, 'hex')
 }
 
 // A check that ends with one of these says nothing about the record: this peer's endpoint could
