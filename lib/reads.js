@@ -1,5 +1,6 @@
 const b4a = require('b4a')
 const AuctionError = require('./errors')
+const View = require('./view')
 
 // The read-only methods anyone connected may call (auctions, auction, info) answer with bytes
 // built from the view: a small request can ask for a large answer. Each answer is at most
@@ -14,7 +15,8 @@ const READ_BURST = 1024 * 1024
 const MAX_BUILDS = 2
 // Auctions described at a time while a page is built
 const CHUNK = 10
-// The page's bytes besides its auctions: '{"auctions":[],"cursor":""}' (27) and a cursor of 49
+// The page's bytes besides its auctions: '{"auctions":[],"cursor":""}' (27) and the longest
+// cursor (16 digits, '/', 32 hex)
 const WRAPPER = 27 + 49
 const CACHED_PAGES = 64
 
@@ -94,38 +96,26 @@ class Reads {
 
   async _build(limit, cursor) {
     const parts = []
-    // '{"auctions":[],"cursor":""}' and the longest cursor (16 digits, '/', 32 hex), in bytes
     let size = WRAPPER
     let next = cursor
-    let done = false
-    while (!done && parts.length < limit) {
+    while (parts.length < limit) {
       const chunk = await this._auctions({
         limit: Math.min(CHUNK, limit - parts.length),
         cursor: next,
         page: true
       })
-      const strings = chunk.auctions.map((a) => JSON.stringify(a))
-      // Bytes, not characters: an item may be in any script
-      const fits = strings.reduce((sum, s) => sum + b4a.byteLength(s) + 1, 0)
-      if (size + fits > MAX_REPLY) {
-        // The chunk does not fit whole: its auctions one at a time, as a page of one each
-        for (let i = 0; i < strings.length; i++) {
-          if (size + b4a.byteLength(strings[i]) + 1 > MAX_REPLY) return finish(parts, next)
-          const one = await this._auctions({ limit: 1, cursor: next, page: true })
-          if (one.auctions.length === 0) return finish(parts, null)
-          parts.push(JSON.stringify(one.auctions[0]))
-          size += b4a.byteLength(parts[parts.length - 1]) + 1
-          next = one.cursor
-          if (next === null) return finish(parts, null)
-        }
-        continue
+      for (const auction of chunk.auctions) {
+        const json = JSON.stringify(auction)
+        // Bytes, not characters: an item may be in any script
+        size += b4a.byteLength(json) + 1
+        if (size > MAX_REPLY) return finish(parts, next)
+        parts.push(json)
+        next = View.cursor(auction.createdAt, auction.id)
       }
-      for (const s of strings) parts.push(s)
-      size += fits
+      if (chunk.cursor === null) return finish(parts, null)
       next = chunk.cursor
-      done = next === null
     }
-    return finish(parts, done ? null : next)
+    return finish(parts, next)
   }
 }
 

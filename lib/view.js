@@ -84,7 +84,7 @@ class View extends ReadyResource {
     const idHex = b4a.toString(view.id, 'hex')
     this._remember(idHex, view)
     this._stage('auctions/' + idHex, m.encode(m.auctionView, view))
-    if (opened) this._stage('time/' + pad(view.createdAt) + '/' + idHex, b4a.alloc(0))
+    if (opened) this._stage('time/' + View.cursor(view.createdAt, idHex), b4a.alloc(0))
   }
 
   // Bids are kept BIDS_PER_ROW to a row: one write then stands for many bids of an auction.
@@ -480,6 +480,11 @@ function range(prefix) {
 
 function noPending() {
   return null
+}
+
+// Where an auction stands in the order of openings: listAuctions pages after it
+View.cursor = function (createdAt, idHex) {
+  return pad(createdAt) + '/' + idHex
 }
 
 module.exports = View
