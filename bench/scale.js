@@ -261,14 +261,18 @@ async function openAuctions(workers, counts, events, sellers = null, name = 'Lot
   const used = new Set()
   const opens = []
   const live = counts.map((c, i) => i).filter((i) => counts[i] > 0)
-  for (let e = 0; e < events; e++) {
-    let w = live[e % live.length]
-    let peer = Math.floor(Math.random() * counts[w])
-    for (let tries = 0; used.has(w + '/' + peer) && tries < 100; tries++) {
-      peer = Math.floor(Math.random() * counts[w])
+  // A peer of the next worker in turn that has not opened one yet
+  const newSeller = (e) => {
+    const worker = live[e % live.length]
+    let peer = Math.floor(Math.random() * counts[worker])
+    for (let tries = 0; used.has(worker + '/' + peer) && tries < 100; tries++) {
+      peer = Math.floor(Math.random() * counts[worker])
     }
-    if (sellers !== null) ({ worker: w, peer } = sellers[e % sellers.length])
-    used.add(w + '/' + peer)
+    used.add(worker + '/' + peer)
+    return { worker, peer }
+  }
+  for (let e = 0; e < events; e++) {
+    const { worker: w, peer } = sellers === null ? newSeller(e) : sellers[e % sellers.length]
     opens.push(
       workers[w].ask('open', { peer, item: name + e }).then(
         (res) => ({ ...res, worker: w, peer }),
