@@ -38,7 +38,8 @@ process.on('disconnect', () => stop(0))
 process.on('SIGTERM', () => stop(0))
 
 function main() {
-  // Each transaction is mined when it is sent (anvil's default), a failing one with status 0
+  // Each transaction is mined right after it is sent (anvil's default: the answer to the send
+  // may come first), a failing one with status 0
   anvil = spawn(
     anvilBinary(),
     [
