@@ -16,6 +16,7 @@ const Directory = require('./lib/directory')
 const Greeting = require('./lib/greeting')
 const Bidder = require('./lib/bid')
 const Payments = require('./lib/payments')
+const Pictures = require('./lib/pictures')
 const { createStore, openStorage, markFile } = require('./lib/storage')
 const { METHODS, respond } = require('./lib/rpc')
 const rules = require('./lib/rules')
@@ -41,7 +42,7 @@ class AuctionPeer extends ReadyResource {
     this.view = this.log = this.net = this.sequencer = null
     // The parts, made at open (see lib/)
     this.logs = this.news = this.forks = this.greeting = this.directory = null
-    this.recovery = this.payments = this._applier = this._bidder = null
+    this.recovery = this.payments = this.pictures = this._applier = this._bidder = null
 
     this._opts = opts
     this._autoDestroy = !opts.dht
@@ -89,6 +90,10 @@ class AuctionPeer extends ReadyResource {
       onappended: (evt, idHex, current, next, place) => {
         this._applier.appended(evt, idHex, current, next, place.index, this.sequencer.openAuctions)
         this.news.spread(this.id, place.index + 1)
+      },
+      onblocked: (evt, place) => {
+        this._applier.blockedAppended(evt, place.index, this.sequencer.openAuctions)
+        this.news.spread(this.id, place.index + 1)
       }
     })
 
@@ -112,11 +117,13 @@ class AuctionPeer extends ReadyResource {
       onreplicate: (hex, mux) => {
         this.log.core.replicate(mux)
         this.logs.onconnection(hex, mux)
+        this.pictures.onconnection(mux)
       },
       ondisconnect: (hex) => this.logs.ondisconnect(hex),
       onerror: onwarning
     })
     this._wire(opts, isClosing)
+    await this.pictures.ready()
 
     // Blocks of the own log that the view has not applied (a view lost or behind)
     this.logs.load(await this.view.listLogs())
@@ -126,6 +133,7 @@ class AuctionPeer extends ReadyResource {
 
     await this.payments.load()
     await this._applier.load()
+    await this.sequencer.loadBlocked()
 
     respond(this.net, this._handlers())
     await this.net.ready()
@@ -149,9 +157,12 @@ class AuctionPeer extends ReadyResource {
     const { net, view, log, id, store, keyPair, sequencer } = this
     const common = { net, view, log, id, emitter: this, isClosing }
     const timeout = { timeout: opts.bidTimeout } // a bid's wait for the seller's block
+    const pictureOpts = { timeout: opts.pictureTimeout, maxHeldBytes: opts.maxHeldPictureBytes }
+    const pictures = (this.pictures = new Pictures({ ...common, store, keyPair, ...pictureOpts }))
     const logs = (this.logs = new Logs({
       ...common,
       store,
+      servedPicture: (hex) => pictures.servedPicture(hex),
       apply: (author, hex, index, events, follower) =>
         this._applier.applyBlock(author, hex, index, events, false, follower),
       ongrow: (hex, length) => this.news.spread(hex, length),
@@ -226,16 +237,21 @@ class AuctionPeer extends ReadyResource {
       await this.net.close()
     }
     if (this.logs !== null) await this.logs.close()
+    if (this.pictures !== null) await this.pictures.close()
     if (this.log !== null) await this.log.close()
     if (this.view !== null) await this.view.close()
     if (this._autoDestroy && this.dht !== null) await this.dht.destroy()
     if (this._autoCloseStore) await this.store.close()
   }
 
-  // opts: item, price, currency, endsAt or duration, terms and settlement (see lib/args.js)
+  // opts: item, price, currency, endsAt or duration, terms and settlement (see lib/args.js), and
+  // picture: { data, type? }, stored in the own pictures core before the opening is signed
   async openAuction(opts = {}) {
     await this._writable()
-    return this._describe(await this.sequencer.open(parseOpening(opts)))
+    const payload = parseOpening(opts)
+    const { picture } = opts
+    if (picture) payload.picture = await this.pictures.put(picture.data, picture.type)
+    return this._describe(await this.sequencer.open(payload))
   }
 
   async placeBid(auctionId, amount) {
@@ -293,6 +309,26 @@ class AuctionPeer extends ReadyResource {
     const idHex = parseId(auctionId)
     const view = await this.sequencer.refuse(idHex, parseKey(bidder, 'A bidder'))
     return this._describe(view)
+  }
+
+  // The seller takes no bids from bidder on any of its auctions, signed into its log; on the open
+  // ones the bidder is refused, so its bids there no longer count. blocked false lifts it.
+  async blockBidder(bidder, { blocked = true } = {}) {
+    await this._writable()
+    return this.sequencer.blockEverywhere(parseKey(bidder, 'A bidder'), blocked)
+  }
+
+  // The bidders this seller blocks, keys in hex
+  async blockedBidders() {
+    if (!this.opened) await this.ready()
+    return [...this.sequencer.blocked].sort()
+  }
+
+  // The picture of an auction: { type, data, hash (hex), size }, from storage or from any
+  // connected peer that holds it (see lib/pictures.js)
+  async getPicture(auctionId) {
+    await this._usable()
+    return this.pictures.of(await this._getView(parseId(auctionId)))
   }
 
   // With lastBids, only that many of the latest bids (bidCount still counts them all)

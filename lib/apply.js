@@ -11,6 +11,22 @@ const { MAX_OPEN_AUCTIONS } = require('./constants')
 const ENDING_SOON = 60 * 1000
 // Auctions watched for that at once
 const MAX_ENDING_SOON = 4096
+// An event this much older than the moment it is applied here is history this peer catches up
+// on (a fresh peer, one back from offline), not news: its listeners hear it marked catchUp.
+// News reaches every peer of a thousand in 5 s (p99); clocks are trusted to agree within this.
+const CATCH_UP_AGE = 10 * 1000
+// The field of each event's payload that says when its author signed it
+const EVENT_TIMES = [
+  'createdAt',
+  'acceptedAt',
+  'closedAt',
+  'cancelledAt',
+  'refusedAt',
+  'settledAt',
+  'lapsedAt',
+  'offeredAt',
+  'blockedAt'
+]
 
 // Applies blocks of logs, the own and the remote ones, to the view, and tells the peer's
 // listeners what happened. The seller's timers (auction ends, payment dues) follow the own log.
@@ -34,13 +50,16 @@ class Applier {
       this._onendingsoon(idHex).catch((err) => this.emitter.emit('warning', err))
     })
     this.endingSoonLead = opts.endingSoon || ENDING_SOON
+    // The same auctions, each with the end it was last told of (0: none yet): told once per end,
+    // and again when a late bid moves it
+    this._soon = new Map()
   }
 
   // The timers of the view: own auctions' ends, and the auctions this peer takes part in
   async load() {
     for (const { id, endsAt } of await this.view.listTimers()) {
       this.timers.arm(id, endsAt)
-      this.involved(id, { endsAt, closed: false })
+      this._watch(id, { endsAt, closed: false })
     }
   }
 
@@ -70,8 +89,14 @@ class Applier {
     const applied = []
     // Bids of this block, not staged until the whole block is applied
     const pending = new Map()
+    // Entries of the author's block list: they touch no auction
+    const blocks = []
     for (let offset = 0; offset < events.length; offset++) {
       const evt = events[offset]
+      if (evt.type === m.EVENT_BLOCKED) {
+        blocks.push(evt)
+        continue
+      }
       const idHex = b4a.toString(rules.eventAuction(evt, author, index, offset), 'hex')
       // An opening's id is its own place in the log, and a block is applied once (its auctions
       // and the log's applied length are written in one batch): the auction cannot exist yet
@@ -106,11 +131,44 @@ class Applier {
     for (const { evt, idHex, current, next } of applied) {
       this.stage(evt, idHex, current, next, own)
     }
+    for (const evt of blocks) this.stageBlocked(authorHex, evt, own)
     if (counter) counter.openAuctions = open
     this.view.stageLog(authorHex, { applied: index + 1, disputed: false, invalid: false, open })
     if (this.view.full) await this.view.flush()
     else this.view.scheduleFlush()
     for (const { evt, current, next } of applied) this.notify(evt, current, next)
+    for (const evt of blocks) this.notifyBlocked(authorHex, evt)
+  }
+
+  // An own block list entry is in the log, in block index
+  blockedAppended(evt, index, open) {
+    this.stageBlocked(this.id, evt, true)
+    this.view.stageLog(this.id, { applied: index + 1, disputed: false, invalid: false, open })
+    this.view.scheduleFlush()
+    this.notifyBlocked(this.id, evt)
+  }
+
+  // The seller's own list is also kept in memory, where its bids are judged
+  stageBlocked(authorHex, evt, own) {
+    const { bidder, blocked } = evt.payload
+    const bidderHex = b4a.toString(bidder, 'hex')
+    this.view.stageBlocked(authorHex, bidderHex, blocked)
+    if (!own) return
+    if (blocked) this.sequencer.blocked.add(bidderHex)
+    else this.sequencer.blocked.delete(bidderHex)
+  }
+
+  notifyBlocked(authorHex, evt) {
+    if (this.emitter.listenerCount('bidder-blocked') === 0) return
+    const { bidder, blocked, blockedAt } = evt.payload
+    this.emitter.emit('bidder-blocked', {
+      seller: authorHex,
+      bidder: b4a.toString(bidder, 'hex'),
+      blocked,
+      blockedAt,
+      at: blockedAt,
+      catchUp: Date.now() - blockedAt > CATCH_UP_AGE
+    })
   }
 
   // An own event is in the log, in block index: its rows, the own log's applied length and open
@@ -155,13 +213,16 @@ class Applier {
     const emitter = this.emitter
     let described = null
     const auction = () => described || (described = this.describe(next.view))
+    // When the author signed the event, by its own clock, and whether it is history
+    const at = eventTime(evt.payload)
+    const catchUp = Date.now() - at > CATCH_UP_AGE
     const tell = (name, data) => {
-      if (emitter.listenerCount(name) > 0) emitter.emit(name, data())
+      if (emitter.listenerCount(name) > 0) emitter.emit(name, { ...data(), at, catchUp })
     }
     const idHex = b4a.toString(next.view.id, 'hex')
     const key = (k) => b4a.toString(k, 'hex')
     if (evt.type === m.EVENT_OPENED) {
-      if (b4a.equals(next.view.seller, this.publicKey)) this.involved(idHex, next.view)
+      if (b4a.equals(next.view.seller, this.publicKey)) this._watch(idHex, next.view)
       tell('auction-opened', auction)
     } else if (evt.type === m.EVENT_BID_ACCEPTED) {
       const b = next.bid
@@ -191,7 +252,9 @@ class Applier {
           extensions: next.view.extensions
         }))
       }
-      if (this.endingSoon.has(idHex)) this.involved(idHex, next.view)
+      if (this._soon.has(idHex) || b4a.equals(b.bid.bidder, this.publicKey)) {
+        this._watch(idHex, next.view)
+      }
     } else if (evt.type === m.EVENT_REFUSED) {
       tell('bidder-refused', () => ({ auction: auction(), bidder: key(evt.payload.bidder) }))
     } else if (evt.type === m.EVENT_SETTLED) {
@@ -204,23 +267,60 @@ class Applier {
       tell('offer-accepted', () => ({ auction: auction(), buyer: auction().payment.buyer }))
     } else {
       this.endingSoon.disarm(idHex)
+      this._soon.delete(idHex)
       tell('auction-closed', () => rules.describeSale(auction()))
     }
   }
 
-  // This peer sells or bid on an auction: it hears when it is about to end
+  // This peer bid on an auction (lib/bid.js, with the view before the bid): inside the window,
+  // the block of its bid tells first, with the end as the bid left it
   involved(idHex, view) {
-    const at = view.endsAt - this.endingSoonLead
-    if (view.endsAt === 0 || view.closed || at <= Date.now()) return
-    if (this.endingSoon.size >= MAX_ENDING_SOON && !this.endingSoon.has(idHex)) return
-    this.endingSoon.arm(idHex, at)
+    if (view.endsAt - this.endingSoonLead > Date.now()) this._watch(idHex, view)
   }
 
+  // This peer sells or bid on an auction: it hears when it is about to end, at once if it is
+  // already that close, and again after a late bid moves the end
+  _watch(idHex, view) {
+    const now = Date.now()
+    if (view.endsAt === 0 || view.closed || view.endsAt <= now) return
+    const told = this._soon.get(idHex)
+    if (told === view.endsAt) return
+    if (told === undefined && this._soon.size >= MAX_ENDING_SOON && !this._forget(now)) return
+    this._soon.set(idHex, told || 0)
+    this.endingSoon.arm(idHex, Math.max(now, view.endsAt - this.endingSoonLead))
+  }
+
+  // Makes room among the watched auctions: those with no timer whose end passed (told of it, or
+  // its time came and went unseen) and that no close reached
+  _forget(now) {
+    for (const [idHex, told] of this._soon) {
+      if (told <= now && !this.endingSoon.has(idHex)) this._soon.delete(idHex)
+    }
+    return this._soon.size < MAX_ENDING_SOON
+  }
+
+  // The view is read again: a bid may have moved the end since the timer was armed
   async _onendingsoon(idHex) {
     const view = await this.view.getAuction(idHex)
-    if (view === null || view.closed || this.isClosing()) return
+    const told = this._soon.get(idHex)
+    if (view === null || view.closed || told === undefined || this.isClosing()) return
+    const now = Date.now()
+    if (told === view.endsAt || view.endsAt <= now) return
+    if (view.endsAt - this.endingSoonLead > now) {
+      this.endingSoon.arm(idHex, view.endsAt - this.endingSoonLead)
+      return
+    }
+    this._soon.set(idHex, view.endsAt)
     this.emitter.emit('ending-soon', { auction: this.describe(view), endsAt: view.endsAt })
   }
+}
+
+// The author's time of an event: its payload's one time field, or 0 if it has none
+function eventTime(payload) {
+  for (const name of EVENT_TIMES) {
+    if (typeof payload[name] === 'number') return payload[name]
+  }
+  return 0
 }
 
 module.exports = Applier

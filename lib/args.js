@@ -66,7 +66,9 @@ function parseOpening(opts) {
     endsAt: endsAt || 0,
     createdAt,
     terms: rules.checkTerms(parseTerms(opts), startPrice, endsAt || 0),
-    settlement: opts.settlement ? parseSettlement(opts.settlement) : null
+    settlement: opts.settlement ? parseSettlement(opts.settlement) : null,
+    // The reference to a picture stored first (lib/pictures.js), set by openAuction
+    picture: null
   }
 }
 

@@ -1,6 +1,6 @@
 module.exports = {
   // Method names carry the wire version; the DHT topic keeps the network's first name
-  PROTOCOL: 'hyperauction/5',
+  PROTOCOL: 'hyperauction/6',
   TOPIC_PREFIX: 'hyperauction/1/',
   // Storage layout version, kept in the view; 0.1 kept everything in one Hyperbee
   STORAGE_VERSION: 3,
@@ -45,6 +45,11 @@ module.exports = {
   MAX_REFUSED: 1024,
   // Refused bidders named in an auction's public shape (refusedCount counts them all)
   SHOWN_REFUSED: 64,
+  // Bidders one seller blocks from all its auctions at once
+  MAX_BLOCKED: 4096,
+  // A picture of an item: its bytes, and the media types taken (checked by their magic bytes)
+  MAX_PICTURE_BYTES: 2 * 1024 * 1024,
+  PICTURE_TYPES: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
   // Soft-close window and its extensions: at most a day, at most this many
   MAX_SOFT_CLOSE: 24 * 60 * 60 * 1000,
   MAX_EXTENSIONS: 1000,

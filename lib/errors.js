@@ -293,8 +293,36 @@ class AuctionError extends Error {
     return new AuctionError(msg, 'HAS_BIDS', AuctionError.HAS_BIDS)
   }
 
+  static BIDDER_BLOCKED(msg = 'The seller blocks this bidder from all its auctions') {
+    return new AuctionError(msg, 'BIDDER_BLOCKED', AuctionError.BIDDER_BLOCKED)
+  }
+
+  static TOO_MANY_BLOCKED(msg = 'This seller blocks as many bidders as it may') {
+    return new AuctionError(msg, 'TOO_MANY_BLOCKED', AuctionError.TOO_MANY_BLOCKED)
+  }
+
   static TOO_MANY_REFUSED(msg = 'This auction refuses as many bidders as it may') {
     return new AuctionError(msg, 'TOO_MANY_REFUSED', AuctionError.TOO_MANY_REFUSED)
+  }
+
+  static NO_PICTURE(msg = 'This auction has no picture') {
+    return new AuctionError(msg, 'NO_PICTURE', AuctionError.NO_PICTURE)
+  }
+
+  static PICTURE_NOT_IMAGE(msg = 'The file is not a PNG, JPEG, WebP or GIF picture') {
+    return new AuctionError(msg, 'PICTURE_NOT_IMAGE', AuctionError.PICTURE_NOT_IMAGE)
+  }
+
+  static PICTURE_TOO_LARGE(msg = 'A picture is at most 2 MiB') {
+    return new AuctionError(msg, 'PICTURE_TOO_LARGE', AuctionError.PICTURE_TOO_LARGE)
+  }
+
+  static PICTURE_UNAVAILABLE(msg = 'No connected peer holds the picture') {
+    return new AuctionError(msg, 'PICTURE_UNAVAILABLE', AuctionError.PICTURE_UNAVAILABLE)
+  }
+
+  static PICTURE_CORRUPT(msg = 'The picture is not the one its seller signed') {
+    return new AuctionError(msg, 'PICTURE_CORRUPT', AuctionError.PICTURE_CORRUPT)
   }
 
   static BOOTSTRAP_UNREACHABLE(msg = 'No DHT bootstrap node answered') {
@@ -307,6 +335,22 @@ class AuctionError extends Error {
 
   static CONTROL_SOCKET_UNSAFE(msg = 'The control socket is not private to this user') {
     return new AuctionError(msg, 'CONTROL_SOCKET_UNSAFE', AuctionError.CONTROL_SOCKET_UNSAFE)
+  }
+
+  static UNAUTHORIZED(msg = 'The board’s token is missing or wrong') {
+    return new AuctionError(msg, 'UNAUTHORIZED', AuctionError.UNAUTHORIZED)
+  }
+
+  static FORBIDDEN_HOST(msg = 'The board answers only under the address it serves') {
+    return new AuctionError(msg, 'FORBIDDEN_HOST', AuctionError.FORBIDDEN_HOST)
+  }
+
+  static NOT_FOUND(msg = 'No such page or route') {
+    return new AuctionError(msg, 'NOT_FOUND', AuctionError.NOT_FOUND)
+  }
+
+  static METHOD_NOT_ALLOWED(msg = 'This route does not take this method') {
+    return new AuctionError(msg, 'METHOD_NOT_ALLOWED', AuctionError.METHOD_NOT_ALLOWED)
   }
 }
 

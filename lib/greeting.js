@@ -43,8 +43,37 @@ class Greeting {
     const info = this.net.peerTable.get(hex)
     if (info !== null) {
       this.view.stagePeer(hex, info.name)
+      // Kept while this peer holds its log: its auctions keep this name while it is offline
+      if (info.name) this.view.stageName(hex, info.name)
       this.view.scheduleFlush()
     }
+  }
+
+  // The names this peer knows: [{ publicKey, name, online }], online for the known peers (as
+  // they said last), offline for the authors of logs it holds. The kept name of a key whose
+  // log is no longer held is forgotten here.
+  async names() {
+    const known = new Map()
+    let forgot = false
+    for (const { publicKey, name } of await this.view.listNames()) {
+      if (this._holds(publicKey) || this.net.peerTable.has(publicKey)) {
+        known.set(publicKey, { publicKey, name, online: false })
+      } else {
+        this.view.stageName(publicKey, null)
+        forgot = true
+      }
+    }
+    if (forgot) this.view.scheduleFlush()
+    for (const { publicKey, name } of this.net.peerTable.list()) {
+      const kept = known.get(publicKey)
+      known.set(publicKey, { publicKey, name: name || (kept ? kept.name : ''), online: true })
+    }
+    return [...known.values()]
+  }
+
+  // This peer holds a log of the key's: the key's name is kept while it is offline
+  _holds(hex) {
+    return this.logs.get(hex) !== undefined || this.logs.held(hex) > 0
   }
 
   hello(remote) {
@@ -107,6 +136,7 @@ class Greeting {
   removePeer(hex) {
     const info = this.net.peerTable.remove(hex)
     this.view.stagePeer(hex, null)
+    if (!this._holds(hex)) this.view.stageName(hex, null)
     this.view.scheduleFlush()
     if (info !== null) this.emitter.emit('peer-remove', { publicKey: hex, name: info.name })
   }

@@ -8,6 +8,10 @@ const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 
 // An append waits at most this long for events still being judged (group commit)
 const GATHER_MS = 1
+// Under load (the last append carried several events) it also waits for events still on their
+// way, until none has come for QUIET_MS, at most LINGER_MS, or until the block is full
+const LINGER_MS = 4
+const QUIET_MS = 1
 
 // This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or
 // while an append is in flight, go out in one append (one signature), packed several to a block.
@@ -37,6 +41,9 @@ class OwnLog extends ReadyResource {
     this._pending = []
     this._batch = null
     this._running = null
+    // Events of the last append, and what wakes a linger when an event is queued
+    this._lastEvents = 0
+    this._wake = null
   }
 
   async _open() {
@@ -134,6 +141,7 @@ class OwnLog extends ReadyResource {
     block.events.push(evt)
     block.bytes += at.bytes
     if (this._running === null) this._running = this._run()
+    if (this._wake !== null) this._wake()
     return { index: at.index, offset: at.offset, appended: this._batch.promise }
   }
 
@@ -174,11 +182,41 @@ class OwnLog extends ReadyResource {
     }
   }
 
+  async _linger() {
+    const until = performance.now() + LINGER_MS
+    let count = this._queued()
+    while (performance.now() < until && !this._full()) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, QUIET_MS)
+        this._wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this._wake = null
+      if (this._queued() === count && this.judging === 0) return
+      count = this._queued()
+    }
+  }
+
+  _queued() {
+    let n = 0
+    for (const b of this._pending) n += b.events.length
+    return n
+  }
+
+  _full() {
+    const last = this._pending[this._pending.length - 1]
+    return this._pending.length > 1 || last.events.length >= MAX_BLOCK_EVENTS
+  }
+
   async _run() {
     await null
     while (this._pending.length > 0) {
       await this._gather()
+      if (this._lastEvents > 1) await this._linger()
       const blocks = this._pending
+      this._lastEvents = this._queued()
       const done = this._batch
       this._pending = []
       this._batch = null

@@ -54,6 +54,9 @@ class Logs {
     this.idleTime = opts.idleLog || IDLE_LOG
     this.maxLogs = opts.maxLogs || MAX_LOGS
     this.maxStoredLogs = opts.maxStoredLogs || MAX_STORED_LOGS
+    // servedPicture(id): whether a pictures core may be opened for a remote: 'own', 'held' (one
+    // more core served, within the cap below) or null (lib/pictures.js)
+    this.servedPicture = opts.servedPicture || (() => null)
     // Authors whose logs hold two signed histories, the own included
     this.disputed = new Set()
     // Logs that broke a rule: never followed again, whoever names them
@@ -516,17 +519,20 @@ class Logs {
   }
 
   // A remote asks for the channel of a log, and the store would open any core it holds. The own
-  // log and the followed ones are open anyway; any other remote log held (dormant, disputed) is
-  // opened for at most MAX_SERVED_LOGS at once per connection, so that a peer asking for every
-  // stored log reopens only a few; nothing else is. A refused channel is closed on the remote's
+  // log and the followed ones are open anyway, and the own pictures core is one core; any other
+  // remote log held (dormant, disputed) or pictures core held is opened for at most
+  // MAX_SERVED_LOGS at once per connection, so that a peer asking for every stored log reopens
+  // only a few; nothing else is. A refused channel is closed on the remote's
   // side.
   _onremote(mux, discoveryKey, open) {
     const id = b4a.toString(discoveryKey, 'hex')
     if (id === this._ownDiscoveryKey) return open()
-    // Not a remote log held here (the view, say): never served
+    const picture = this.servedPicture(id)
+    if (picture === 'own') return open()
+    // Not a remote log or pictures core held here (the view, say): never served
     const author = this._authors.get(id)
-    if (author === undefined || this.isClosing()) return
-    if (this._followers.has(author)) return open()
+    if ((author === undefined && picture === null) || this.isClosing()) return
+    if (author !== undefined && this._followers.has(author)) return open()
     // Logs let open on this connection, by discovery key: each counts from the ask until its
     // channel has closed, or did not come within SERVED_GRACE of the core's opening (Hypercore
     // makes the channel a while after the core has opened, and opening may take long on a busy

@@ -10,10 +10,12 @@ const EVENT_SETTLED = 6
 const EVENT_LAPSED = 7
 const EVENT_OFFERED = 8
 const EVENT_OFFER_ACCEPTED = 9
+const EVENT_BLOCKED = 10
 
 // Version 1 blocks (hyperauction 0.2.0) open auctions without terms
 // 3: AuctionSettled carries the buyer's claim signature (0.5)
-const BLOCK_VERSION = 3
+// 4: AuctionOpened may carry a picture; BidderBlocked (0.6)
+const BLOCK_VERSION = 4
 
 const id = c.fixed(16)
 const key = c.fixed32
@@ -122,11 +124,25 @@ const settlement = struct([
   ['confirmations', c.uint]
 ])
 
-const auctionOpened = struct([
+const auctionOpenedV3 = struct([
   ...auctionOpenedV1.fields,
   ['terms', terms],
   ['settlement', optional(settlement)]
 ])
+
+// A picture of the item, in the seller's own Hyperblobs core: where its bytes are, and their
+// BLAKE2b-256 hash, which a peer that fetches them checks
+const picture = struct([
+  ['core', key],
+  ['blockOffset', c.uint],
+  ['blockLength', c.uint],
+  ['byteOffset', c.uint],
+  ['byteLength', c.uint],
+  ['hash', c.fixed32],
+  ['type', c.string]
+])
+
+const auctionOpened = struct([...auctionOpenedV3.fields, ['picture', optional(picture)]])
 
 const bidAccepted = struct([
   ['bid', bid],
@@ -194,6 +210,13 @@ const offerAccepted = struct([
   ['acceptedAt', c.uint]
 ])
 
+// The seller takes no bids from this bidder on any of its auctions (blocked false: again)
+const bidderBlocked = struct([
+  ['bidder', key],
+  ['blocked', c.bool],
+  ['blockedAt', c.uint]
+])
+
 const payloads = {
   [EVENT_OPENED]: auctionOpened,
   [EVENT_BID_ACCEPTED]: bidAccepted,
@@ -203,16 +226,20 @@ const payloads = {
   [EVENT_SETTLED]: auctionSettled,
   [EVENT_LAPSED]: paymentLapsed,
   [EVENT_OFFERED]: secondChanceOffered,
-  [EVENT_OFFER_ACCEPTED]: offerAccepted
+  [EVENT_OFFER_ACCEPTED]: offerAccepted,
+  [EVENT_BLOCKED]: bidderBlocked
 }
 
-// Blocks of version 2 wrote the settlement record without the claim
-const payloadsV2 = { ...payloads, [EVENT_SETTLED]: withClaim(auctionSettledV2) }
+// Blocks of version 3 open auctions without a picture and block nobody
+const payloadsV3 = { ...payloads, [EVENT_OPENED]: withField(auctionOpenedV3, 'picture') }
+delete payloadsV3[EVENT_BLOCKED]
+// Blocks of version 2 also wrote the settlement record without the claim
+const payloadsV2 = { ...payloadsV3, [EVENT_SETTLED]: withField(auctionSettledV2, 'claim') }
 
-function withClaim(enc) {
+function withField(enc, name) {
   return {
     decode(state) {
-      return { ...enc.decode(state), claim: null }
+      return { ...enc.decode(state), [name]: null }
     }
   }
 }
@@ -244,12 +271,17 @@ const event = {
   }
 }
 
-const eventV2 = {
-  decode(state) {
-    const type = c.uint.decode(state)
-    return { type, payload: payloadEncoding(type, payloadsV2).decode(state) }
+function eventOf(table) {
+  return {
+    decode(state) {
+      const type = c.uint.decode(state)
+      return { type, payload: payloadEncoding(type, table).decode(state) }
+    }
   }
 }
+
+const eventV3 = eventOf(payloadsV3)
+const eventV2 = eventOf(payloadsV2)
 
 const eventV1 = {
   decode(state) {
@@ -258,6 +290,7 @@ const eventV1 = {
     if (type === EVENT_OPENED) {
       payload.terms = { ...NO_TERMS }
       payload.settlement = null
+      payload.picture = null
     }
     return { type, payload }
   }
@@ -277,6 +310,7 @@ const block = {
     const version = c.uint.decode(state)
     if (version === 1) return c.array(eventV1).decode(state)
     if (version === 2) return c.array(eventV2).decode(state)
+    if (version === 3) return c.array(eventV3).decode(state)
     if (version !== BLOCK_VERSION) throw new Error('Unknown block version ' + version)
     return c.array(event).decode(state)
   }
@@ -402,7 +436,7 @@ const auctionView = struct([
   ['seller', key],
   ['index', c.uint],
   ['offset', c.uint],
-  ...auctionOpened.fields,
+  ...auctionOpenedV3.fields,
   ['closed', c.bool],
   ['bidCount', c.uint],
   ['highestBid', optional(highest)],
@@ -421,7 +455,8 @@ const auctionView = struct([
   ['offer', optional(secondChanceOffered)],
   // Kept by this peer only, never in a log
   ['check', trailing(optional(paymentCheck))],
-  ['paidClaim', trailing(optional(c.buffer))]
+  ['paidClaim', trailing(optional(c.buffer))],
+  ['picture', trailing(optional(picture))]
 ])
 
 const bidRow = struct([
@@ -506,6 +541,7 @@ module.exports = {
   EVENT_LAPSED,
   EVENT_OFFERED,
   EVENT_OFFER_ACCEPTED,
+  EVENT_BLOCKED,
   NO_TERMS,
   bidBody,
   bid,
@@ -518,6 +554,8 @@ module.exports = {
   paymentLapsed,
   secondChanceOffered,
   offerAccepted,
+  bidderBlocked,
+  picture,
   settlement,
   terms,
   event,

@@ -9,6 +9,8 @@ const {
   MAX_BID_SKEW,
   MAX_REFUSED,
   SHOWN_REFUSED,
+  MAX_PICTURE_BYTES,
+  PICTURE_TYPES,
   MAX_SOFT_CLOSE,
   MAX_EXTENSIONS,
   MIN_PAY_WITHIN,
@@ -174,8 +176,10 @@ function leaderOf(row) {
 }
 
 // The auction an event is about: derived from its place for an opening, named otherwise
+// The auction an event touches; null for one that touches the whole log (a block list entry)
 function eventAuction(evt, seller, index, offset) {
   const p = evt.payload
+  if (evt.type === m.EVENT_BLOCKED) return null
   if (evt.type === m.EVENT_OPENED) return auctionId(seller, index, offset)
   return evt.type === m.EVENT_BID_ACCEPTED ? p.bid.auction : p.auction
 }
@@ -195,6 +199,7 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
     checkEndsAt(p.endsAt, p.createdAt)
     checkTerms(p.terms, p.startPrice, p.endsAt)
     if (p.settlement) checkSettlement(p.settlement)
+    if (p.picture) checkPicture(p.picture)
     const opened = {
       id: auctionId(seller, index, offset),
       seller,
@@ -215,7 +220,8 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
       lapsed: [],
       offer: null,
       check: null,
-      paidClaim: null
+      paidClaim: null,
+      picture: p.picture || null
     }
     return { view: opened, bid: null, extended: false }
   }
@@ -350,6 +356,16 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
 }
 
 // Settlement terms that can be met: a chain, a token and an address to pay, a deadline
+// A picture reference as an opening carries it: a known type, and bytes within the limit
+function checkPicture(p) {
+  if (!PICTURE_TYPES.includes(p.type)) {
+    throw AuctionError.INVALID_EVENT(`A picture is one of ${PICTURE_TYPES.join(', ')}`)
+  }
+  if (p.byteLength === 0 || p.byteLength > MAX_PICTURE_BYTES || p.blockLength === 0) {
+    throw AuctionError.INVALID_EVENT(`A picture is 1 byte to ${MAX_PICTURE_BYTES} bytes`)
+  }
+}
+
 function checkSettlement(s) {
   if (!Number.isSafeInteger(s.chainId) || s.chainId <= 0) {
     throw AuctionError.INVALID_TERMS('The chain id must be a positive number')
@@ -528,7 +544,14 @@ function describeAuction(view, opts = {}) {
       payWithin: view.settlement.payWithin,
       confirmations: view.settlement.confirmations
     },
-    payment: describePayment(view)
+    payment: describePayment(view),
+    picture: view.picture
+      ? {
+          type: view.picture.type,
+          size: view.picture.byteLength,
+          hash: b4a.toString(view.picture.hash, 'hex')
+        }
+      : null
   }
   if (opts.bids) {
     out.bids = opts.bids.map((b) => ({
@@ -564,8 +587,10 @@ module.exports = {
   leaderOf,
   owing,
   checkSettlement,
+  checkPicture,
   outcome,
   eventAuction,
+  isRefused,
   applyEvent,
   winningBid,
   describeAuction,

@@ -3,7 +3,7 @@ const AuctionError = require('./errors')
 const m = require('./messages')
 const rules = require('./rules')
 const { verifyBid } = require('./crypto')
-const { MAX_OPEN_AUCTIONS } = require('./constants')
+const { MAX_OPEN_AUCTIONS, MAX_BLOCKED } = require('./constants')
 
 // The seller's side: the single judge and sequencer of its own auctions. Each event is checked
 // against the latest state, including events still on their way into the log, then queued in
@@ -27,6 +27,14 @@ class Sequencer {
     // signatures of the bids queued and not yet in the view, by auction and nonce
     this._seen = new Map()
     this._nonces = new Map()
+    // The own block list (bidders' keys, hex), queued entries included
+    this.blocked = new Set()
+    // onblocked(evt, place) stages the entry and notifies
+    this.onblocked = opts.onblocked
+  }
+
+  async loadBlocked() {
+    this.blocked = new Set(await this.view.listBlocked(b4a.toString(this.publicKey, 'hex')))
   }
 
   // Loads an auction into memory. Callers read state(idHex) right after: an await lets other
@@ -89,6 +97,7 @@ class Sequencer {
     if (!b4a.equals(bid.bidder, remote)) {
       throw AuctionError.BIDDER_MISMATCH('A bid must be sent by its own bidder')
     }
+    if (this.blocked.has(b4a.toString(bid.bidder, 'hex'))) throw AuctionError.BIDDER_BLOCKED()
     if (!verifyBid(bid)) throw AuctionError.INVALID_SIGNATURE('Bid signature is invalid')
 
     const idHex = b4a.toString(bid.auction, 'hex')
@@ -203,6 +212,71 @@ class Sequencer {
       const { next } = await this._append(evt, current, ctx)
       return next.view
     }
+  }
+
+  // Puts bidder on the own block list (blocked true) or takes it off. Resolves once the entry is
+  // in the log; false if the list already said so.
+  async block(bidder, blocked) {
+    if (b4a.equals(bidder, this.publicKey)) {
+      throw AuctionError.OWN_AUCTION('A seller cannot block itself')
+    }
+    const hex = b4a.toString(bidder, 'hex')
+    if (this.blocked.has(hex) === blocked) return false
+    if (blocked && this.blocked.size >= MAX_BLOCKED) {
+      throw AuctionError.TOO_MANY_BLOCKED(
+        `A seller blocks at most ${MAX_BLOCKED} bidders: unblock some first`
+      )
+    }
+    const evt = { type: m.EVENT_BLOCKED, payload: { bidder, blocked, blockedAt: Date.now() } }
+    const place = this.log.place(evt)
+    const { appended } = this.log.queue(evt)
+    if (blocked) this.blocked.add(hex)
+    else this.blocked.delete(hex)
+    try {
+      await appended
+    } catch (err) {
+      // Never written: the list is as it was (the log has failed in any case)
+      if (blocked) this.blocked.delete(hex)
+      else this.blocked.add(hex)
+      throw err
+    }
+    this.onblocked(evt, place)
+    return true
+  }
+
+  // The block list entry, then (blocking) a refusal on every open own auction the bidder bid on
+  async blockEverywhere(bidder, blocked) {
+    const changed = await this.block(bidder, blocked)
+    const refused = blocked ? await this.refuseEverywhere(bidder) : []
+    return { bidder: b4a.toString(bidder, 'hex'), blocked, changed, refused }
+  }
+
+  // Refuses bidder on every open own auction it bid on, so that its bids there no longer count.
+  // Returns those auctions' ids.
+  async refuseEverywhere(bidder) {
+    const refused = []
+    let after = null
+    do {
+      const page = await this.view.listAuctions({ after, limit: 256 })
+      for (const view of page.auctions) {
+        if (view.closed || !b4a.equals(view.seller, this.publicKey)) continue
+        if (rules.isRefused(view, bidder)) continue
+        const idHex = b4a.toString(view.id, 'hex')
+        const row = await this.view.latestBid(idHex, view.bidCount, (r) =>
+          b4a.equals(r.bid.bidder, bidder)
+        )
+        if (row === null) continue
+        try {
+          await this.refuse(idHex, bidder)
+          refused.push(idHex)
+        } catch (err) {
+          // Closed or refused meanwhile
+          if (err.code !== 'AUCTION_CLOSED' && err.code !== 'BIDDER_REFUSED') throw err
+        }
+      }
+      after = page.cursor
+    } while (after !== null)
+    return refused
   }
 
   // A payment the seller's node verified on its own endpoint

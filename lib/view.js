@@ -255,7 +255,8 @@ class View extends ReadyResource {
   async rebuild() {
     await this.flushed()
     const batch = this.bee.batch()
-    for (const prefix of ['auctions/', 'time/', 'bids/', 'nonces/', 'timers/', 'dues/', 'txs/']) {
+    const rows = ['auctions/', 'time/', 'bids/', 'nonces/', 'timers/', 'dues/', 'txs/', 'blocked/']
+    for (const prefix of rows) {
       for await (const { key } of this.bee.createReadStream(range(prefix))) await batch.del(key)
     }
     for await (const { key, value } of this.bee.createReadStream(range('logs/'))) {
@@ -312,6 +313,21 @@ class View extends ReadyResource {
   async getTx(txHex) {
     const buf = await this._get('txs/' + txHex)
     return buf === null ? null : b4a.toString(buf, 'hex')
+  }
+
+  // A seller's block list: the bidders it takes no bids from on any of its auctions
+  stageBlocked(sellerHex, bidderHex, blocked) {
+    this._stage('blocked/' + sellerHex + '/' + bidderHex, blocked ? b4a.alloc(0) : null)
+  }
+
+  async listBlocked(sellerHex, limit = Infinity) {
+    await this.flushed()
+    const prefix = 'blocked/' + sellerHex + '/'
+    const keys = []
+    for await (const { key } of this.bee.createReadStream({ ...range(prefix), limit })) {
+      keys.push(key.slice(prefix.length))
+    }
+    return keys
   }
 
   stagePeer(hex, name) {
@@ -432,6 +448,26 @@ class View extends ReadyResource {
     this._cache.delete(idHex)
     this._cache.set(idHex, view)
     if (this._cache.size > this.cacheSize) this._cache.delete(this._cache.keys().next().value)
+  }
+
+  // The last name heard from the author of a log this peer follows: its auctions keep that
+  // name while it is offline (its peers/ row goes when it leaves)
+  stageName(hex, name) {
+    this._stage('names/' + hex, name === null ? null : b4a.from(name))
+  }
+
+  async getName(hex) {
+    const buf = await this._get('names/' + hex)
+    return buf === null ? null : b4a.toString(buf)
+  }
+
+  async listNames() {
+    await this.flushed()
+    const names = []
+    for await (const { key, value } of this.bee.createReadStream(range('names/'))) {
+      names.push({ publicKey: key.slice(6), name: b4a.toString(value) })
+    }
+    return names
   }
 }
 

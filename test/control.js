@@ -47,7 +47,8 @@ test('the control socket answers commands and refuses malformed ones with codes'
   t.is(await bad('{"cmd":"open","args":[]}\n'), 'BAD_REQUEST')
   t.is(await bad('{"cmd":"open","args":{"item":{},"price":"1"}}\n'), 'INVALID_ITEM')
   t.is(await bad('{"cmd":"bid","args":{"id":"zz","amount":"1"}}\n'), 'INVALID_ID')
-  t.is(await bad('x'.repeat(70 * 1024)), 'PAYLOAD_TOO_LARGE')
+  // A line may carry a picture of 2 MiB in base64, not more than 4 MiB
+  t.is(await bad('x'.repeat(4 * 1024 * 1024 + 1)), 'PAYLOAD_TOO_LARGE')
 
   try {
     await client.request('close', { id: '0'.repeat(32) })

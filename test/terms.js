@@ -175,13 +175,13 @@ test('a block written before terms existed reads as an auction without terms', (
       preencode(state, e) {
         c.uint.preencode(state, e.type)
         m.auctionOpened.fields
-          .filter(([name]) => name !== 'terms' && name !== 'settlement')
+          .filter(([name]) => !['terms', 'settlement', 'picture'].includes(name))
           .forEach(([name, enc]) => enc.preencode(state, e.payload[name]))
       },
       encode(state, e) {
         c.uint.encode(state, e.type)
         m.auctionOpened.fields
-          .filter(([name]) => name !== 'terms' && name !== 'settlement')
+          .filter(([name]) => !['terms', 'settlement', 'picture'].includes(name))
           .forEach(([name, enc]) => enc.encode(state, e.payload[name]))
       }
     }),
@@ -195,6 +195,31 @@ test('a block written before terms existed reads as an auction without terms', (
   const [evt] = m.decode(m.block, Buffer.concat([v1, opened]))
   t.is(evt.payload.item, 'Old')
   t.alike(evt.payload.terms, m.NO_TERMS)
+  t.is(evt.payload.picture, null)
+})
+
+test('a block of version 3 (0.5) reads as an opening without a picture', (t) => {
+  const payload = {
+    item: 'Pic#1',
+    startPrice: 75000000n,
+    currency: 'USDt',
+    endsAt: 0,
+    createdAt: 1,
+    terms: { ...m.NO_TERMS },
+    settlement: null,
+    picture: null
+  }
+  const v4 = m.encode(m.block, [{ type: m.EVENT_OPENED, payload }])
+  t.is(v4[0], 4, 'written as version 4')
+  // The same block as 0.5 wrote it: version 3, and no picture field (the optional's flag byte)
+  const v3 = Buffer.concat([c.encode(c.uint, 3), v4.subarray(1, v4.byteLength - 1)])
+  const [evt] = m.decode(m.block, v3)
+  t.alike(evt.payload, payload, 'the same opening, with picture null')
+  // Version 3 has no block list: a BidderBlocked in it is no event of that version
+  const blocked = m.encode(m.block, [
+    { type: m.EVENT_BLOCKED, payload: { bidder: Buffer.alloc(32, 1), blocked: true, blockedAt: 1 } }
+  ])
+  t.exception(() => m.decode(m.block, Buffer.concat([c.encode(c.uint, 3), blocked.subarray(1)])))
 })
 
 test('a refusal in the same block as the bids it voids is applied the same way by followers', async (t) => {

@@ -7,7 +7,16 @@ const crypto = require('../lib/crypto')
 const m = require('../lib/messages')
 const c = require('compact-encoding')
 const { Author } = require('./helpers/events')
-const { createBootstrap, createPeers, everywhere, rejects, rawClient } = require('./helpers')
+const {
+  createBootstrap,
+  createPeer,
+  createPeers,
+  everywhere,
+  once,
+  until,
+  rejects,
+  rawClient
+} = require('./helpers')
 
 test('a bid nonce names one bid: the same nonce with another amount is refused, a retry is not', async (t) => {
   const { peers } = await createPeers(t, 2)
@@ -101,6 +110,16 @@ test('33 troll keys on one auction: the seller refuses them all, and an honest b
   t.is((await seller.getAuction(a.id)).highestBid.amount, '3')
 })
 
+// The error a raw request ends with
+async function refusal(promise) {
+  try {
+    await promise
+  } catch (err) {
+    return err
+  }
+  return { cause: { code: 'resolved' } }
+}
+
 test('a settlement record in a block of version 2 (0.4) still reads, without a claim', (t) => {
   // Version 2's record: the same fields without the claim signature
   const payload = {
@@ -122,4 +141,81 @@ test('a settlement record in a block of version 2 (0.4) still reads, without a c
   t.is(evt.payload.amount, 80000000n)
   const [again] = m.decode(m.block, v3, 'a block of 0.5')
   t.alike(again.payload, { ...payload, claim: null }, 'version 3 carries the claim field')
+})
+
+test('a seller blocks a troll from all its auctions: signed into its log, refused on every open one, kept over a restart', async (t) => {
+  const testnet = await createBootstrap(t)
+  const storage = path.join(await t.tmp(), 'seller')
+  const { peers } = await createPeers(t, 2, { testnet })
+  const [follower, honest] = peers
+  let seller = await createPeer(t, testnet, { storage })
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  const b = await seller.openAuction({ item: 'Pic#2', price: '1' })
+  await everywhere([honest, follower], b.id)
+  await honest.placeBid(a.id, '2')
+
+  const troll = new Author()
+  const rpc = rawClient(t, testnet, troll.keyPair)
+  const trollHex = b4a.toString(troll.keyPair.publicKey, 'hex')
+  const send = (id, amount) =>
+    rpc.request(seller.publicKey, AuctionPeer.METHODS.bid, m.encode(m.bid, troll.bid(id, amount)), {
+      valueEncoding: c.raw
+    })
+  await send(b4a.from(a.id, 'hex'), '9223372036854.775807')
+  await send(b4a.from(b.id, 'hex'), '5')
+  t.is((await seller.getAuction(a.id)).highestBid.bidder, trollHex, 'the troll leads on both')
+  t.is((await seller.getAuction(b.id)).highestBid.bidder, trollHex)
+
+  const heard = once(follower, 'bidder-blocked', (e) => e.bidder === trollHex)
+  const res = await seller.blockBidder(trollHex)
+  t.ok(res.changed, 'blocked')
+  t.alike(res.refused.sort(), [a.id, b.id].sort(), 'and refused on both open auctions')
+  t.is((await seller.getAuction(a.id)).highestBid.bidder, honest.id, 'the honest bid leads again')
+  t.is((await seller.getAuction(b.id)).highestBid, null, 'nobody leads the other one')
+  const seen = await heard
+  t.is(seen.seller, seller.id, 'another peer reads the block list from the seller’s log')
+  t.ok(seen.blocked)
+
+  // A new auction, and the troll's bids everywhere, are refused before their signature is read
+  const later = await seller.openAuction({ item: 'Pic#3', price: '1' })
+  t.is((await refusal(send(b4a.from(later.id, 'hex'), '2'))).cause.code, 'BIDDER_BLOCKED')
+  await seller.cancelAuction(b.id)
+  t.is(
+    (await seller.getAuction(b.id)).outcome,
+    'cancelled',
+    'an auction only the troll bid on can be cancelled'
+  )
+  t.absent((await seller.blockBidder(trollHex)).changed, 'blocking again changes nothing')
+
+  await seller.close()
+  seller = await createPeer(t, testnet, { storage })
+  t.alike(await seller.blockedBidders(), [trollHex], 'the list is kept over a restart')
+  t.is((await refusal(send(b4a.from(later.id, 'hex'), '3'))).cause.code, 'BIDDER_BLOCKED')
+  const lifted = await seller.blockBidder(trollHex, { blocked: false })
+  t.ok(lifted.changed, 'and can be lifted')
+  await send(b4a.from(later.id, 'hex'), '4')
+  t.is((await seller.getAuction(later.id)).highestBid.bidder, trollHex, 'after which it bids again')
+  await rejects(t, seller.blockBidder(seller.id), 'OWN_AUCTION', 'a seller cannot block itself')
+})
+
+test('1,000 troll keys blocked at once: a few blocks of the seller’s log, and every peer holds the list', async (t) => {
+  const { peers } = await createPeers(t, 2)
+  const [seller, follower] = peers
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([follower], a.id)
+  const before = seller.log.core.length
+  const keys = []
+  for (let i = 0; i < 1000; i++) keys.push(b4a.toString(new Author().keyPair.publicKey, 'hex'))
+  let heard = 0
+  follower.on('bidder-blocked', () => heard++)
+  const results = await Promise.all(keys.map((key) => seller.blockBidder(key)))
+  t.ok(
+    results.every((r) => r.changed),
+    'every key is blocked'
+  )
+  t.is((await seller.blockedBidders()).length, 1000)
+  const blocks = seller.log.core.length - before
+  t.ok(blocks <= 20, `in ${blocks} blocks of the log`)
+  await until(() => heard === 1000, 20000, 'the other peer hearing of every block')
+  t.pass('the other peer heard of every one')
 })

@@ -6,10 +6,12 @@ const crypto = require('hypercore-crypto')
 const b4a = require('b4a')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('../errors')
-const { runCommand } = require('./commands')
+const { runCommand, resolveId } = require('./commands')
+const format = require('./format')
 
-const MAX_LINE = 64 * 1024
-const { NOTIFICATIONS: WATCHED } = require('./format')
+// A command line: an `open` carries a picture of up to 2 MiB, 2.7 MiB in base64
+const MAX_LINE = 4 * 1024 * 1024
+const WATCHED = format.NOTIFICATIONS
 // Unix socket paths are limited to about 104 bytes
 const MAX_SOCKET_PATH = 100
 
@@ -77,7 +79,9 @@ function uid() {
 // Line-delimited JSON over a Unix socket that only the owner may open (mode 0600).
 // Request: { "cmd": "bid", "args": { ... } }; reply: { "ok": true, "result": ... }
 // or { "ok": false, "error": { "code", "message" } }. "watch" streams { "event", "data" } lines,
-// the first one { "event": "watching" } once the watcher is subscribed.
+// the first one { "event": "watching" } once the watcher is subscribed. A "pay" asked with
+// "progress": true gets { "progress": { auction, step, ... } } lines before its reply. "names"
+// answers { publicKey, name, peers: [{ publicKey, name, online }] }, for readable output.
 // "stop" closes the peer through opts.onstop, answers { "stopped": true } once it is closed,
 // then calls opts.onstopped.
 class ControlServer {
@@ -158,13 +162,32 @@ class ControlServer {
     }
     if (req.cmd === 'watch') return this._watch(socket)
     if (req.cmd === 'stop' && this.onstop !== null) return this._stop(socket)
+    let unlisten = noop
     try {
+      if (req.cmd === 'names') return reply(socket, await peerNames(this.peer), null)
+      if (req.cmd === 'pay' && req.progress === true) {
+        unlisten = await this._progress(socket, req.args)
+      }
       const result = await runCommand(this.peer, req.cmd, req.args || {}, this.ctx)
       reply(socket, result, null)
     } catch (err) {
       if (!(err instanceof AuctionError)) this.onerror(err)
       reply(socket, null, err)
+    } finally {
+      unlisten()
     }
+  }
+
+  // The progress of a payment of this auction, on the connection that asked for it
+  async _progress(socket, args) {
+    const id = await resolveId(this.peer, args && args.id).catch(() => null)
+    if (id === null) return noop
+    const onprogress = (p) => {
+      if (p.auction !== id || socket.destroyed) return
+      socket.write(JSON.stringify({ progress: p }) + '\n')
+    }
+    this.peer.on('payment-progress', onprogress)
+    return () => this.peer.off('payment-progress', onprogress)
   }
 
   async _stop(socket) {
@@ -277,18 +300,34 @@ class ControlClient {
     return socket
   }
 
-  // Sends one command and resolves with its result, or rejects with its coded error
-  async request(cmd, args = {}) {
+  // Sends one command and resolves with its result, or rejects with its coded error. A pay
+  // tells opts.onprogress(progress) of each step as it happens.
+  async request(cmd, args = {}, opts = {}) {
     const socket = await this._connect()
+    const progress = typeof opts.onprogress === 'function'
     try {
-      socket.write(JSON.stringify({ cmd, args }) + '\n')
+      socket.write(JSON.stringify(progress ? { cmd, args, progress } : { cmd, args }) + '\n')
       for await (const msg of readLines(socket)) {
+        if (msg.progress !== undefined) {
+          if (progress) opts.onprogress(msg.progress)
+          continue
+        }
         if (msg.ok) return msg.result
         throw new AuctionError(msg.error.message, msg.error.code)
       }
       throw AuctionError.PEER_NOT_RUNNING('The peer closed the connection')
     } finally {
       socket.destroy()
+    }
+  }
+
+  // nameOf(hex) for readable output: the peer's names of itself, its peers and offline sellers;
+  // key prefixes if the peer cannot say
+  async names() {
+    try {
+      return format.names(await this.request('names'))
+    } catch {
+      return format.short
     }
   }
 
@@ -317,6 +356,23 @@ async function* readLines(socket) {
   }
 }
 
+// Who the peer knows by name: itself, its peers (their last word) and the authors of the logs it
+// holds, kept while they are offline
+async function peerNames(peer) {
+  const peers =
+    peer.greeting === null
+      ? peer.peers().map((p) => ({ publicKey: p.publicKey, name: p.name, online: true }))
+      : await peer.greeting.names()
+  return { publicKey: peer.id, name: peer.name, peers }
+}
+
 function noop() {}
 
-module.exports = { ControlServer, ControlClient, socketPath, socketDir, checkPrivateDir }
+module.exports = {
+  ControlServer,
+  ControlClient,
+  peerNames,
+  socketPath,
+  socketDir,
+  checkPrivateDir
+}

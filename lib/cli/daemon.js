@@ -9,11 +9,13 @@ const goodbye = require('graceful-goodbye')
 const AuctionPeer = require('../..')
 const AuctionError = require('../errors')
 const format = require('./format')
-const { ControlServer, socketPath } = require('./control')
+const { ControlServer, socketPath, peerNames } = require('./control')
 const { runCommand } = require('./commands')
 const { command, summary, bail, validate } = require('paparam')
 const { splitWords, markArgs, unmarkArgs } = require('./cli-args')
 const { peerCommands, bailLine } = require('./peer-commands')
+const WebServer = require('../web/server')
+const { webOptions, isLoopback, urlHost } = require('../web/address')
 
 const HISTORY_SIZE = 500
 // A peer that has not closed by then is left to the exit
@@ -24,6 +26,8 @@ const STOP_TIMEOUT = 10000
 // everything and exit 0. A start that fails closes what it opened, so the process exits.
 async function startPeer(opts) {
   const { storage, print, printErr } = opts
+  const webAt = webOptions(opts.web, opts.webPublic)
+  const walletSeed = daemonWallet(opts)
   await makeStorage(storage)
   if (opts.port) await checkPort(opts.host || '0.0.0.0', opts.port)
 
@@ -44,11 +48,13 @@ async function startPeer(opts) {
   })
 
   let cons = null
+  let web = null
   let stopping = null
   const stop = () => {
     if (stopping) return stopping
     stopping = (async () => {
       if (cons) cons.close()
+      if (web !== null) await web.close()
       await control.close()
       await peer.close()
     })()
@@ -62,7 +68,9 @@ async function startPeer(opts) {
     })
     // A start cut short does not wait for the peer to open first
     const closing =
-      peer.opened || peer.opening === null ? stop() : Promise.all([control.close(), release(peer)])
+      peer.opened || peer.opening === null
+        ? stop()
+        : Promise.all([web && web.close(), control.close(), release(peer)])
     try {
       if (await Promise.race([closing.then(yes), late])) return 0
       printErr(`warning: the peer did not close within ${STOP_TIMEOUT / 1000} s`)
@@ -83,14 +91,24 @@ async function startPeer(opts) {
     },
     onstopped: () => process.exit(stopCode)
   })
+  control.ctx.walletSeed = walletSeed
 
+  // A peer's name and key prefix; an offline seller's by the name kept with its log
+  let kept = new Map()
   const nameOf = (hex) => {
-    if (hex === peer.id) return peer.name ? `${peer.name} (you)` : 'you'
+    if (hex === peer.id) return format.label(hex, peer.name, { self: true })
     const info = peer.peers().find((p) => p.publicKey === hex)
-    return info && info.name ? info.name : format.short(hex)
+    return format.label(hex, (info && info.name) || kept.get(hex) || '')
   }
+  Object.defineProperty(nameOf, 'self', { get: () => ({ publicKey: peer.id, name: peer.name }) })
+  const readNames = async () => {
+    const { peers } = await peerNames(peer)
+    kept = new Map(peers.filter((p) => p.name).map((p) => [p.publicKey, p.name]))
+  }
+  peer.on('peer-remove', () => readNames().catch(noop))
 
-  // What happens while the peer starts (known peers greeted again) is printed after the header
+  // What happens while the peer starts (known peers greeted again) is printed after the header,
+  // named once the kept names are read
   let early = []
   const say = (line) => {
     if (early !== null) early.push(line)
@@ -99,15 +117,29 @@ async function startPeer(opts) {
   }
 
   for (const event of format.NOTIFICATIONS) {
-    peer.on(event, (data) =>
-      say(`[${format.time(Date.now())}] ${format.notification(event, data, nameOf)}`)
-    )
+    peer.on(event, (data) => {
+      const now = Date.now()
+      if (early !== null) early.push(() => format.line(event, data, nameOf, now))
+      else say(format.line(event, data, nameOf, now))
+    })
   }
   peer.on('warning', (err) => say(`warning: ${err.message}`))
 
   const unregister = goodbye(async () => process.exit(await shutdown()))
   try {
     await control.listen()
+    if (webAt !== null) {
+      web = new WebServer(peer, storage, control.ctx, {
+        ...webAt,
+        onerror: (err) => printErr(format.errorLine(err))
+      })
+      await web.listen()
+      if (!isLoopback(webAt.host)) {
+        printErr(
+          `warning: the board at ${urlHost(web.host)}:${web.port} is reachable from other hosts; anyone with the token can bid and pay in your name`
+        )
+      }
+    }
     printErr(`connecting to the DHT at ${where}...`)
     if (!(await bootstrapAnswers(nodes, opts.host))) {
       throw AuctionError.BOOTSTRAP_UNREACHABLE(`no DHT node answered at ${where}`)
@@ -127,8 +159,10 @@ async function startPeer(opts) {
   print(`  storage:        ${path.resolve(storage)}`)
   print(`  control socket: ${socketPath(storage)}`)
   if (opts.chainRpc) print(`  chain endpoint: ${opts.chainRpc} (payments are verified there)`)
+  if (web !== null) print(`web: ${web.url}`)
   print('Ready. Ctrl+C or `hyperauction stop` stops the peer.')
-  for (const line of early) print(line)
+  await readNames().catch(noop)
+  for (const line of early) print(typeof line === 'function' ? line() : line)
   early = null
 
   if (process.stdin.isTTY && process.stdout.isTTY) {
@@ -138,16 +172,57 @@ async function startPeer(opts) {
   }
 }
 
+// The seed phrase the peer pays with when a `pay` brings no wallet (the board's never does):
+// start --wallet-file FILE, else HYPERAUCTION_WALLET_SEED of this process, else none
+function daemonWallet(opts) {
+  if (opts.walletFile === undefined) return opts.walletSeed || null
+  let seed
+  try {
+    seed = fs.readFileSync(path.resolve(opts.walletFile), 'utf-8').trim()
+  } catch (err) {
+    throw AuctionError.INVALID_ARGUMENT(
+      `The wallet file ${opts.walletFile} cannot be read: ${err.code || err.message}`
+    )
+  }
+  if (seed === '') {
+    throw AuctionError.INVALID_ARGUMENT(`The wallet file ${opts.walletFile} is empty`)
+  }
+  return seed
+}
+
 // The storage folder, made if missing (mode 0700), and writable: a read-only disk or a
 // folder of another user's is said as such, with the folder at fault
 async function makeStorage(storage) {
   const dir = path.resolve(storage)
   try {
-    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
+    await makeFolders(dir)
     await fs.promises.access(dir, fs.constants.W_OK)
     return
   } catch (err) {
     throw await storageError(err, dir)
+  }
+}
+
+// mkdir -p one folder at a time: Node's recursive mkdir spins for ever where a folder exists but
+// takes no new one (/proc/x says ENOENT, /proc EEXIST, and again)
+async function makeFolders(dir) {
+  const missing = []
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      await fs.promises.stat(at)
+      break
+    } catch (err) {
+      if (err.code !== 'ENOENT' || path.dirname(at) === at) throw err
+      missing.push(at)
+    }
+  }
+  for (const at of missing.reverse()) {
+    try {
+      await fs.promises.mkdir(at, { mode: 0o700 })
+    } catch (err) {
+      // A link to nowhere exists too: the folder under it is the one that fails
+      if (err.code !== 'EEXIST') throw err
+    }
   }
 }
 
@@ -171,6 +246,18 @@ async function storageError(err, dir) {
     if (e.code === 'EROFS') return systemError('EROFS', `${what} ${at} is on a read-only disk`)
     if (e.code === 'EACCES' || e.code === 'EPERM') {
       return systemError(e.code, `${what} ${at} is not writable by this user`)
+    }
+  }
+  // "No such folder" where the folder above exists: a link to nowhere, or a folder that takes no
+  // new ones (/proc, /sys)
+  if (err.code === 'ENOENT' && typeof err.path === 'string') {
+    for (const p of [err.path, path.dirname(err.path)]) {
+      const target = await fs.promises.readlink(p).catch(no)
+      const why = `${p} is a link to ${target}, which is missing`
+      if (target) return systemError('ENOENT', `${what} ${why}`)
+    }
+    if (err.syscall === 'mkdir') {
+      return systemError('ENOENT', `${what} ${path.dirname(err.path)} takes no new folders`)
     }
   }
   // access() trusts the mode; a read-only mount is only found by writing
@@ -302,7 +389,12 @@ function startConsole(peer, ctx, storage, nameOf, onexit) {
     bail((b) => say(bailLine(b, { json })))
   )
 
-  rl.on('line', async (line) => {
+  // Lines typed ahead run one after another: each is answered in the order it was typed
+  let queue = Promise.resolve()
+  rl.on('line', (line) => {
+    queue = queue.then(() => online(line)).catch((err) => say(format.errorLine(err)))
+  })
+  const online = async (line) => {
     const words = splitWords(line)
     if (words.length === 0) return rl.prompt()
     fs.appendFile(historyFile, line + '\n', { mode: 0o600 }, noop)
@@ -316,7 +408,7 @@ function startConsole(peer, ctx, storage, nameOf, onexit) {
     const running = commands.parse(markArgs(words), { silent: true })
     if (running !== null && running.running) await running.running
     rl.prompt()
-  })
+  }
   rl.on('SIGINT', onexit)
   rl.prompt()
 

@@ -3,18 +3,23 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const AuctionPeer = require('../..')
+const WebServer = require('../web/server')
 const format = require('./format')
+const png = require('./png')
 
 const NAMES = ['Client#1', 'Client#2', 'Client#3']
 const STEP_TIMEOUT = 15000
 
 // The reference scenario on an embedded private DHT (127.0.0.1), three peers in one process,
-// then the payment of the sale in test USDt on an embedded local chain (127.0.0.1)
-async function runDemo({ print = console.log } = {}) {
+// then the payment of the sale in test USDt on an embedded local chain (127.0.0.1). With web,
+// two more auctions with pictures, and each peer's board served on 127.0.0.1 until SIGINT or
+// SIGTERM (or until the stop promise given resolves).
+async function runDemo({ print = console.log, web = false, stop = null } = {}) {
   const { startLocalChain } = require('../settlement/chain')
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
   let chain = null
   let peers = []
+  const boards = []
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hyperauction-demo-'))
 
   try {
@@ -116,13 +121,58 @@ async function runDemo({ print = console.log } = {}) {
     const same = digests.every((d) => d === digests[0])
     print(same ? `\nAll three peers hold the same history (digest ${digests[0]})` : '')
     if (!same) throw new Error('Peers disagree: ' + digests.join(' '))
+    if (web) await serveBoards(peers, boards, print, stop)
     return { winner: nameOf(sales[0].bidder), amount: sales[0].amount }
   } finally {
+    for (const board of boards) await board.close()
     for (const peer of peers) await peer.close()
     if (chain !== null) await chain.close()
     await testnet.destroy()
     await fs.promises.rm(dir, { recursive: true, force: true })
   }
+}
+
+// Auctions with pictures to look at, then each peer's board, until asked to stop
+async function serveBoards(peers, boards, print, stop) {
+  const [c1, c2] = peers
+  const hour = 60 * 60 * 1000
+  // Every board shows both when its URL is printed
+  const seen = peers.map((peer) => waitFor(peer, 'auction-opened', 2))
+  await c1.openAuction({
+    item: 'Pic#3, a sunset',
+    price: '40',
+    duration: hour,
+    picture: { data: png(320, 200, { from: [250, 120, 40], to: [60, 20, 90] }) }
+  })
+  await c2.openAuction({
+    item: 'Pic#4, the sea',
+    price: '55',
+    duration: 2 * hour,
+    reserve: '70',
+    picture: { data: png(320, 200, { from: [20, 90, 160], to: [200, 240, 250] }) }
+  })
+  await Promise.all(seen)
+  print('\nThe board of each peer, live (Ctrl+C ends the demo):')
+  for (const peer of peers) {
+    const board = new WebServer(peer, peer.storage, null)
+    await board.listen()
+    boards.push(board)
+    print(`web: ${peer.name} ${board.url}`)
+  }
+  await (stop || signalled())
+}
+
+// Everything is closed after it, and the process ends by itself
+function signalled() {
+  return new Promise((resolve) => {
+    const onsignal = () => {
+      process.off('SIGINT', onsignal)
+      process.off('SIGTERM', onsignal)
+      resolve()
+    }
+    process.on('SIGINT', onsignal)
+    process.on('SIGTERM', onsignal)
+  })
 }
 
 function waitFor(emitter, event, count) {

@@ -6,8 +6,46 @@ function short(hex) {
   return hex.slice(0, 8)
 }
 
-function time(ms) {
-  return new Date(ms).toISOString().slice(11, 19)
+// "16:40:02", with the date too for a time of another day than now (UTC, as every time shown)
+function time(ms, now = Date.now()) {
+  const iso = new Date(ms).toISOString()
+  if (iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10)) return iso.slice(11, 19)
+  return iso.slice(0, 10) + ' ' + iso.slice(11, 19)
+}
+
+// A name as a peer chose it, shown so that it cannot pass for another or for output: names
+// with anything but letters, digits, spaces and # _ . @ + - ' are quoted, control and
+// direction characters escaped
+function cleanName(name) {
+  if (/^[\p{L}\p{N}#_.@+\-' ]+$/u.test(name) && name.trim() === name) return name
+  const unsafe = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+  const escape = (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')
+  return JSON.stringify(name).replace(unsafe, escape)
+}
+
+// What the CLI calls a peer. Names are chosen by each peer and two may share one, so another
+// peer's name always comes with a prefix of its key, "Client#2 (3fa9c1d2)"; this peer is
+// "Client#1 (you)"; a peer with no name is its key prefix
+function label(hex, name, { self = false } = {}) {
+  if (self) return name ? `${cleanName(name)} (you)` : 'you'
+  return name ? `${cleanName(name)} (${short(hex)})` : short(hex)
+}
+
+// nameOf(hex) for the output, from what the peer knows: { publicKey, name } of its own and
+// peers, [{ publicKey, name }] (those online and the kept names of offline sellers)
+function names({ publicKey, name, peers = [] }) {
+  const known = new Map()
+  for (const p of peers) if (p.name) known.set(p.publicKey, p.name)
+  const nameOf = (hex) =>
+    hex === publicKey ? label(hex, name, { self: true }) : label(hex, known.get(hex) || '')
+  nameOf.self = { publicKey, name }
+  return nameOf
+}
+
+// Names two keys share, compared as a reader would see them
+function sameName(a, b) {
+  const norm = (s) => s.normalize('NFKC').trim().toLowerCase()
+  return a !== '' && b !== '' && norm(a) === norm(b)
 }
 
 function money(amount, currency) {
@@ -96,15 +134,21 @@ function notification(name, data, nameOf) {
     case 'auction-opened':
       return `auction opened: ${data.item} for ${money(data.startPrice, data.currency)} by ${nameOf(data.seller)} (id ${data.id})`
     case 'bid-accepted':
-      return `bid accepted: ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item} by ${nameOf(data.bid.bidder)} (bid #${data.bid.position})`
+      return `bid accepted: ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item} by ${nameOf(data.bid.bidder)} (bid #${data.bid.position})${boughtNow(data.auction, data.bid) ? `: the buy-now price, ${nameOf(data.bid.bidder)} wins` : ''}`
     case 'outbid':
       return `outbid: ${nameOf(data.bid.bidder)} bid ${money(data.bid.amount, data.auction.currency)} on ${data.auction.item}, over your ${data.previous}; bid at least ${money(data.auction.minimumBid, data.auction.currency)} to lead again`
     case 'auction-extended':
-      return `extended: ${data.auction.item} now ${timeLeft(data.auction)} (extension ${data.extensions})`
+      return data.catchUp
+        ? `extended: ${data.auction.item} to end at ${time(data.endsAt)} (extension ${data.extensions})`
+        : `extended: ${data.auction.item} now ${timeLeft(data.auction)} (extension ${data.extensions})`
     case 'ending-soon':
       return `ending soon: ${data.auction.item} ${timeLeft(data.auction)}`
     case 'bidder-refused':
       return `bidder refused: ${nameOf(data.bidder)} on ${data.auction.item}; its bids no longer count`
+    case 'bidder-blocked':
+      return data.blocked
+        ? `bidder blocked: ${nameOf(data.seller)} takes no bids from ${nameOf(data.bidder)} on any of its auctions`
+        : `bidder unblocked: ${nameOf(data.seller)} takes bids from ${nameOf(data.bidder)} again`
     case 'auction-closed':
       return `auction closed: ${saleLine(data, nameOf)}`
     case 'auction-paid':
@@ -122,14 +166,36 @@ function notification(name, data, nameOf) {
     case 'payment-progress':
       return `payment: ${progressText(data)}`
     case 'peer-add':
-      return `peer joined: ${data.name || nameOf(data.publicKey)} (${short(data.publicKey)})`
+      return `peer joined: ${label(data.publicKey, data.name)}${sharedName(data, nameOf)}`
     case 'watching':
-      return `watching ${data.name || 'the peer'} (${short(data.publicKey)}); Ctrl+C stops`
+      return `watching ${data.name ? cleanName(data.name) : 'the peer'} (${short(data.publicKey)}); Ctrl+C stops`
     case 'peer-remove':
-      return `peer left: ${data.name || nameOf(data.publicKey)} (${short(data.publicKey)})`
+      return `peer left: ${label(data.publicKey, data.name)}`
     default:
       return `${name}: ${JSON.stringify(data)}`
   }
+}
+
+// One line per notification, at the time of the event (its author's clock) if it has one,
+// history a peer catches up on marked as such
+function line(name, data, nameOf, now = Date.now()) {
+  const at = data && typeof data.at === 'number' && data.at > 0 ? data.at : now
+  const history = data && data.catchUp ? '(catch-up) ' : ''
+  return `[${time(at, now)}] ${history}${notification(name, data, nameOf)}`
+}
+
+// A bid of exactly the buy-now price ends the auction: its bidder wins
+function boughtNow(auction, bid) {
+  return Boolean(auction.terms && auction.terms.buyNow) && auction.terms.buyNow === bid.amount
+}
+
+// A joining peer that goes by this peer's own name
+function sharedName(data, nameOf) {
+  const self = nameOf.self
+  if (self && self.publicKey !== data.publicKey && sameName(self.name || '', data.name || '')) {
+    return ', the same name as yours'
+  }
+  return ''
 }
 
 function progressText(p) {
@@ -221,17 +287,26 @@ function showAuction(a, nameOf) {
   return lines.join('\n')
 }
 
-// Plain output of each control command's result
-function result(cmd, res, nameOf) {
+// Plain output of each control command's result; extra.auction: the auction a bid was on
+function result(cmd, res, nameOf, extra = {}) {
   switch (cmd) {
     case 'id':
       return res.name ? `${res.publicKey} (${res.name})` : res.publicKey
     case 'open':
-      return `opened ${res.item} for ${money(res.startPrice, res.currency)}\nid ${res.id}`
+      return [
+        `opened ${res.item} for ${money(res.startPrice, res.currency)}`,
+        `id ${res.id}`,
+        res.endsAt
+          ? `ends ${new Date(res.endsAt).toISOString()} (${timeLeft(res)})`
+          : `no end: close it with hyperauction close ${res.id}`
+      ].join('\n')
     case 'bid':
       return (
         `bid of ${res.amount} accepted as bid #${res.position} on ${res.auction}` +
-        (res.confirmed ? '' : ' (not yet confirmed: the seller’s signed block has not arrived)')
+        (res.confirmed ? '' : ' (not yet confirmed: the seller’s signed block has not arrived)') +
+        (extra.auction && boughtNow(extra.auction, res)
+          ? `\nthe buy-now price: you won ${extra.auction.item}; the seller’s peer closes the auction now`
+          : '')
       )
     case 'close':
     case 'cancel':
@@ -246,14 +321,24 @@ function result(cmd, res, nameOf) {
           ? `highest now ${money(res.highestBid.amount, res.currency)} by ${nameOf(res.highestBid.bidder)}`
           : 'no bid stands'
       }`
+    case 'block':
+    case 'unblock': {
+      const who = nameOf(res.bidder)
+      if (!res.changed) return res.blocked ? `${who} is blocked already` : `${who} is not blocked`
+      if (!res.blocked) return `unblocked ${who}: it may bid on your auctions again`
+      const n = res.refused.length
+      return `blocked ${who} on all your auctions${n ? `; refused on ${n} open auction${n === 1 ? '' : 's'} it bid on` : ''}`
+    }
+    case 'blocked':
+      return res.length === 0
+        ? 'nobody is blocked'
+        : res.map((key) => `${key} ${nameOf(key)}`).join('\n')
     case 'list':
       return res.length === 0 ? 'no auctions' : res.map((a) => auctionLine(a, nameOf)).join('\n')
     case 'show':
       return showAuction(res, nameOf)
     case 'peers':
-      return res.length === 0
-        ? 'no peers'
-        : res.map((p) => `${p.publicKey}${p.name ? '  ' + p.name : ''}`).join('\n')
+      return res.length === 0 ? 'no peers' : res.map((p) => peerLine(p, res, nameOf)).join('\n')
     case 'status':
       return [
         `public key: ${res.publicKey}`,
@@ -270,6 +355,19 @@ function result(cmd, res, nameOf) {
     default:
       return JSON.stringify(res, null, 2)
   }
+}
+
+// A known peer, and who else goes by its name (names are chosen by each peer)
+function peerLine(p, peers, nameOf) {
+  if (!p.name) return p.publicKey
+  const others = peers.filter((o) => o.publicKey !== p.publicKey && sameName(o.name, p.name))
+  const shared = others.map((o) => short(o.publicKey))
+  const self = nameOf.self
+  if (self && self.publicKey !== p.publicKey && sameName(self.name || '', p.name)) {
+    shared.push('you')
+  }
+  const note = shared.length === 0 ? '' : `  (same name as ${shared.join(', ')})`
+  return `${p.publicKey}  ${cleanName(p.name)}${note}`
 }
 
 // What a user sees of a failure: one line `error: CODE: message`, or under --json one object
@@ -311,6 +409,7 @@ const NOTIFICATIONS = [
   'auction-extended',
   'ending-soon',
   'bidder-refused',
+  'bidder-blocked',
   'auction-closed',
   'auction-paid',
   'payment-checked',
@@ -329,6 +428,9 @@ module.exports = {
   errorLine,
   short,
   time,
+  label,
+  names,
+  line,
   notification,
   result
 }

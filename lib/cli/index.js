@@ -36,11 +36,12 @@ function createCli(io = {}) {
   const printErr = io.printErr || ((line) => process.stderr.write(line + '\n'))
   const out = { print, nameOf: format.short }
 
-  const send = async (name, args, flags) => {
+  // opts.onprogress: a pay's steps as they happen
+  const send = async (name, args, flags, opts = {}) => {
     const client = new ControlClient(storageOf(flags, env))
-    const res = await client.request(name, args)
+    const res = await client.request(name, args, opts)
     // Names only serve plain output; --json prints keys
-    if (name !== 'id' && !flags.json) out.nameOf = await namesFrom(client)
+    if (name !== 'id' && !flags.json) out.nameOf = await client.names()
     return res
   }
 
@@ -52,14 +53,10 @@ function createCli(io = {}) {
     footer('Example: hyperauction watch --json'),
     async (cmd) => {
       const client = new ControlClient(storageOf(cmd.flags, env))
-      let nameOf = await namesFrom(client)
+      let nameOf = await client.names()
       for await (const { event, data } of client.watch()) {
-        if (event === 'peer-add') nameOf = await namesFrom(client)
-        print(
-          cmd.flags.json
-            ? JSON.stringify({ event, data })
-            : `[${format.time(Date.now())}] ${format.notification(event, data, nameOf)}`
-        )
+        if (event === 'peer-add' || event === 'peer-remove') nameOf = await client.names()
+        print(cmd.flags.json ? JSON.stringify({ event, data }) : format.line(event, data, nameOf))
       }
       throw AuctionError.PEER_NOT_RUNNING('The peer stopped')
     }
@@ -83,6 +80,9 @@ function createCli(io = {}) {
     flag('--name <label>', 'a name other peers see next to your key'),
     flag('--secret <secret>', 'private network: only peers with the same secret may connect'),
     flag('--chain-rpc <url>', 'your EVM endpoint: payments to you are verified there, yours sent'),
+    flag('--web <addr>', 'serve the board and its HTTP API at [HOST:]PORT (HOST 127.0.0.1)'),
+    flag('--web-public', 'with --web: serve a HOST other machines reach (anyone with the token)'),
+    flag('--wallet-file <file>', 'seed phrase this peer pays with when a pay brings no wallet'),
     footer(
       'Example: hyperauction start --storage ./alice --bootstrap 127.0.0.1:30001 --host 127.0.0.1 --name Alice'
     ),
@@ -98,6 +98,10 @@ function createCli(io = {}) {
         name: f.name,
         secret: f.secret,
         chainRpc: f.chainRpc,
+        web: f.web,
+        webPublic: f.webPublic,
+        walletFile: f.walletFile,
+        walletSeed: env.HYPERAUCTION_WALLET_SEED,
         print,
         printErr
       })
@@ -155,10 +159,11 @@ function createCli(io = {}) {
   const demo = command(
     'demo',
     summary('Run the reference scenario on an embedded private DHT, then exit'),
-    footer('Example: hyperauction demo'),
-    async () => {
+    flag('--web', 'then serve each peer’s board on 127.0.0.1 until Ctrl+C'),
+    footer('Example: hyperauction demo --web'),
+    async (cmd) => {
       const runDemo = require('./demo')
-      await runDemo({ print })
+      await runDemo({ print, web: !!cmd.flags.web })
     }
   )
 
@@ -195,19 +200,6 @@ function createCli(io = {}) {
     }
   )
   return cli
-}
-
-// Names of the peers, for readable output
-async function namesFrom(client) {
-  const names = new Map()
-  try {
-    const self = await client.request('id')
-    names.set(self.publicKey, self.name ? `${self.name} (you)` : 'you')
-    for (const p of await client.request('peers')) if (p.name) names.set(p.publicKey, p.name)
-  } catch {
-    return format.short
-  }
-  return (hex) => names.get(hex) || format.short(hex)
 }
 
 module.exports = { main, createCli }

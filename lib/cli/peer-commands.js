@@ -1,7 +1,11 @@
 const { command, flag, arg, summary, description, footer } = require('paparam')
 const format = require('./format')
 const AuctionError = require('../errors')
+const Pictures = require('../pictures')
+const { MAX_PICTURE_BYTES } = require('../constants')
 const path = require('path')
+const fs = require('fs')
+const b4a = require('b4a')
 const { parseDuration, unmark } = require('./cli-args')
 
 const DAY = 24 * 60 * 60 * 1000
@@ -15,9 +19,25 @@ const jsonFlag = () => flag('--json', 'print one JSON value')
 function peerCommands(send, io) {
   // The console drives its own peer: a --storage there would only mislead
   const storage = () => (io.storage === false ? [] : [storageFlag()])
+  // A pay prints its steps as they come to a person at a terminal, on stderr as git does: a
+  // script still reads the result alone on stdout, and a failure as one line on stderr. A bid
+  // is told whether it bought at the buy-now price.
+  const progress = {
+    onprogress: (p) => {
+      process.stderr.write(format.notification('payment-progress', p, io.nameOf) + '\n')
+    }
+  }
+  const boughtOn = async (res, flags) => {
+    const auction = await send('show', { id: res.auction }, flags)
+    return { auction }
+  }
   const run = (name, toArgs) => async (cmd) => {
-    const res = await send(name, toArgs(cmd), cmd.flags)
-    io.print(cmd.flags.json ? JSON.stringify(res, null, 2) : format.result(name, res, io.nameOf))
+    const json = cmd.flags.json === true
+    const shown = name === 'pay' && !json && process.stderr.isTTY === true
+    const res = await send(name, toArgs(cmd), cmd.flags, shown ? progress : {})
+    if (json) return io.print(JSON.stringify(res, null, 2))
+    const extra = name === 'bid' ? await boughtOn(res, cmd.flags).catch(() => ({})) : {}
+    io.print(format.result(name, res, io.nameOf, extra))
   }
 
   return [
@@ -32,11 +52,14 @@ function peerCommands(send, io) {
     command(
       'open',
       summary('Open an auction: sell ITEM from PRICE'),
-      description('Every peer of the network is told. Prints the auction id.'),
+      description(
+        'Every peer of the network is told. Prints the auction id. Without --duration the\n' +
+          'auction has no end: it stays open until you close it (hyperauction close ID).'
+      ),
       arg('<item>', 'what is sold, up to 256 bytes (quote it if it has spaces)'),
       arg('<price>', 'start price, a decimal like 75 or 75.5'),
       flag('--currency|-c <code>', 'currency (default USDt)'),
-      flag('--duration|-d <time>', 'close by itself after 90s, 10m, 1h30m, 2d...'),
+      flag('--duration|-d <time>', 'close by itself after 90s, 10m, 1h30m, 2d (default: no end)'),
       flag('--reserve <amount>', 'lowest price you sell at: below it the auction ends unsold'),
       flag('--increment <step>', 'smallest raise, an amount (1) or a share of the bid (5%)'),
       flag('--buy-now <amount>', 'a bid of exactly this buys at once (higher bids are refused)'),
@@ -47,6 +70,7 @@ function peerCommands(send, io) {
       flag('--chain-id <id>', 'with --pay-to: the EVM chain id'),
       flag('--pay-within <time>', 'with --pay-to: how long the winner has to pay (default 1d)'),
       flag('--confirmations <n>', 'with --pay-to: confirmations a payment needs (default 1)'),
+      flag('--picture <file>', 'a picture of the item: PNG, JPEG, WebP or GIF, up to 2 MiB'),
       ...storage(),
       jsonFlag(),
       footer(
@@ -64,7 +88,8 @@ function peerCommands(send, io) {
           buyNow: f.buyNow,
           softClose: f.softClose === undefined ? undefined : parseDuration(f.softClose),
           maxExtensions: f.maxExtensions === undefined ? undefined : parseCount(f.maxExtensions),
-          settlement: settlementFlags(f)
+          settlement: settlementFlags(f),
+          picture: f.picture === undefined ? undefined : readPicture(f.picture)
         }
       })
     ),
@@ -111,6 +136,37 @@ function peerCommands(send, io) {
       jsonFlag(),
       footer('Example: hyperauction refuse 3fa2c1 9b1e'),
       run('refuse', (cmd) => ({ id: cmd.args.auction, bidder: cmd.args.bidder }))
+    ),
+    command(
+      'block',
+      summary('Block a bidder from all your auctions, new ones included'),
+      description(
+        'One entry signed into your log, which every peer sees; the bidder is also refused on\n' +
+          'each open auction of yours it bid on, so its bids there no longer count. At most\n' +
+          '4,096 bidders are blocked at once.'
+      ),
+      arg('<bidder>', 'the bidder’s public key, or a unique prefix or name of a known peer'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction block 9b1e'),
+      run('block', (cmd) => ({ bidder: cmd.args.bidder }))
+    ),
+    command(
+      'unblock',
+      summary('Take a bidder off your block list: it may bid on your auctions again'),
+      arg('<bidder>', 'the bidder’s public key, or a unique prefix of it'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction unblock 9b1e'),
+      run('unblock', (cmd) => ({ bidder: cmd.args.bidder }))
+    ),
+    command(
+      'blocked',
+      summary('List the bidders you block'),
+      ...storage(),
+      jsonFlag(),
+      footer('Example: hyperauction blocked --json'),
+      run('blocked', () => ({}))
     ),
     command(
       'pay',
@@ -171,10 +227,23 @@ function peerCommands(send, io) {
       'show',
       summary('Show one auction with its bids'),
       arg('<auction>', 'auction id, or a unique prefix of it'),
+      flag('--picture-out <file>', 'write its picture to file (fetched from a peer that holds it)'),
       ...storage(),
       jsonFlag(),
       footer('Example: hyperauction show 3fa2c1 --json'),
-      run('show', (cmd) => ({ id: cmd.args.auction }))
+      async (cmd) => {
+        const res = await send('show', { id: cmd.args.auction }, cmd.flags)
+        const out = cmd.flags.pictureOut
+        const written = out === undefined ? null : await writePicture(send, res.id, out, cmd)
+        if (cmd.flags.json) {
+          if (written !== null) res.picture = { ...res.picture, file: written.file }
+          return io.print(JSON.stringify(res, null, 2))
+        }
+        io.print(format.result('show', res, io.nameOf))
+        if (written !== null) {
+          io.print(`picture: ${written.type}, ${written.size} bytes, written to ${written.file}`)
+        }
+      }
     ),
     command(
       'peers',
@@ -193,6 +262,35 @@ function peerCommands(send, io) {
       run('status', () => ({}))
     )
   ]
+}
+
+// A picture file for `open --picture`: read here, checked before it is sent (its size before it
+// is read), sent as { type, data } in base64
+function readPicture(file) {
+  let data
+  try {
+    const { size } = fs.statSync(file)
+    if (size > MAX_PICTURE_BYTES) {
+      throw AuctionError.PICTURE_TOO_LARGE(
+        `${file} is ${size} bytes: at most ${MAX_PICTURE_BYTES} (2 MiB) are taken`
+      )
+    }
+    data = fs.readFileSync(file)
+  } catch (err) {
+    if (err instanceof AuctionError) throw err
+    throw AuctionError.INVALID_ARGUMENT(
+      `The picture ${file} cannot be read: ${err.code || err.message}`
+    )
+  }
+  return { type: Pictures.checkPicture(data), data: b4a.toString(data, 'base64') }
+}
+
+// `show --picture-out`: the auction's picture, fetched by the peer, written to file
+async function writePicture(send, id, file, cmd) {
+  const p = await send('picture', { id }, cmd.flags)
+  const target = path.resolve(file)
+  fs.writeFileSync(target, b4a.from(p.data, 'base64'))
+  return { file: target, type: p.type, size: p.size }
 }
 
 // --pay-to and the flags that go with it, or undefined without it
