@@ -250,7 +250,11 @@ class AuctionPeer extends ReadyResource {
     await this._writable()
     const payload = parseOpening(opts)
     const { picture } = opts
-    if (picture) payload.picture = await this.pictures.put(picture.data, picture.type)
+    if (picture) {
+      // Not stored for an opening that cannot be signed
+      this.sequencer.roomToOpen()
+      payload.picture = await this.pictures.put(picture.data, picture.type)
+    }
     return this._describe(await this.sequencer.open(payload))
   }
 

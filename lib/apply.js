@@ -148,12 +148,13 @@ class Applier {
     this.notifyBlocked(this.id, evt)
   }
 
-  // The seller's own list is also kept in memory, where its bids are judged
+  // The seller's own list is kept (in the view, for the next start, and in memory, where its bids
+  // are judged); another seller's is only told, as its node alone enforces it
   stageBlocked(authorHex, evt, own) {
+    if (!own) return
     const { bidder, blocked } = evt.payload
     const bidderHex = b4a.toString(bidder, 'hex')
     this.view.stageBlocked(authorHex, bidderHex, blocked)
-    if (!own) return
     if (blocked) this.sequencer.blocked.add(bidderHex)
     else this.sequencer.blocked.delete(bidderHex)
   }

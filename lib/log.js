@@ -230,6 +230,8 @@ class OwnLog extends ReadyResource {
         done.reject(err)
       }
     }
+    // Idle again: the next append is not under load until it shows it is
+    this._lastEvents = 0
     this._running = null
   }
 }

@@ -52,8 +52,8 @@ const heldList = c.array(heldEntry)
 // The pictures of items: this peer's own in its Hyperblobs core, and those of other sellers it
 // fetched, each only when asked for (an auction shown), only its byte range, from any connected
 // peer that holds it, checked against the hash its seller signed. What it fetched it keeps and
-// serves on, within MAX_HELD_BYTES; a remote opens a pictures core here only through Logs'
-// bound on the cores one connection may open (servedPicture).
+// serves on, within MAX_HELD_BYTES. A remote may open the own pictures core on any connection, and
+// a held one only within Logs' bound on the cores one connection may open (servedPicture).
 class Pictures extends ReadyResource {
   constructor(opts) {
     super()
@@ -135,9 +135,6 @@ class Pictures extends ReadyResource {
     }
   }
 
-  // The bytes of a picture an auction of seller (its public key) references: from storage, else
-  // from any connected peer that holds them. Rejects with PICTURE_UNAVAILABLE when no peer sends
-  // any of it for timeout ms, PICTURE_CORRUPT when the bytes are not the ones the seller signed.
   // The picture of an auction (its view): { type, data, hash (hex), size }
   async of(view) {
     if (!view.picture) {
@@ -148,6 +145,9 @@ class Pictures extends ReadyResource {
     return { type: view.picture.type, data, hash, size: data.byteLength }
   }
 
+  // The bytes of a picture an auction of seller (its public key) references: from storage, else
+  // from any connected peer that holds them. Rejects with PICTURE_UNAVAILABLE when no peer sends
+  // any of it for timeout ms, PICTURE_CORRUPT when the bytes are not the ones the seller signed.
   get(ref, seller) {
     if (!b4a.equals(ref.core, picturesKey(seller))) {
       return Promise.reject(
@@ -197,6 +197,8 @@ class Pictures extends ReadyResource {
       await base.ready()
       session = base.session()
       this._sessions.add(session)
+      // Made after close began, it would not be closed with the others
+      if (this.closing) throw AuctionError.PEER_CLOSED()
       await session.ready()
       const end = ref.blockOffset + ref.blockLength
       held = session.length >= end && (await session.has(ref.blockOffset, end))

@@ -199,7 +199,7 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
     checkEndsAt(p.endsAt, p.createdAt)
     checkTerms(p.terms, p.startPrice, p.endsAt)
     if (p.settlement) checkSettlement(p.settlement)
-    if (p.picture) checkPicture(p.picture)
+    if (p.picture) checkPictureRef(p.picture)
     const opened = {
       id: auctionId(seller, index, offset),
       seller,
@@ -355,9 +355,8 @@ function applyEvent(view, evt, seller, index, offset, ctx = {}) {
   throw AuctionError.INVALID_EVENT('Unknown event type')
 }
 
-// Settlement terms that can be met: a chain, a token and an address to pay, a deadline
 // A picture reference as an opening carries it: a known type, and bytes within the limit
-function checkPicture(p) {
+function checkPictureRef(p) {
   if (!PICTURE_TYPES.includes(p.type)) {
     throw AuctionError.INVALID_EVENT(`A picture is one of ${PICTURE_TYPES.join(', ')}`)
   }
@@ -366,6 +365,7 @@ function checkPicture(p) {
   }
 }
 
+// Settlement terms that can be met: a chain, a token and an address to pay, a deadline
 function checkSettlement(s) {
   if (!Number.isSafeInteger(s.chainId) || s.chainId <= 0) {
     throw AuctionError.INVALID_TERMS('The chain id must be a positive number')
@@ -587,7 +587,7 @@ module.exports = {
   leaderOf,
   owing,
   checkSettlement,
-  checkPicture,
+  checkPictureRef,
   outcome,
   eventAuction,
   isRefused,

@@ -62,12 +62,17 @@ class Sequencer {
     return this._state.get(idHex) || null
   }
 
-  async open(payload) {
+  // Throws unless one more own auction may open
+  roomToOpen() {
     if (this.openAuctions >= MAX_OPEN_AUCTIONS) {
       throw AuctionError.TOO_MANY_AUCTIONS(
         `${MAX_OPEN_AUCTIONS} auctions of this peer are open: close some first`
       )
     }
+  }
+
+  async open(payload) {
+    this.roomToOpen()
     const { next } = await this._append({ type: m.EVENT_OPENED, payload }, null)
     return next.view
   }
@@ -131,6 +136,8 @@ class Sequencer {
       judged()
       return this._again(idHex, bid, nonce)
     }
+    // Again after the reads above: a block queued meanwhile comes before this bid in the log
+    if (this.blocked.has(b4a.toString(bid.bidder, 'hex'))) throw AuctionError.BIDDER_BLOCKED()
     let appended
     try {
       appended = this._append(evt, current)
@@ -235,9 +242,8 @@ class Sequencer {
     try {
       await appended
     } catch (err) {
-      // Never written: the list is as it was (the log has failed in any case)
-      if (blocked) this.blocked.delete(hex)
-      else this.blocked.add(hex)
+      // Never written (the log has failed in any case): the list is what the log holds
+      await this.loadBlocked().catch(noop)
       throw err
     }
     this.onblocked(evt, place)
@@ -247,14 +253,16 @@ class Sequencer {
   // The block list entry, then (blocking) a refusal on every open own auction the bidder bid on
   async blockEverywhere(bidder, blocked) {
     const changed = await this.block(bidder, blocked)
-    const refused = blocked ? await this.refuseEverywhere(bidder) : []
-    return { bidder: b4a.toString(bidder, 'hex'), blocked, changed, refused }
+    const { refused, failed } = blocked ? await this.refuseEverywhere(bidder) : none()
+    return { bidder: b4a.toString(bidder, 'hex'), blocked, changed, refused, failed }
   }
 
   // Refuses bidder on every open own auction it bid on, so that its bids there no longer count.
-  // Returns those auctions' ids.
+  // Returns { refused, failed }: those auctions' ids, and { id, code } of each refusal that
+  // failed (an auction that refuses as many bidders as it may), the others refused all the same.
   async refuseEverywhere(bidder) {
     const refused = []
+    const failed = []
     let after = null
     do {
       const page = await this.view.listAuctions({ after, limit: 256 })
@@ -270,13 +278,15 @@ class Sequencer {
           await this.refuse(idHex, bidder)
           refused.push(idHex)
         } catch (err) {
-          // Closed or refused meanwhile
-          if (err.code !== 'AUCTION_CLOSED' && err.code !== 'BIDDER_REFUSED') throw err
+          // Closed or refused meanwhile: nothing to do there
+          if (err.code === 'AUCTION_CLOSED' || err.code === 'BIDDER_REFUSED') continue
+          if (!(err instanceof AuctionError) || this.log.failed !== null) throw err
+          failed.push({ id: idHex, code: err.code })
         }
       }
       after = page.cursor
     } while (after !== null)
-    return refused
+    return { refused, failed }
   }
 
   // A payment the seller's node verified on its own endpoint
@@ -429,6 +439,10 @@ function closeEvent(current, closedAt) {
       closedAt
     }
   }
+}
+
+function none() {
+  return { refused: [], failed: [] }
 }
 
 function noop() {}

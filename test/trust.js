@@ -219,3 +219,17 @@ test('1,000 troll keys blocked at once: a few blocks of the seller’s log, and 
   await until(() => heard === 1000, 20000, 'the other peer hearing of every block')
   t.pass('the other peer heard of every one')
 })
+
+test('a bid being judged when the seller blocks its bidder is refused, not put after the block', async (t) => {
+  const testnet = await createBootstrap(t)
+  const seller = await createPeer(t, testnet, { name: 'seller' })
+  const troll = new Author()
+  const key = troll.keyPair.publicKey
+  const a = await seller.openAuction({ item: 'Lamp', price: '1' })
+  // The bid handler's own path: judged over a few reads, while the block is queued in this tick
+  const judged = seller.sequencer.bid(troll.bid(b4a.from(a.id, 'hex'), '5'), key)
+  const blocking = seller.sequencer.blockEverywhere(key, true)
+  await rejects(t, judged, 'BIDDER_BLOCKED', 'the bid is refused')
+  t.ok((await blocking).changed)
+  t.is((await seller.getAuction(a.id)).highestBid, null, 'and no bid of the blocked bidder stands')
+})

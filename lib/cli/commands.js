@@ -2,6 +2,7 @@ const fs = require('fs')
 const b4a = require('b4a')
 const AuctionError = require('../errors')
 const { parseDuration } = require('./cli-args')
+const { MAX_PICTURE_BYTES: MAX_PICTURE } = require('../constants')
 
 const DAY = 24 * 60 * 60 * 1000
 // A page of `list` (the HTTP API's GET /api/auctions): 50 auctions by default, 200 at most,
@@ -10,7 +11,6 @@ const LIST_LIMIT = 50
 const MAX_LIST_LIMIT = 200
 const LIST_BIDS = 100
 const MAX_QUERY = 256
-const MAX_PICTURE = 2 * 1024 * 1024
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 // The commands a running peer answers, for the control socket and the console alike.

@@ -209,7 +209,8 @@ async function makeFolders(dir) {
   const missing = []
   for (let at = dir; ; at = path.dirname(at)) {
     try {
-      await fs.promises.stat(at)
+      const st = await fs.promises.stat(at)
+      if (!st.isDirectory()) throw systemError('ENOTDIR', `${at} is a file, not a folder`)
       break
     } catch (err) {
       if (err.code !== 'ENOENT' || path.dirname(at) === at) throw err

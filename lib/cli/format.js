@@ -1,4 +1,5 @@
 const AuctionError = require('../errors')
+const span = require('../web/static/span')
 
 // Human-readable lines for the CLI, the console and the demo. Names come from nameOf(hexKey).
 
@@ -50,25 +51,6 @@ function sameName(a, b) {
 
 function money(amount, currency) {
   return `${amount} ${currency}`
-}
-
-// "2d 3h", "4m 10s", "9s": the two largest units
-function span(ms) {
-  const units = [
-    ['d', 86400000],
-    ['h', 3600000],
-    ['m', 60000],
-    ['s', 1000]
-  ]
-  const parts = []
-  let rest = Math.max(0, ms)
-  for (const [name, size] of units) {
-    const n = Math.floor(rest / size)
-    rest -= n * size
-    if (n > 0 || parts.length > 0) parts.push(n + name)
-    if (parts.length === 2) break
-  }
-  return parts.length === 0 ? '0s' : parts.filter((p) => !p.startsWith('0')).join(' ')
 }
 
 // "ends in 4m 10s" while open, "ended" if its time passed and the close has not come yet
@@ -326,13 +308,18 @@ function result(cmd, res, nameOf, extra = {}) {
       const who = nameOf(res.bidder)
       if (!res.changed) return res.blocked ? `${who} is blocked already` : `${who} is not blocked`
       if (!res.blocked) return `unblocked ${who}: it may bid on your auctions again`
+      const lines = [`blocked ${who} on all your auctions`]
       const n = res.refused.length
-      return `blocked ${who} on all your auctions${n ? `; refused on ${n} open auction${n === 1 ? '' : 's'} it bid on` : ''}`
+      if (n > 0) lines.push(`refused on ${n} open auction${n === 1 ? '' : 's'} it bid on`)
+      for (const f of res.failed) lines.push(`not refused on ${f.id}: ${f.code}`)
+      return lines.join('\n')
     }
     case 'blocked':
-      return res.length === 0
-        ? 'nobody is blocked'
-        : res.map((key) => `${key} ${nameOf(key)}`).join('\n')
+      if (res.length === 0) return 'nobody is blocked'
+      // The name, where one is known
+      return res
+        .map((key) => (nameOf(key) === short(key) ? key : `${key} ${nameOf(key)}`))
+        .join('\n')
     case 'list':
       return res.length === 0 ? 'no auctions' : res.map((a) => auctionLine(a, nameOf)).join('\n')
     case 'show':

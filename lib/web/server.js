@@ -2,6 +2,7 @@ const http = require('http')
 const fs = require('fs')
 const path = require('path')
 const crypto = require('crypto')
+const b4a = require('b4a')
 const ReadyResource = require('ready-resource')
 const safetyCatch = require('safety-catch')
 const AuctionError = require('../errors')
@@ -9,6 +10,7 @@ const { runCommand } = require('../cli/commands')
 const { NOTIFICATIONS } = require('../cli/format')
 const { webToken } = require('./token')
 const { DEFAULT_HOST, urlHost, hostHeaders } = require('./address')
+const { PICTURE_TYPES } = require('../constants')
 
 const STATIC = path.join(__dirname, 'static')
 const MAX_BODY = 64 * 1024
@@ -39,8 +41,6 @@ const TYPES = {
   '.svg': 'image/svg+xml',
   '.ico': 'image/x-icon'
 }
-// Pictures come from any seller: served as what they say only if it is one of these
-const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']
 
 // The routes: a path, and per method the command it runs (its name and its args from the
 // request) or the server's own handler
@@ -170,7 +170,8 @@ class WebServer extends ReadyResource {
       )
     }
     const url = parseUrl(req.url)
-    if (!this._authorized(req, url)) {
+    const authorized = this._authorized(req, url)
+    if (authorized === null) {
       throw AuctionError.UNAUTHORIZED(
         'Give the board’s token: Authorization: Bearer TOKEN, or ?token=TOKEN (start prints the URL)'
       )
@@ -185,13 +186,16 @@ class WebServer extends ReadyResource {
       )
     }
     const param = found[1] === undefined ? undefined : decodeParam(found[1])
-    if (typeof handler === 'string') return this[handler](req, res, param, url)
-
+    // The page, its files and the streams (counted apart) are cheap; the rest counts
+    if (typeof handler === 'string' && handler !== '_onpicture') {
+      return this[handler](req, res, param, url, authorized)
+    }
     if (this._requests >= MAX_REQUESTS) {
       throw AuctionError.BUSY(`At most ${MAX_REQUESTS} requests are answered at once`)
     }
     this._requests++
     try {
+      if (typeof handler === 'string') return await this[handler](req, res, param, url)
       const body = req.method === 'POST' ? await readJson(req, res, handler.maxBody) : {}
       const args = handler.args({ id: param, body, query: url.searchParams })
       const result = await runCommand(this.peer, handler.name, args, this.ctx)
@@ -201,18 +205,23 @@ class WebServer extends ReadyResource {
     }
   }
 
+  // 'token' when the request gives the token, 'page' when it asks for the page or its files with
+  // the page's cookie, else null
   _authorized(req, url) {
     const auth = req.headers.authorization
-    let given =
+    const given =
       typeof auth === 'string' && /^bearer /i.test(auth)
         ? auth.slice(7).trim()
         : url.searchParams.get('token')
-    // A reload of the page asks without the token, which the page took out of the address: the
-    // page and its files also take the cookie set when the page was first given
-    const page = url.pathname === '/' || url.pathname.startsWith('/static/')
-    if (given === null && page && req.method === 'GET') given = this._cookie(req)
     // Hashed first: timingSafeEqual needs equal lengths, and the length is no secret then either
-    return given !== null && crypto.timingSafeEqual(hash(given), this._tokenHash)
+    if (given !== null) return same(given, this._tokenHash) ? 'token' : null
+    // A reload of the page asks without the token, which the page took out of the address: the
+    // page and its files also take the cookie set when the page was first given. It holds a value
+    // made from the token, not the token: a browser sends it to every port of this host, and
+    // it opens nothing but the page (which holds no secret) and its files
+    const page = url.pathname === '/' || url.pathname.startsWith('/static/')
+    const cookie = page && req.method === 'GET' ? this._cookie(req) : null
+    return cookie !== null && same(cookie, hash(this._pageKey)) ? 'page' : null
   }
 
   // The cookie's name carries the port: a browser shares cookies between the ports of one host
@@ -220,35 +229,39 @@ class WebServer extends ReadyResource {
     return 'hyperauction-token-' + this.port
   }
 
+  // The page cookie's value, hex
   _cookie(req) {
     const header = req.headers.cookie
     if (typeof header !== 'string') return null
     for (const part of header.split(';')) {
       const eq = part.indexOf('=')
       if (eq !== -1 && part.slice(0, eq).trim() === this._cookieName) {
-        return part.slice(eq + 1).trim()
+        return b4a.from(part.slice(eq + 1).trim(), 'hex')
       }
     }
     return null
   }
 
-  // The board's page, with the token in the links to its own files: a browser sends no header
-  // when it loads them
-  async _onpage(req, res) {
+  get _pageKey() {
+    return crypto.createHmac('sha256', this.token).update('hyperauction board page').digest()
+  }
+
+  // The board's page. Asked for with the token, the links to its own files carry it too (a
+  // browser sends no header when it loads them, nor a cookie it refuses); asked for with the
+  // page's cookie, they carry nothing
+  async _onpage(req, res, param, url, authorized) {
     const file = path.join(this._staticDir, 'index.html')
-    const html = await readStatic(file)
-    const withToken = html
-      .toString('utf-8')
-      .replace(
+    let html = (await readStatic(file)).toString('utf-8')
+    if (authorized === 'token') {
+      html = html.replace(
         /\b(src|href)=(["'])((?:\.?\/)?static\/[^"'#]*)\2/g,
         (all, attr, quote, link) =>
           `${attr}=${quote}${link}${link.includes('?') ? '&' : '?'}token=${this.token}${quote}`
       )
-    res.setHeader(
-      'Set-Cookie',
-      `${this._cookieName}=${this.token}; HttpOnly; SameSite=Strict; Path=/`
-    )
-    send(res, 200, TYPES['.html'], withToken, 'no-store')
+    }
+    const value = this._pageKey.toString('hex')
+    res.setHeader('Set-Cookie', `${this._cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/`)
+    send(res, 200, TYPES['.html'], html, 'no-store')
   }
 
   async _onstatic(req, res, name) {
@@ -263,6 +276,7 @@ class WebServer extends ReadyResource {
 
   async _onpicture(req, res, id) {
     const p = await runCommand(this.peer, 'picture', { id }, this.ctx)
+    // Pictures come from any seller: served as what they say only if it is an image type taken
     const shown = PICTURE_TYPES.includes(p.type)
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox")
     if (!shown) res.setHeader('Content-Disposition', 'attachment')
@@ -453,6 +467,11 @@ function hash(str) {
   return crypto.createHash('sha256').update(str).digest()
 }
 
+// Whether given hashes to expected (a hash), in constant time
+function same(given, expected) {
+  return crypto.timingSafeEqual(hash(given), expected)
+}
+
 function send(res, status, type, body, cache = 'no-store') {
   res.writeHead(status, {
     'Content-Type': type,
@@ -474,7 +493,8 @@ function sendError(res, err) {
   }
   const coded = err instanceof AuctionError
   const code = coded ? err.code : 'INTERNAL'
-  let message = String((err && err.message) || err)
+  // An unexpected error's own text may name paths or internals: the peer's output has it
+  let message = coded ? String(err.message) : 'The peer failed to answer: its output says why'
   while (message.startsWith(code + ': ')) message = message.slice(code.length + 2)
   sendJson(res, statusOf(code), { error: { code, message } })
 }

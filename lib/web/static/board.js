@@ -1,5 +1,5 @@
 /* eslint-env browser */
-/* global history, FileReader, EventSource, CSS */
+/* global history, FileReader, EventSource, CSS, span */
 'use strict'
 
 // The live board of one hyperauction peer: everything goes through its HTTP API (docs/api.md),
@@ -164,25 +164,6 @@ function renameAll(key) {
 
 function money(amount, currency, cls = 'amount') {
   return h('span', { class: 'money' }, h('span', { class: cls }, amount), ' ', currency)
-}
-
-// "2d 3h", "4m 10s", "9s": the two largest units
-function span(ms) {
-  const units = [
-    ['d', 86400000],
-    ['h', 3600000],
-    ['m', 60000],
-    ['s', 1000]
-  ]
-  const parts = []
-  let rest = Math.max(0, ms)
-  for (const [name, size] of units) {
-    const n = Math.floor(rest / size)
-    rest -= n * size
-    if (n > 0 || parts.length > 0) parts.push(n + name)
-    if (parts.length === 2) break
-  }
-  return parts.length === 0 ? '0s' : parts.filter((p) => !p.startsWith('0')).join(' ')
 }
 
 function when(ms) {

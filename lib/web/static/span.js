@@ -1,0 +1,23 @@
+'use strict'
+
+// "2d 3h", "4m 10s", "9s": the two largest units of a duration in ms. One file for the board (a
+// script of the page) and the CLI (lib/cli/format.js requires it)
+function span(ms) {
+  const units = [
+    ['d', 86400000],
+    ['h', 3600000],
+    ['m', 60000],
+    ['s', 1000]
+  ]
+  const parts = []
+  let rest = Math.max(0, ms)
+  for (const [name, size] of units) {
+    const n = Math.floor(rest / size)
+    rest -= n * size
+    if (n > 0 || parts.length > 0) parts.push(n + name)
+    if (parts.length === 2) break
+  }
+  return parts.length === 0 ? '0s' : parts.filter((p) => !p.startsWith('0')).join(' ')
+}
+
+if (typeof module !== 'undefined') module.exports = span
