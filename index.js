@@ -18,7 +18,7 @@ const Bidder = require('./lib/bid')
 const Payments = require('./lib/payments')
 const Pictures = require('./lib/pictures')
 const { createStore, openStorage, markFile } = require('./lib/storage')
-const { METHODS, respond } = require('./lib/rpc')
+const { METHODS, respond, handlers } = require('./lib/rpc')
 const rules = require('./lib/rules')
 const crypto = require('./lib/crypto')
 const { parseAmount } = require('./lib/money')
@@ -90,10 +90,6 @@ class AuctionPeer extends ReadyResource {
       onappended: (evt, idHex, current, next, place) => {
         this._applier.appended(evt, idHex, current, next, place.index, this.sequencer.openAuctions)
         this.news.spread(this.id, place.index + 1)
-      },
-      onblocked: (evt, place) => {
-        this._applier.blockedAppended(evt, place.index, this.sequencer.openAuctions)
-        this.news.spread(this.id, place.index + 1)
       }
     })
 
@@ -101,12 +97,9 @@ class AuctionPeer extends ReadyResource {
       const { bootstrap, host, port, firewalled } = opts
       this.dht = new DHT({ keyPair: this.keyPair, bootstrap, host, port, firewalled })
     }
+    // Its options (requestTimeout, maintainInterval, lookupInterval, backoff, maxConnections)
     this.net = new Network({
-      requestTimeout: opts.requestTimeout,
-      maintainInterval: opts.maintainInterval,
-      lookupInterval: opts.lookupInterval,
-      backoff: opts.backoff,
-      maxConnections: opts.maxConnections,
+      ...opts,
       dht: this.dht,
       keyPair: this.keyPair,
       store: this.store,
@@ -135,7 +128,10 @@ class AuctionPeer extends ReadyResource {
     await this._applier.load()
     await this.sequencer.loadBlocked()
 
-    respond(this.net, this._handlers())
+    respond(
+      this.net,
+      handlers(this, () => this._writable())
+    )
     await this.net.ready()
     this.logs.start()
     this.directory.start()
@@ -159,19 +155,15 @@ class AuctionPeer extends ReadyResource {
     const timeout = { timeout: opts.bidTimeout } // a bid's wait for the seller's block
     const pictureOpts = { timeout: opts.pictureTimeout, maxHeldBytes: opts.maxHeldPictureBytes }
     const pictures = (this.pictures = new Pictures({ ...common, store, keyPair, ...pictureOpts }))
+    // Its options: logEventRate, logEventBurst, probation, idleLog, maxLogs, maxStoredLogs
     const logs = (this.logs = new Logs({
+      ...opts,
       ...common,
       store,
       servedPicture: (hex) => pictures.servedPicture(hex),
       apply: (author, hex, index, events, follower) =>
         this._applier.applyBlock(author, hex, index, events, false, follower),
-      ongrow: (hex, length) => this.news.spread(hex, length),
-      logEventRate: opts.logEventRate,
-      logEventBurst: opts.logEventBurst,
-      probation: opts.probation,
-      idleLog: opts.idleLog,
-      maxLogs: opts.maxLogs,
-      maxStoredLogs: opts.maxStoredLogs
+      ongrow: (hex, length) => this.news.spread(hex, length)
     }))
     this.payments = new Payments({
       ...common,
@@ -206,26 +198,6 @@ class AuctionPeer extends ReadyResource {
     this.directory = new Directory(withLogs)
     this.greeting = new Greeting({ ...withLogs, directory: this.directory, name: this.name, onown })
     this._bidder = new Bidder({ ...withLogs, keyPair, applier: this._applier, ...timeout })
-  }
-
-  // What the RPC methods call (lib/rpc.js decodes and checks the bytes first)
-  _handlers() {
-    return {
-      hello: (remote, hello, stream) => this.greeting.onhello(remote, hello, stream),
-      news: (remote, logs, stream) => this.news.onnews(remote, logs, stream),
-      logs: (after, limit) => this.directory.page(after, limit),
-      bid: (bid, remote, stream) =>
-        this._writable().then(() => this.sequencer.bid(bid, remote, stream.userData)),
-      pay: (claim, remote) => this.payments.onpay(claim, remote),
-      accept: (auction, signature, remote) => this.payments.onaccept(auction, signature, remote),
-      tree: (author) => this.forks.tree(author),
-      dispute: (author) => this.forks.proof(author),
-      bye: (remote) => this.greeting.onbye(remote),
-      info: () => this.info(),
-      changes: () => this.view.changes,
-      auctions: (query) => this.listAuctions(query),
-      auction: (id, opts) => this.getAuction(id, opts)
-    }
   }
 
   async _close() {
@@ -267,9 +239,7 @@ class AuctionPeer extends ReadyResource {
 
   async closeAuction(auctionId) {
     await this._writable()
-    const idHex = parseId(auctionId)
-    const view = await this.sequencer.close(idHex)
-    return rules.describeSale(this._describe(view))
+    return rules.describeSale(this._describe(await this.sequencer.close(parseId(auctionId))))
   }
 
   // The buyer pays a sale with settlement terms: { txHash, signature } from any wallet (the
@@ -302,17 +272,15 @@ class AuctionPeer extends ReadyResource {
   // Ends an own auction with no sale, while no bid stands
   async cancelAuction(auctionId) {
     await this._writable()
-    const view = await this.sequencer.cancel(parseId(auctionId))
-    return rules.describeSale(this._describe(view))
+    return rules.describeSale(this._describe(await this.sequencer.cancel(parseId(auctionId))))
   }
 
   // The seller takes no more bids from bidder (a public key, hex) on an own auction; its bids
   // accepted there no longer count, and the highest bid left by anyone else leads again
   async refuseBidder(auctionId, bidder) {
     await this._writable()
-    const idHex = parseId(auctionId)
-    const view = await this.sequencer.refuse(idHex, parseKey(bidder, 'A bidder'))
-    return this._describe(view)
+    const key = parseKey(bidder, 'A bidder')
+    return this._describe(await this.sequencer.refuse(parseId(auctionId), key))
   }
 
   // The seller takes no bids from bidder on any of its auctions, signed into its log; on the open
@@ -328,8 +296,7 @@ class AuctionPeer extends ReadyResource {
     return [...this.sequencer.blocked].sort()
   }
 
-  // The picture of an auction: { type, data, hash (hex), size }, from storage or from any
-  // connected peer that holds it (see lib/pictures.js)
+  // { type, data, hash (hex), size }, from storage or any peer that holds it (lib/pictures.js)
   async getPicture(auctionId) {
     await this._usable()
     return this.pictures.of(await this._getView(parseId(auctionId)))
@@ -385,15 +352,10 @@ class AuctionPeer extends ReadyResource {
   // Counters for measurements (see Network's stats) and the remote logs held open
   stats() {
     const logsOpen = this.logs === null ? 0 : this.logs.open
-    if (this.net === null) {
-      const none = { connections: 0, peers: 0, requests: 0, notices: 0, closed: {} }
-      return { ...none, packetsSent: 0, bytesSent: 0, bytesReceived: 0, logsOpen }
-    }
-    return { ...this.net.stats(), logsOpen }
+    return { ...(this.net === null ? Network.NO_STATS : this.net.stats()), logsOpen }
   }
 
-  // Hash over the logs this peer has applied, sorted by author: (author, length, disputed,
-  // tree hash). Two peers with the same digest hold the same signed histories.
+  // Hash over the logs applied (author, length, disputed, tree hash): same digest, same histories
   async digest() {
     if (!this.opened) await this.ready()
     return this.logs.digest(this.log.core)
@@ -414,11 +376,8 @@ class AuctionPeer extends ReadyResource {
   // Before an own append: this peer must not sign at a length it signed before
   async _writable() {
     await this._usable()
-    if (this.logs.disputed.has(this.id)) {
-      throw AuctionError.DISPUTED(
-        'This peer’s log has two signed histories: it takes no more events'
-      )
-    }
+    const twice = 'This peer’s log has two signed histories: it takes no more events'
+    if (this.logs.disputed.has(this.id)) throw AuctionError.DISPUTED(twice)
     await this.recovery.writable()
   }
 

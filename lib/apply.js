@@ -175,6 +175,7 @@ class Applier {
   // An own event is in the log, in block index: its rows, the own log's applied length and open
   // auctions, and the listeners
   appended(evt, idHex, current, next, index, open) {
+    if (evt.type === m.EVENT_BLOCKED) return this.blockedAppended(evt, index, open)
     this.stage(evt, idHex, current, next, true)
     this.view.stageLog(this.id, { applied: index + 1, disputed: false, invalid: false, open })
     this.view.scheduleFlush()

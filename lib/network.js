@@ -760,4 +760,16 @@ function noop() {}
 Network.RAW = RAW
 Network.FRAMED = FRAMED
 
+// stats() of a network not made yet
+Network.NO_STATS = {
+  connections: 0,
+  peers: 0,
+  requests: 0,
+  notices: 0,
+  closed: {},
+  packetsSent: 0,
+  bytesSent: 0,
+  bytesReceived: 0
+}
+
 module.exports = Network

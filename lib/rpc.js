@@ -26,7 +26,7 @@ const AUCTIONS_PAGE_MAX = 500
 // Disputed sellers named in an info answer
 const INFO_DISPUTED = 64
 
-// The responders of a peer, over its table of handlers (built by AuctionPeer): hello(remote,
+// The responders of a peer, over its table of handlers (handlers() below): hello(remote,
 // hello, stream) -> hello, news(remote, logs, stream), logs(after, limit) -> page, bid(bid,
 // remote, stream) -> reply, pay(claim, remote) -> reply, accept(auction, signature, remote) -> reply,
 // tree(author) -> signed tree, dispute(author) -> proof, bye(remote), info(), changes() -> a
@@ -159,4 +159,25 @@ function parseJson(req, shape, emptyOk) {
   return query
 }
 
-module.exports = { METHODS, respond }
+// What the RPC methods of peer (an AuctionPeer) call; writable() resolves once the peer may
+// append to its own log
+function handlers(peer, writable) {
+  return {
+    hello: (remote, hello, stream) => peer.greeting.onhello(remote, hello, stream),
+    news: (remote, logs, stream) => peer.news.onnews(remote, logs, stream),
+    logs: (after, limit) => peer.directory.page(after, limit),
+    bid: (bid, remote, stream) =>
+      writable().then(() => peer.sequencer.bid(bid, remote, stream.userData)),
+    pay: (claim, remote) => peer.payments.onpay(claim, remote),
+    accept: (auction, signature, remote) => peer.payments.onaccept(auction, signature, remote),
+    tree: (author) => peer.forks.tree(author),
+    dispute: (author) => peer.forks.proof(author),
+    bye: (remote) => peer.greeting.onbye(remote),
+    info: () => peer.info(),
+    changes: () => peer.view.changes,
+    auctions: (query) => peer.listAuctions(query),
+    auction: (id, opts) => peer.getAuction(id, opts)
+  }
+}
+
+module.exports = { METHODS, respond, handlers }

@@ -13,7 +13,8 @@ class Sequencer {
     this.log = opts.log
     this.view = opts.view
     this.publicKey = opts.publicKey
-    // onappended(evt, idHex, current, next, place) stages the view rows and notifies
+    // onappended(evt, idHex, current, next, place) stages the view rows and notifies (for a
+    // block list entry, which touches no auction: onappended(evt, null, null, null, place))
     this.onappended = opts.onappended
     // Open own auctions as the latest queued event left them: the state bids are judged on
     this._state = new Map()
@@ -29,8 +30,6 @@ class Sequencer {
     this._nonces = new Map()
     // The own block list (bidders' keys, hex), queued entries included
     this.blocked = new Set()
-    // onblocked(evt, place) stages the entry and notifies
-    this.onblocked = opts.onblocked
   }
 
   async loadBlocked() {
@@ -246,7 +245,7 @@ class Sequencer {
       await this.loadBlocked().catch(noop)
       throw err
     }
-    this.onblocked(evt, place)
+    this.onappended(evt, null, null, null, place)
     return true
   }
 

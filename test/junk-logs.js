@@ -107,17 +107,20 @@ test('a peer that asks for the channel of every stored log reopens only a few of
   victim.on('auction-opened', () => applied++)
   await when([victim], ['auction-opened'], () => applied === 200, 20000, 'every log applied')
   await until(() => victim.stats().logsOpen === 0, 10000, 'the logs to go dormant')
+  const mux = relay.client.mux
+  const channels = () => [...mux].filter((ch) => ch.protocol === 'hypercore/alpha')
+  // And their channels with the relay to be closed: the victim closes them as each log goes
+  // dormant, a moment after it stops counting it as open
+  await until(() => channels().length === 0, 10000, 'the dormant logs’ channels to close')
 
   // The relay asks the victim for the channel of each: the victim's store would open every
   // stored log it is asked for
-  const mux = relay.client.mux
   for (const { author } of relay.logs) {
     const core = relay.store.get({ manifest: logManifest(author) })
     t.teardown(() => core.close())
     await core.ready()
     core.replicate(mux)
   }
-  const channels = () => [...mux].filter((ch) => ch.protocol === 'hypercore/alpha')
   await until(() => channels().every((ch) => ch.opened), 10000, 'every ask answered')
   const opened = channels().length
   t.comment(`${opened} of 200 channels opened`)
