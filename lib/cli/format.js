@@ -153,6 +153,8 @@ function notification(name, data, nameOf) {
       return `watching ${data.name ? cleanName(data.name) : 'the peer'} (${short(data.publicKey)}); Ctrl+C stops`
     case 'peer-remove':
       return `peer left: ${label(data.publicKey, data.name)}`
+    case 'dispute':
+      return `dispute: ${nameOf(data.seller)} signed two histories of its log (at ${data.length} blocks); its auctions are marked DISPUTED`
     default:
       return `${name}: ${JSON.stringify(data)}`
   }
@@ -405,7 +407,8 @@ const NOTIFICATIONS = [
   'offer-accepted',
   'payment-progress',
   'peer-add',
-  'peer-remove'
+  'peer-remove',
+  'dispute'
 ]
 
 module.exports = {

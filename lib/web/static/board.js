@@ -8,7 +8,7 @@
 const TOKEN_KEY = 'hyperauction-token'
 const PAGE_SIZE = 50
 const KEY_PREFIX = 8
-// What the peer's event stream sends (the control socket's `watch`); 'dispute' too, if it does
+// What the peer's event stream sends (the control socket's `watch`), and 'dispute'
 const AUCTION_EVENTS = [
   'auction-opened',
   'bid-accepted',
