@@ -1,5 +1,5 @@
 const AuctionError = require('../errors')
-const span = require('../web/static/span')
+const { span, progressText } = require('../web/static/shared')
 
 // Human-readable lines for the CLI, the console and the demo. Names come from nameOf(hexKey).
 
@@ -180,21 +180,6 @@ function sharedName(data, nameOf) {
     return ', the same name as yours'
   }
   return ''
-}
-
-function progressText(p) {
-  switch (p.step) {
-    case 'sent':
-      return `transfer sent (tx ${p.txHash || p.hash})`
-    case 'mined':
-      return `transfer mined in block ${p.blockNumber}`
-    case 'claimed':
-      return `claim sent to the seller (tx ${p.txHash}); waiting for it to verify`
-    case 'verified':
-      return `the seller verified the payment (block ${p.blockNumber})`
-    default:
-      return `${p.step}${p.confirmations !== undefined ? ` ${p.confirmations} of ${p.required}` : ''}`
-  }
 }
 
 // How the peer knows a sale was paid

@@ -1,5 +1,5 @@
 /* eslint-env browser */
-/* global history, FileReader, EventSource, CSS, span */
+/* global history, FileReader, EventSource, CSS, span, progressText */
 'use strict'
 
 // The live board of one hyperauction peer: everything goes through its HTTP API (docs/api.md),
@@ -1008,21 +1008,6 @@ function onPeer(joined, data) {
   else state.connected.delete(data.publicKey)
   if (data.name) state.names.set(data.publicKey, data.name)
   renderPeer()
-}
-
-function progressText(p) {
-  switch (p.step) {
-    case 'sent':
-      return `transfer sent (tx ${p.txHash || p.hash})`
-    case 'mined':
-      return `transfer mined in block ${p.blockNumber}`
-    case 'claimed':
-      return `claim sent to the seller (tx ${p.txHash}); waiting for it to verify`
-    case 'verified':
-      return `the seller verified the payment (block ${p.blockNumber})`
-    default:
-      return p.step + (p.confirmations !== undefined ? ` ${p.confirmations} of ${p.required}` : '')
-  }
 }
 
 // What concerns this peer itself shows for a while at the top
