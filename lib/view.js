@@ -207,13 +207,7 @@ class View extends ReadyResource {
 
   // The nonces (hex) of the bids accepted on an own auction
   async listNonces(idHex) {
-    await this.flushed()
-    const nonces = new Set()
-    const prefix = 'nonces/' + idHex + '/'
-    for await (const { key } of this.bee.createReadStream(range(prefix))) {
-      nonces.add(key.slice(prefix.length))
-    }
-    return nonces
+    return new Set((await this._under('nonces/' + idHex + '/')).map((row) => row.key))
   }
 
   // Ids that start with a hex prefix, at most limit of them
@@ -283,12 +277,8 @@ class View extends ReadyResource {
   }
 
   async listTimers() {
-    await this.flushed()
-    const timers = []
-    for await (const { key, value } of this.bee.createReadStream(range('timers/'))) {
-      timers.push({ id: key.slice(7), endsAt: c.decode(c.uint, value) })
-    }
-    return timers
+    const rows = await this._under('timers/')
+    return rows.map(({ key, value }) => ({ id: key, endsAt: c.decode(c.uint, value) }))
   }
 
   // Payment deadlines of the own sold auctions with settlement terms
@@ -297,12 +287,8 @@ class View extends ReadyResource {
   }
 
   async listDues() {
-    await this.flushed()
-    const dues = []
-    for await (const { key, value } of this.bee.createReadStream(range('dues/'))) {
-      dues.push({ id: key.slice(5), dueAt: c.decode(c.uint, value) })
-    }
-    return dues
+    const rows = await this._under('dues/')
+    return rows.map(({ key, value }) => ({ id: key, dueAt: c.decode(c.uint, value) }))
   }
 
   // Transfers counted as payments of own auctions: one counts once
@@ -320,14 +306,8 @@ class View extends ReadyResource {
     this._stage('blocked/' + sellerHex + '/' + bidderHex, blocked ? b4a.alloc(0) : null)
   }
 
-  async listBlocked(sellerHex, limit = Infinity) {
-    await this.flushed()
-    const prefix = 'blocked/' + sellerHex + '/'
-    const keys = []
-    for await (const { key } of this.bee.createReadStream({ ...range(prefix), limit })) {
-      keys.push(key.slice(prefix.length))
-    }
-    return keys
+  async listBlocked(sellerHex) {
+    return (await this._under('blocked/' + sellerHex + '/')).map((row) => row.key)
   }
 
   stagePeer(hex, name) {
@@ -335,12 +315,11 @@ class View extends ReadyResource {
   }
 
   async listPeers() {
-    await this.flushed()
-    const peers = []
-    for await (const { key, value } of this.bee.createReadStream(range('peers/'))) {
-      peers.push({ publicKey: b4a.from(key.slice(6), 'hex'), name: b4a.toString(value) })
-    }
-    return peers
+    const rows = await this._under('peers/')
+    return rows.map(({ key, value }) => ({
+      publicKey: b4a.from(key, 'hex'),
+      name: b4a.toString(value)
+    }))
   }
 
   // Writes what is staged within FLUSH_DELAY, and no sooner than FLUSH_INTERVAL after the last
@@ -456,18 +435,19 @@ class View extends ReadyResource {
     this._stage('names/' + hex, name === null ? null : b4a.from(name))
   }
 
-  async getName(hex) {
-    const buf = await this._get('names/' + hex)
-    return buf === null ? null : b4a.toString(buf)
+  async listNames() {
+    const rows = await this._under('names/')
+    return rows.map(({ key, value }) => ({ publicKey: key, name: b4a.toString(value) }))
   }
 
-  async listNames() {
+  // The rows under a prefix, once what is staged is written: [{ key (past the prefix), value }]
+  async _under(prefix) {
     await this.flushed()
-    const names = []
-    for await (const { key, value } of this.bee.createReadStream(range('names/'))) {
-      names.push({ publicKey: key.slice(6), name: b4a.toString(value) })
+    const rows = []
+    for await (const { key, value } of this.bee.createReadStream(range(prefix))) {
+      rows.push({ key: key.slice(prefix.length), value })
     }
-    return names
+    return rows
   }
 }
 

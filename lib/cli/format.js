@@ -1,5 +1,5 @@
 const AuctionError = require('../errors')
-const { span, progressText } = require('../web/static/shared')
+const { AUCTION_EVENTS, span, progressText } = require('../web/static/shared')
 
 // Human-readable lines for the CLI, the console and the demo. Names come from nameOf(hexKey).
 
@@ -375,26 +375,8 @@ function errorParts(err) {
   return { code: err.code, message }
 }
 
-// What `start` prints and `watch` streams
-const NOTIFICATIONS = [
-  'auction-opened',
-  'bid-accepted',
-  'outbid',
-  'auction-extended',
-  'ending-soon',
-  'bidder-refused',
-  'bidder-blocked',
-  'auction-closed',
-  'auction-paid',
-  'payment-checked',
-  'payment-lapsed',
-  'second-chance',
-  'offer-accepted',
-  'payment-progress',
-  'peer-add',
-  'peer-remove',
-  'dispute'
-]
+// What `start` prints and `watch` streams: the auctions' events, and the others
+const NOTIFICATIONS = [...AUCTION_EVENTS, 'bidder-blocked', 'peer-add', 'peer-remove', 'dispute']
 
 module.exports = {
   NOTIFICATIONS,

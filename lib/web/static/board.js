@@ -1,5 +1,5 @@
 /* eslint-env browser */
-/* global history, FileReader, EventSource, CSS, span, progressText */
+/* global history, FileReader, EventSource, CSS, AUCTION_EVENTS, span, progressText */
 'use strict'
 
 // The live board of one hyperauction peer: everything goes through its HTTP API (docs/api.md),
@@ -8,22 +8,6 @@
 const TOKEN_KEY = 'hyperauction-token'
 const PAGE_SIZE = 50
 const KEY_PREFIX = 8
-// What the peer's event stream sends (the control socket's `watch`), and 'dispute'
-const AUCTION_EVENTS = [
-  'auction-opened',
-  'bid-accepted',
-  'outbid',
-  'auction-extended',
-  'ending-soon',
-  'bidder-refused',
-  'auction-closed',
-  'auction-paid',
-  'payment-checked',
-  'payment-lapsed',
-  'second-chance',
-  'offer-accepted',
-  'payment-progress'
-]
 const RETRY_MAX = 15000
 const NOTICE_TIME = 10000
 

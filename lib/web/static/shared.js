@@ -2,6 +2,24 @@
 
 // What the board (a script of the page) and the CLI (lib/cli/format.js requires it) say alike
 
+// The peer's notifications about an auction: what the board follows, what the CLI prints with
+// the others (lib/cli/format.js NOTIFICATIONS)
+const AUCTION_EVENTS = [
+  'auction-opened',
+  'bid-accepted',
+  'outbid',
+  'auction-extended',
+  'ending-soon',
+  'bidder-refused',
+  'auction-closed',
+  'auction-paid',
+  'payment-checked',
+  'payment-lapsed',
+  'second-chance',
+  'offer-accepted',
+  'payment-progress'
+]
+
 // "2d 3h", "4m 10s", "9s": the two largest units of a duration in ms
 function span(ms) {
   const units = [
@@ -37,4 +55,4 @@ function progressText(p) {
   }
 }
 
-if (typeof module !== 'undefined') module.exports = { span, progressText }
+if (typeof module !== 'undefined') module.exports = { AUCTION_EVENTS, span, progressText }
