@@ -13,18 +13,25 @@ const {
   log
 } = require('./harness')
 
-// One bidder, one bid at a time, amounts rising
-async function bidLatency(bootstrap, dir, { sequential, warmup }) {
-  log('  accepted-bid latency')
+// One bidder, one bid at a time, amounts rising. followers: more full peers in this process that
+// bid nothing but apply every bid, as other peers of one machine would (figures named key...)
+async function bidLatency(bootstrap, dir, { sequential, warmup, followers = 0, key = 'bid' }) {
+  log(`  accepted-bid latency${followers ? `, ${followers + 1} full peers in one process` : ''}`)
   const remote = await spawnRemote('seller', bootstrap, { storage: path.join(dir, 'seller') })
   const bidder = createPeer(path.join(dir, 'bidder'), bootstrap, { name: 'bidder' })
+  const others = []
+  for (let i = 0; i < followers; i++) {
+    others.push(createPeer(path.join(dir, 'follower-' + i), bootstrap, { name: 'follower-' + i }))
+  }
   const id = remote.info.auctions[0]
   const warnings = watchWarnings(bidder)
   let applied = 0
   bidder.on('bid-accepted', () => applied++)
   try {
-    await bidder.ready()
-    await waitFor(() => auctionAt(bidder, id), 'the auction at the bidder', 30000, 20)
+    await Promise.all([bidder, ...others].map((peer) => peer.ready()))
+    for (const peer of [bidder, ...others]) {
+      await waitFor(() => auctionAt(peer, id), 'the auction at the bidder', 30000, 20)
+    }
     let amount = 1
     for (let i = 0; i < warmup; i++) await bidder.placeBid(id, String(++amount))
     const samples = []
@@ -38,12 +45,12 @@ async function bidLatency(bootstrap, dir, { sequential, warmup }) {
       'the bidder to apply its bids'
     )
     return {
-      bidP50: percentile(samples, 50),
-      bidP99: percentile(samples, 99),
-      bidWarnings: warnings.counts
+      [key + 'P50']: percentile(samples, 50),
+      [key + 'P99']: percentile(samples, 99),
+      [key + 'Warnings']: warnings.counts
     }
   } finally {
-    await bidder.close()
+    for (const peer of [bidder, ...others]) await peer.close()
     await remote.stop()
   }
 }

@@ -34,7 +34,8 @@ async function catchUp(bootstrap, dir, { bids, bidders, inFlight, timeout }) {
       rawReplicationSeconds: raw.seconds,
       rawReplicationBlocksPerSec: blocks / raw.seconds,
       rawReplicationEventsPerSec: events / raw.seconds,
-      rawReplicationFirstBlockMs: raw.firstMs
+      rawReplicationFirstBlockMs: raw.firstMs,
+      rawReplicationCpuMs: raw.cpuMs
     }
     try {
       const late = await lateJoiner(bootstrap, path.join(dir, 'late'), remote.info, timeout)
@@ -42,6 +43,8 @@ async function catchUp(bootstrap, dir, { bids, bidders, inFlight, timeout }) {
       r.catchUpEventsPerSec = events / late.seconds
       r.catchUpFirstEventMs = late.firstMs
       r.catchUpEventsPerSecAfterFirst = (events - 1) / (late.seconds - late.firstMs / 1000)
+      r.catchUpEventsPerSecFromReady = events / (late.seconds - late.readyMs / 1000)
+      r.catchUpCpuMs = late.cpuMs
     } catch (err) {
       r.catchUpError = err.message
     }
@@ -58,6 +61,7 @@ async function rawReplication(bootstrap, dir, { publicKey, logKey, blocks }, tim
   const node = createRpc(bootstrap)
   try {
     const t = now()
+    const cpu = process.cpuUsage()
     const core = store.get({ key: b4a.from(logKey, 'hex'), inflightRange: INFLIGHT_RANGE })
     await core.ready()
     let firstMs = 0
@@ -70,14 +74,15 @@ async function rawReplication(bootstrap, dir, { publicKey, logKey, blocks }, tim
     await waitFor(() => core.contiguousLength >= blocks, 'the raw replica', timeout)
     const seconds = (now() - t) / 1000
     range.destroy()
-    return { seconds, firstMs }
+    return { seconds, firstMs, cpuMs: cpuMs(process.cpuUsage(cpu)) }
   } finally {
     await node.destroy()
     await store.close()
   }
 }
 
-// A new AuctionPeer finds the seller on the DHT and applies its whole log
+// A new AuctionPeer finds the seller on the DHT and applies its whole log; its CPU is counted
+// from ready(), the raw replica's from its start
 async function lateJoiner(bootstrap, dir, { events }, timeout) {
   let applied = 0
   let firstMs = 0
@@ -91,11 +96,18 @@ async function lateJoiner(bootstrap, dir, { events }, timeout) {
   const warnings = watchWarnings(peer)
   try {
     await peer.ready()
+    const readyMs = now() - t
+    const cpu = process.cpuUsage()
     await waitFor(() => warnings.check() && applied >= events, 'the late joiner', timeout)
-    return { seconds: (now() - t) / 1000, firstMs }
+    return { seconds: (now() - t) / 1000, firstMs, readyMs, cpuMs: cpuMs(process.cpuUsage(cpu)) }
   } finally {
     await peer.close()
   }
+}
+
+// CPU of this process (all its threads) in ms
+function cpuMs({ user, system }) {
+  return (user + system) / 1000
 }
 
 module.exports = { catchUp }

@@ -64,6 +64,14 @@ async function main() {
       await attempt(r, 'bid', () =>
         bidLatency(bootstrap, path.join(dir, 'latency'), { sequential: SEQUENTIAL, warmup: 20 })
       )
+      await attempt(r, 'bidFour', () =>
+        bidLatency(bootstrap, path.join(dir, 'latency-four'), {
+          sequential: SEQUENTIAL,
+          warmup: 20,
+          followers: 3,
+          key: 'bidFour'
+        })
+      )
       await attempt(r, 'throughput', () =>
         sellerThroughput(bootstrap, path.join(dir, 'throughput'), {
           ...fig,

@@ -122,14 +122,21 @@ class Applier {
         )
       }
       if (next.bid !== null) {
-        await this.view.loadBids(idHex, next.bid.position)
-        pending.set(idHex + '/' + next.bid.position, next.bid)
+        const position = next.bid.position
+        // The auction's bid before it in this block read the row they share, or begins it
+        if (!pending.has(idHex + '/' + (position - 1))) await this.view.loadBids(idHex, position)
+        pending.set(idHex + '/' + position, next.bid)
       }
       touched.set(idHex, next.view)
       applied.push({ evt, idHex, current, next })
     }
-    for (const { evt, idHex, current, next } of applied) {
-      this.stage(evt, idHex, current, next, own)
+    // An auction's row is written once per block, in its state after the block's last event
+    // on it (several bids of one auction often share a block)
+    const last = new Map()
+    for (const entry of applied) last.set(entry.idHex, entry)
+    for (const entry of applied) {
+      const { evt, idHex, current, next } = entry
+      this.stage(evt, idHex, current, next, own, last.get(idHex) === entry)
     }
     for (const evt of blocks) this.stageBlocked(authorHex, evt, own)
     if (counter) counter.openAuctions = open
@@ -182,13 +189,15 @@ class Applier {
     this.notify(evt, current, next)
   }
 
-  // The rows of one applied event; for the own log also the seller's timers
-  stage(evt, idHex, current, next, own) {
+  // The rows of one applied event; for the own log also the seller's timers. row: false when a
+  // later event of the same block writes the auction's row
+  stage(evt, idHex, current, next, own, row = true) {
     if (own && evt.type === m.EVENT_SETTLED) {
       // The seller's node checked the payment on its own endpoint before it recorded it
       next.view.check = { state: m.CHECK_VERIFIED, reason: '', checkedAt: Date.now() }
     }
-    this.view.stageAuction(next.view, current === null)
+    if (row) this.view.stageAuction(next.view)
+    if (current === null) this.view.stageOpened(next.view)
     if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
     if (!own) return
     if (evt.type === m.EVENT_SETTLED) {

@@ -1,6 +1,8 @@
 const hypercoreCrypto = require('hypercore-crypto')
+const flat = require('flat-tree')
 const caps = require('hypercore/lib/caps')
 const Verifier = require('hypercore/lib/verifier')
+const { MerkleTree } = require('hypercore/lib/merkle-tree')
 const { logManifest } = require('./crypto')
 
 // Every use of Hypercore's and @hyperswarm/rpc's internals, in one place (as Hypercore keeps its
@@ -187,9 +189,12 @@ async function pushBlock(session, mux, index) {
   return true
 }
 
-// Replication refuses a pushed block (data with request id 0, which nobody asked for) above
-// maxBytes before it verifies or stores it: Hypercore bounds neither. A requested one was asked
-// for within the follower's download budget and is refused by the follower itself.
+// Replication refuses a block above maxBytes before it verifies or stores it, when it came
+// unasked (a push: data with request id 0) or with a longer signed length (Hypercore's upgrade
+// request brings the log's last block along when alwaysLatestBlock is set): Hypercore bounds
+// neither. The second also turns alwaysLatestBlock off for the core, so that the length comes
+// alone next time and the follower refuses the log from its signed size. A block asked for in a
+// window is within the follower's download budget, and refused by the follower itself.
 const limited = new WeakSet()
 
 function limitBlocks(session, maxBytes) {
@@ -199,12 +204,55 @@ function limitBlocks(session, maxBytes) {
   const verify = core.verify
   core.verify = function (proof, from) {
     const value = proof.block && proof.block.value
-    if (proof.request === 0 && value && value.byteLength > maxBytes) return Promise.resolve(false)
+    if (value && value.byteLength > maxBytes) {
+      if (proof.request === 0) return Promise.resolve(false)
+      if (proof.upgrade) {
+        session.setAlwaysLatestBlock(false).catch(noop)
+        return Promise.resolve(false)
+      }
+    }
     return verify.call(this, proof, from)
   }
 }
 
+// Before it asks for a block, Hypercore counts the tree nodes the proof must bring: those under
+// the first one it holds, on the way up from the block (MerkleTree.missingNodes). It reads them
+// one storage batch per node, awaited in turn: 2-4 batches for each block asked for, each a
+// round trip to RocksDB's threads. For the cores passed here (the logs a follower fetches) the
+// same nodes are read in one batch and counted the same; other cores (a raw baseline in the
+// bench) keep Hypercore's own.
+const missingNodes = MerkleTree.missingNodes
+const batched = new WeakSet()
+const MAX_MISSING_NODES = 1024
+
+function batchMissingNodes(session) {
+  batched.add(session.core)
+  if (MerkleTree.missingNodes !== missingNodes) return
+  MerkleTree.missingNodes = async function (state, index, length) {
+    if (!batched.has(state.core)) return missingNodes.call(this, state, index, length)
+    const head = 2 * length
+    const ite = flat.iterator(index)
+    // Not in the tree of that length: Hypercore's own answer (0)
+    if (ite.index + ite.factor / 2 - 1 >= head) return 0
+    const rx = state.storage.read()
+    const held = []
+    while (!ite.contains(head) && held.length < MAX_MISSING_NODES) {
+      held.push(rx.hasTreeNode(ite.index))
+      ite.parent()
+    }
+    rx.tryFlush()
+    // More than any tree has: Hypercore's own, which throws its assertion
+    if (held.length >= MAX_MISSING_NODES) return missingNodes.call(this, state, index, length)
+    const found = await Promise.all(held)
+    const first = found.indexOf(true)
+    return first === -1 ? found.length : first
+  }
+}
+
+function noop() {}
+
 module.exports = {
+  batchMissingNodes,
   limitBlocks,
   allowPush,
   pushBlock,

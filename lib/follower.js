@@ -12,7 +12,8 @@ const {
   verifyingBlock,
   readBlocks,
   allowPush,
-  limitBlocks
+  limitBlocks,
+  batchMissingNodes
 } = require('./compat')
 const CatchUp = require('./catch-up')
 const m = require('./messages')
@@ -198,6 +199,11 @@ class Follower extends ReadyResource {
     await this.core.ready()
     // A block larger than any this follower applies is not even stored: a push comes unasked
     limitBlocks(this.core, MAX_REMOTE_BLOCK)
+    batchMissingNodes(this.core)
+    // A longer signed length comes with the log's last block, in one request and one verify (as
+    // a bare replica's live download gets it), rather than the length first and the block in a
+    // second round trip: 1.2-1.3x a bare replica's CPU per block instead of 1.5x
+    await this.core.setAlwaysLatestBlock(true)
     this._unlisten = onVerifiedBlock(this.core, (index, block) => this._onverified(index, block))
     if (this.core.fork > 0) return this._onconflict(this.core.length, this.core.fork, null)
     this._pace()

@@ -8,10 +8,12 @@ const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 
 // An append waits at most this long for events still being judged (group commit)
 const GATHER_MS = 1
-// Under load (the last append carried several events) it also waits for events still on their
-// way, until none has come for QUIET_MS, at most LINGER_MS, or until the block is full
-const LINGER_MS = 4
-const QUIET_MS = 1
+// Under load (an append of several events ended less than LOADED_MS ago) an append also waits
+// for bids still on their way, until it holds as many events as that append did, at most
+// LINGER_MS, or until the block is full: bids that came together keep coming together, and the
+// blocks every follower applies grow
+const LINGER_MS = 10
+const LOADED_MS = 20
 
 // This peer's own Hypercore, signed with the peer's key pair. Events queued in the same tick, or
 // while an append is in flight, go out in one append (one signature), packed several to a block.
@@ -41,8 +43,10 @@ class OwnLog extends ReadyResource {
     this._pending = []
     this._batch = null
     this._running = null
-    // Events of the last append, and what wakes a linger when an event is queued
+    // Events of the last append and when it ended, and what wakes a linger when an event is
+    // queued
     this._lastEvents = 0
+    this._lastAt = 0
     this._wake = null
   }
 
@@ -184,18 +188,18 @@ class OwnLog extends ReadyResource {
 
   async _linger() {
     const until = performance.now() + LINGER_MS
-    let count = this._queued()
-    while (performance.now() < until && !this._full()) {
+    const target = Math.min(MAX_BLOCK_EVENTS, this._lastEvents)
+    while (this._queued() < target && !this._full()) {
+      const wait = until - performance.now()
+      if (wait <= 0) return
       await new Promise((resolve) => {
-        const timer = setTimeout(resolve, QUIET_MS)
+        const timer = setTimeout(resolve, wait)
         this._wake = () => {
           clearTimeout(timer)
           resolve()
         }
       })
       this._wake = null
-      if (this._queued() === count && this.judging === 0) return
-      count = this._queued()
     }
   }
 
@@ -214,7 +218,7 @@ class OwnLog extends ReadyResource {
     await null
     while (this._pending.length > 0) {
       await this._gather()
-      if (this._lastEvents > 1) await this._linger()
+      if (this._lastEvents > 1 && performance.now() - this._lastAt < LOADED_MS) await this._linger()
       const blocks = this._pending
       this._lastEvents = this._queued()
       const done = this._batch
@@ -224,14 +228,13 @@ class OwnLog extends ReadyResource {
         await this.core.append(blocks.map((b) => m.encode(m.block, b.events)))
         this.mark(this.core.length)
         this.appends++
+        this._lastAt = performance.now()
         done.resolve()
       } catch (err) {
         this.failed = err
         done.reject(err)
       }
     }
-    // Idle again: the next append is not under load until it shows it is
-    this._lastEvents = 0
     this._running = null
   }
 }

@@ -132,7 +132,7 @@ class Payments {
         reason: failure === null ? '' : failure.message,
         checkedAt: Date.now()
       }
-      this.view.stageAuction({ ...now, check }, false)
+      this.view.stageAuction({ ...now, check })
       this.view.scheduleFlush()
       this.emitter.emit('payment-checked', {
         auction: idHex,

@@ -80,11 +80,16 @@ class View extends ReadyResource {
     return view
   }
 
-  stageAuction(view, opened) {
+  stageAuction(view) {
     const idHex = b4a.toString(view.id, 'hex')
     this._remember(idHex, view)
     this._stage('auctions/' + idHex, m.encode(m.auctionView, view))
-    if (opened) this._stage('time/' + View.cursor(view.createdAt, idHex), b4a.alloc(0))
+  }
+
+  // A new auction: listAuctions finds it in the order of openings
+  stageOpened(view) {
+    const idHex = b4a.toString(view.id, 'hex')
+    this._stage('time/' + View.cursor(view.createdAt, idHex), b4a.alloc(0))
   }
 
   // Bids are kept BIDS_PER_ROW to a row: one write then stands for many bids of an auction.

@@ -98,3 +98,32 @@ test('an append waits a moment for bids still being judged: they share its block
   await alone.appended
   t.is(log.core.length, 2, 'a lone event has its own block, without waiting')
 })
+
+test('under load an append waits for as many bids as the last one carried; idle, a lone bid goes at once', async (t) => {
+  const s = await store(t)
+  const log = new OwnLog(s, await s.createKeyPair('own'))
+  t.teardown(() => log.close())
+  await log.ready()
+  const author = new Author(log.keyPair)
+  const open = (i) => log.queue(author.open('Lot#' + i).evt)
+
+  // Three events in one tick: one block, the log under load from then on
+  await Promise.all([open(1), open(2), open(3)].map((at) => at.appended))
+  t.is(log.core.length, 1, 'three events queued together share a block')
+
+  // The next one waits for two more, which come a turn of the event loop later
+  const first = open(4)
+  const more = await new Promise((resolve) => setImmediate(() => resolve([open(5), open(6)])))
+  await Promise.all([first, ...more].map((at) => at.appended))
+  t.is(log.core.length, 2, 'the bids that came after it went into its block')
+  t.is(first.index, more[1].index, 'in one block')
+
+  // Idle for longer than a burst lasts: a lone event goes alone, the next one in its own block
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const alone = open(7)
+  const next = await new Promise((resolve) => setImmediate(() => resolve(open(8))))
+  await alone.appended
+  await next.appended
+  t.is(log.core.length, 4, 'after a pause, an event does not wait for others')
+  t.not(alone.index, next.index)
+})

@@ -204,3 +204,61 @@ test('compat: a pushed block above the bound is refused before it is stored', as
   t.absent(await replica.has(1), 'the 4 KiB block pushed was not stored')
   t.ok(await replica.has(2), 'the small one after it was')
 })
+
+test('compat: a longer length comes with the last block; one above the bound is refused, and the length then comes alone', async (t) => {
+  const { author, replica } = await pushPair(t, 1024)
+  await replica.setAlwaysLatestBlock(true)
+  const uploaded = []
+  author.on('upload', (index) => uploaded.push(index))
+  await author.append(b4a.from('small'))
+  await until(() => replica.length === 2, 10000, 'length 2')
+  t.ok(await replica.has(1), 'the last block came with the length, unasked by any download')
+  t.alike(uploaded, [1])
+
+  await author.append(b4a.alloc(4096))
+  await until(() => replica.length === 3, 10000, 'length 3')
+  t.absent(await replica.has(2), 'the 4 KiB last block was not stored')
+  t.is(
+    replica.core.replicator._alwaysLatestBlockEnabled,
+    false,
+    'and the next lengths come without the last block'
+  )
+})
+
+test('compat: tree nodes missing for a block, counted in one read batch, are what Hypercore counts', async (t) => {
+  const a = await store(t)
+  const keyPair = await a.createKeyPair('log')
+  const author = a.get({ keyPair })
+  const blocks = []
+  for (let i = 0; i < 100; i++) blocks.push(b4a.from('block ' + i))
+  await author.append(blocks)
+  // Two replicas that hold the same scattered blocks: one counts as Hypercore does, one in a batch
+  const held = [3, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 57, 64, 99]
+  const replicas = []
+  for (const batched of [false, true]) {
+    const b = await store(t)
+    const replica = b.get({ key: author.key })
+    await replica.ready()
+    if (batched) compat.batchMissingNodes(replica)
+    const [muxA, muxB] = connect(t, a, b)
+    author.replicate(muxA)
+    replica.replicate(muxB)
+    await replica.update({ wait: true })
+    for (const index of held) await replica.get(index)
+    replicas.push(replica)
+  }
+  const { MerkleTree } = require('hypercore/lib/merkle-tree')
+  t.is(typeof MerkleTree.missingNodes, 'function', 'MerkleTree.missingNodes() exists')
+  const counts = [[], []]
+  for (let i = 0; i < replicas.length; i++) {
+    const state = replicas[i].core.state
+    for (let index = 0; index < 2 * author.length; index++) {
+      counts[i].push(await MerkleTree.missingNodes(state, index, author.length))
+    }
+  }
+  t.ok(
+    counts[0].some((n) => n > 1),
+    'some blocks need several nodes'
+  )
+  t.alike(counts[1], counts[0], 'the batched count is the same for every tree node')
+})

@@ -1,7 +1,8 @@
 const test = require('brittle')
 const c = require('compact-encoding')
 const m = require('../lib/messages')
-const { createPeers, everywhere, once, rejects } = require('./helpers')
+const path = require('path')
+const { createBootstrap, createPeer, createPeers, everywhere, once, rejects } = require('./helpers')
 const { Author } = require('./helpers/events')
 const { MAX_AMOUNT, formatAmount } = require('../lib/money')
 
@@ -251,4 +252,49 @@ test('a refusal in the same block as the bids it voids is applied the same way b
     'the fair bid leads again'
   )
   t.is(held.minimumBid, '20.000001')
+})
+
+test('bids of one auction packed many to a block are applied by a follower in order, across rows of stored bids', async (t) => {
+  const testnet = await createBootstrap(t)
+  const dir = path.join(await t.tmp(), 'observer')
+  const writer = await createPeer(t, testnet, { name: 'writer' })
+  let observer = await createPeer(t, testnet, { storage: dir, name: 'observer' })
+  const seller = new Author(writer.keyPair)
+  const bidders = [new Author(), new Author(), new Author()]
+
+  // 70 bids in blocks of 25, as a busy seller's group commit writes them: a block crosses the
+  // 32 bids stored to a row, twice
+  const opened = seller.open('Pic#1', '1')
+  await writer.log.core.append(Author.block(opened))
+  const amounts = []
+  for (let start = 0; start < 70; start += 25) {
+    const events = []
+    for (let position = start; position < Math.min(70, start + 25); position++) {
+      const amount = String(2 + position)
+      amounts.push(amount)
+      const bid = bidders[position % 3].bid(opened.id, amount)
+      events.push(seller.accept(bid, position))
+    }
+    await writer.log.core.append(Author.block(...events))
+  }
+  writer.news.announce()
+
+  const idHex = opened.id.toString('hex')
+  await everywhere([observer], idHex, (x) => x.bidCount === 70)
+  for (const when of ['applied', 'after a restart, from storage']) {
+    const held = await observer.getAuction(idHex)
+    t.alike(
+      held.bids.map((b) => b.amount),
+      amounts,
+      `every bid, in order (${when})`
+    )
+    t.alike(
+      held.bids.map((b) => b.position),
+      amounts.map((_, i) => i + 1)
+    )
+    t.is(held.highestBid.amount, '71')
+    t.is(held.highestBid.bidder, bidders[69 % 3].publicKey.toString('hex'))
+    await observer.close()
+    observer = await createPeer(t, testnet, { storage: dir, name: 'observer' })
+  }
 })
