@@ -30,7 +30,7 @@ async function bidLatency(bootstrap, dir, { sequential, warmup, followers = 0, k
   try {
     await Promise.all([bidder, ...others].map((peer) => peer.ready()))
     for (const peer of [bidder, ...others]) {
-      await waitFor(() => auctionAt(peer, id), 'the auction at the bidder', 30000, 20)
+      await waitFor(() => auctionAt(peer, id), 'the auction at ' + peer.name, 30000, 20)
     }
     let amount = 1
     for (let i = 0; i < warmup; i++) await bidder.placeBid(id, String(++amount))

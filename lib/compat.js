@@ -190,12 +190,22 @@ async function pushBlock(session, mux, index) {
 }
 
 // Replication refuses a block above maxBytes before it verifies or stores it, when it came
-// unasked (a push: data with request id 0) or with a longer signed length (Hypercore's upgrade
-// request brings the log's last block along when alwaysLatestBlock is set): Hypercore bounds
-// neither. The second also turns alwaysLatestBlock off for the core, so that the length comes
-// alone next time and the follower refuses the log from its signed size. A block asked for in a
-// window is within the follower's download budget, and refused by the follower itself.
+// unasked (a push: data with request id 0) or offered as the last block with a longer signed
+// length (Hypercore's upgrade request brings it along when alwaysLatestBlock is set): Hypercore
+// bounds neither. The second also turns alwaysLatestBlock off for the core for as long as it is
+// open, so that the next length comes alone: the follower then refuses the log from its signed
+// size, or downloads the block in a window and refuses it there. A block asked for in
+// a window is within the follower's download budget, and refused by the follower itself.
 const limited = new WeakSet()
+// Cores offered a last block above the bound with a longer length: never asked so again
+const oversized = new WeakSet()
+
+// Whether a longer signed length of the core comes with its last block (Hypercore's
+// alwaysLatestBlock): not after one above the bound came that way (limitBlocks)
+function latestBlock(session, on) {
+  if (on && oversized.has(session.core)) return Promise.resolve()
+  return session.setAlwaysLatestBlock(on)
+}
 
 function limitBlocks(session, maxBytes) {
   const core = session.core
@@ -207,8 +217,16 @@ function limitBlocks(session, maxBytes) {
     if (value && value.byteLength > maxBytes) {
       if (proof.request === 0) return Promise.resolve(false)
       if (proof.upgrade) {
-        session.setAlwaysLatestBlock(false).catch(noop)
-        return Promise.resolve(false)
+        oversized.add(core)
+        const replicator = core.replicator
+        if (replicator._alwaysLatestBlockEnabled) {
+          replicator._alwaysLatestBlockEnabled = false
+          replicator._alwaysLatestBlock--
+        }
+        // A live download (end -1) keeps asking for the last block with each length, and would
+        // get it again at once: then it is verified and stored, and the follower refuses it when
+        // it comes to apply it. The followers hold no live download.
+        if (replicator._alwaysLatestBlock === 0) return Promise.resolve(false)
       }
     }
     return verify.call(this, proof, from)
@@ -241,7 +259,7 @@ function batchMissingNodes(session) {
       ite.parent()
     }
     rx.tryFlush()
-    // More than any tree has: Hypercore's own, which throws its assertion
+    // More than any tree has: Hypercore's own, which throws its assertion past 1,024 nodes
     if (held.length >= MAX_MISSING_NODES) return missingNodes.call(this, state, index, length)
     const found = await Promise.all(held)
     const first = found.indexOf(true)
@@ -249,10 +267,9 @@ function batchMissingNodes(session) {
   }
 }
 
-function noop() {}
-
 module.exports = {
   batchMissingNodes,
+  latestBlock,
   limitBlocks,
   allowPush,
   pushBlock,

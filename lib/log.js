@@ -9,9 +9,9 @@ const { MAX_BLOCK_EVENTS, MAX_BLOCK_BYTES } = require('./constants')
 // An append waits at most this long for events still being judged (group commit)
 const GATHER_MS = 1
 // Under load (an append of several events ended less than LOADED_MS ago) an append also waits
-// for bids still on their way, until it holds as many events as that append did, at most
-// LINGER_MS, or until the block is full: bids that came together keep coming together, and the
-// blocks every follower applies grow
+// until it holds as many events as that append did, at most LINGER_MS, or until the block is
+// full: bids acknowledged together come back together, and the blocks every follower applies
+// grow. Any own event waits so then (an opening, a close), at most LINGER_MS; not at shutdown.
 const LINGER_MS = 10
 const LOADED_MS = 20
 
@@ -218,7 +218,8 @@ class OwnLog extends ReadyResource {
     await null
     while (this._pending.length > 0) {
       await this._gather()
-      if (this._lastEvents > 1 && performance.now() - this._lastAt < LOADED_MS) await this._linger()
+      const loaded = this._lastEvents > 1 && performance.now() - this._lastAt < LOADED_MS
+      if (loaded && !this.closing) await this._linger()
       const blocks = this._pending
       this._lastEvents = this._queued()
       const done = this._batch

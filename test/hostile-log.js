@@ -157,3 +157,22 @@ test('a peer that names thousands of empty logs takes no slot, and honest seller
   t.pass('logs that showed nothing signed are forgotten')
   t.is((await victim.listAuctions()).length, 1, 'and left nothing in the view')
 })
+
+test('a followed log brings its last block with each longer length, until it is disputed or a bid expects a push', async (t) => {
+  const { peers } = await createPeers(t, 2)
+  const [victim, liar] = peers
+  const a = await liar.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([victim], a.id)
+  const follower = victim.logs.get(liar.id)
+  const latest = () => follower.core.core.replicator._alwaysLatestBlockEnabled
+  t.is(latest(), true, 'live: a longer length comes with the last block')
+
+  follower.expectPush()
+  t.is(latest(), false, 'not while the author may push that block')
+  follower._stopPushes()
+  follower._syncLatest()
+  t.is(latest(), true, 'and again after')
+
+  follower.dispute(follower.length)
+  t.is(latest(), false, 'a disputed log brings no more blocks with its lengths')
+})
