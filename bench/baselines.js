@@ -130,8 +130,10 @@ async function rawCore(dir, { sequential, batched, batch, blockBytes }) {
 // An append of one bid-sized block pushed to a replica on a second Corestore (Hypercore's push
 // mode, both stores here on an encrypted in-memory connection), timed until the replica holds
 // it: what a seller's append and its bidder's copy cost without hyperauction
-async function rawPush(dir, { sequential, blockBytes }) {
-  log('  raw Hypercore append pushed to a replica')
+// others: that many more bare replicas in this process download every block live (end -1), as
+// the other full peers of one machine would; figures named key...
+async function rawPush(dir, { sequential, blockBytes, others = 0, key = 'rawPush' }) {
+  log(`  raw Hypercore append pushed to a replica${others ? `, ${others} more replicas here` : ''}`)
   const a = new Corestore(path.join(dir, 'author'), { active: false })
   const b = new Corestore(path.join(dir, 'replica'), { active: false })
   const core = a.get({ name: 'bench' })
@@ -144,6 +146,21 @@ async function rawPush(dir, { sequential, blockBytes }) {
   const mux = sa.noiseStream.userData
   core.replicate(mux)
   replica.replicate(sb.noiseStream.userData)
+  const streams = [sa, sb]
+  const stores = [a, b]
+  for (let i = 0; i < others; i++) {
+    const store = new Corestore(path.join(dir, 'other-' + i), { active: false })
+    stores.push(store)
+    const other = store.get({ key: core.key })
+    await other.ready()
+    const x = a.replicate(true)
+    const y = store.replicate(false)
+    x.pipe(y).pipe(x)
+    streams.push(x, y)
+    core.replicate(x.noiseStream.userData)
+    other.replicate(y.noiseStream.userData)
+    other.download()
+  }
   const block = b4a.alloc(blockBytes)
   try {
     await core.append(block)
@@ -165,12 +182,10 @@ async function rawPush(dir, { sequential, blockBytes }) {
       await held
       samples.push(now() - t)
     }
-    return { rawPushP50: percentile(samples, 50) }
+    return { [key + 'P50']: percentile(samples, 50) }
   } finally {
-    sa.destroy()
-    sb.destroy()
-    await a.close()
-    await b.close()
+    for (const stream of streams) stream.destroy()
+    for (const store of stores) await store.close()
   }
 }
 

@@ -61,6 +61,9 @@ async function main() {
       await attempt(r, 'rawBee', () => rawBee(path.join(dir, 'bee'), BEE))
       await attempt(r, 'rawCore', () => rawCore(path.join(dir, 'core'), CORE))
       await attempt(r, 'rawPush', () => rawPush(path.join(dir, 'push'), CORE))
+      await attempt(r, 'rawPushFour', () =>
+        rawPush(path.join(dir, 'push-four'), { ...CORE, others: 3, key: 'rawPushFour' })
+      )
       await attempt(r, 'bid', () =>
         bidLatency(bootstrap, path.join(dir, 'latency'), { sequential: SEQUENTIAL, warmup: 20 })
       )
