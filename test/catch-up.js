@@ -77,3 +77,27 @@ test('a log far behind waits in line for its turn, but not when a bid waits on i
   t.is(applied.length, BLOCKS * 5, 'and every block before it, applied in order')
   turns.give()
 })
+
+test('a late joiner applies a long log from its start as blocks arrive, not once most of them are in', async (t) => {
+  const { peers, testnet } = await createPeers(t, 1)
+  const [writer] = peers
+  const author = new Author(writer.keyPair)
+  const blocks = []
+  for (let i = 0; i < 600; i++) {
+    // Each opening cancelled in its own block: the log stays within the open-auction bound
+    author.index = i
+    const opened = author.open('Lot#' + i, '1')
+    blocks.push(Author.block(opened, author.cancel(opened.id)))
+  }
+  await writer.log.core.append(blocks)
+  writer.news.announce()
+
+  const late = await createPeer(t, testnet, { name: 'late' })
+  let downloaded = -1
+  late.once('auction-opened', () => {
+    downloaded = late.logs.get(writer.id).core.core.bitfield.countSet(0, 600)
+  })
+  await until(async () => (await late.info()).blocks >= 600, 30000, 'the whole log')
+  t.comment(`${downloaded} of 600 blocks held when the first was applied`)
+  t.ok(downloaded >= 0 && downloaded < 64, `the first block applied with ${downloaded} of 600 held`)
+})
