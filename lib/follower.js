@@ -217,7 +217,6 @@ class Follower extends ReadyResource {
   async _close() {
     this._wake()
     this._stopPushes()
-    this._syncLatest()
     if (this._sleep !== null) {
       clearTimeout(this._sleep.timer)
       this._sleep.resolve()
@@ -253,11 +252,15 @@ class Follower extends ReadyResource {
     this._syncLatest()
   }
 
+  // Takes no more pushes; the last block then comes with a longer length again, if the log is
+  // still followed live
   _stopPushes() {
-    if (this._pushTimer === null) return
-    clearTimeout(this._pushTimer)
-    this._pushTimer = null
-    if (this.core.opened) allowPush(this.core, false)
+    if (this._pushTimer !== null) {
+      clearTimeout(this._pushTimer)
+      this._pushTimer = null
+      if (this.core.opened) allowPush(this.core, false)
+    }
+    this._syncLatest()
   }
 
   // A longer signed length comes with the log's last block, in one request and one verify (as a
@@ -362,7 +365,6 @@ class Follower extends ReadyResource {
     if (this._refusal !== null) return
     this._refusal = err
     this._stopPushes()
-    this._syncLatest()
     this._stopDownloads()
     this.kick()
   }
@@ -686,7 +688,6 @@ class Follower extends ReadyResource {
     if (this.closing || this.failed !== null) return
     this.failed = err
     this._stopPushes()
-    this._syncLatest()
     this._stopDownloads()
     this._stopCatchingUp()
     this._wake()
@@ -703,7 +704,6 @@ class Follower extends ReadyResource {
     if (this.failed !== null && this.failed.code === 'DISPUTED') return false
     this.failed = AuctionError.DISPUTED(`The author signed two histories at length ${length}`)
     this._stopPushes()
-    this._syncLatest()
     this._stopCatchingUp()
     this._wake()
     return true

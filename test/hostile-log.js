@@ -170,7 +170,6 @@ test('a followed log brings its last block with each longer length, until it is 
   follower.expectPush()
   t.is(latest(), false, 'not while the author may push that block')
   follower._stopPushes()
-  follower._syncLatest()
   t.is(latest(), true, 'and again after')
 
   follower.dispute(follower.length)

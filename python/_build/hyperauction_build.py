@@ -95,17 +95,19 @@ def _wheel_file():
     ).encode("utf-8")
 
 
-def _package_files():
-    found = []
-    base = os.path.join(ROOT, PACKAGE)
+def _files_under(base):
+    """(name in the archive, path) of each file under base, in order, caches left out."""
     for folder, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
             if name.endswith(SKIP_SUFFIXES):
                 continue
             path = os.path.join(folder, name)
-            found.append((os.path.relpath(path, ROOT).replace(os.sep, "/"), path))
-    return found
+            yield os.path.relpath(path, ROOT).replace(os.sep, "/"), path
+
+
+def _package_files():
+    return list(_files_under(os.path.join(ROOT, PACKAGE)))
 
 
 def _epoch():
@@ -217,12 +219,7 @@ def build_sdist(sdist_directory, config_settings=None):
             if os.path.isfile(path):
                 add(tf, top, _read(path))
                 continue
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                for name in sorted(files):
-                    if name.endswith(SKIP_SUFFIXES):
-                        continue
-                    full = os.path.join(folder, name)
-                    mode = 0o755 if os.access(full, os.X_OK) else 0o644
-                    add(tf, os.path.relpath(full, ROOT).replace(os.sep, "/"), _read(full), mode)
+            for arcname, full in _files_under(path):
+                mode = 0o755 if os.access(full, os.X_OK) else 0o644
+                add(tf, arcname, _read(full), mode)
     return filename
