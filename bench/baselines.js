@@ -127,6 +127,30 @@ async function rawCore(dir, { sequential, batched, batch, blockBytes }) {
   }
 }
 
+// A bid's signature checked, as a seller checks each bid it is sent (one bidder key pair, the
+// same bid each time: the check costs the same whatever the bid)
+function rawVerify({ samples: count }) {
+  log('  raw signature check')
+  const keyPair = crypto.keyPair()
+  const bid = crypto.signBid(
+    {
+      auction: b4a.alloc(16),
+      bidder: keyPair.publicKey,
+      amount: 123456789n,
+      nonce: crypto.randomNonce(),
+      createdAt: Date.now()
+    },
+    keyPair
+  )
+  const samples = []
+  for (let i = 0; i < count; i++) {
+    const t = now()
+    if (!crypto.verifyBid(bid)) throw new Error('The bid signed here does not verify')
+    samples.push(now() - t)
+  }
+  return { rawVerifyP50: percentile(samples, 50) }
+}
+
 // An append of one bid-sized block pushed to a replica on a second Corestore (Hypercore's push
 // mode, both stores here on an encrypted in-memory connection), timed until the replica holds
 // it: what a seller's append and its bidder's copy cost without hyperauction
@@ -189,4 +213,4 @@ async function rawPush(dir, { sequential, blockBytes, others = 0, key = 'rawPush
   }
 }
 
-module.exports = { rawRpc, rawBee, rawCore, rawPush, BID_BYTES, REPLY_BYTES }
+module.exports = { rawRpc, rawBee, rawCore, rawVerify, rawPush, BID_BYTES, REPLY_BYTES }

@@ -1,5 +1,6 @@
 const hypercoreCrypto = require('hypercore-crypto')
 const flat = require('flat-tree')
+const safetyCatch = require('safety-catch')
 const caps = require('hypercore/lib/caps')
 const Verifier = require('hypercore/lib/verifier')
 const { MerkleTree } = require('hypercore/lib/merkle-tree')
@@ -179,14 +180,54 @@ function allowPush(session, allow) {
 
 // Sends block index of a core, with what proves it, to the peer that replicates it on the
 // connection mux, if that peer allows pushes and lacks the block; resolves once it is sent,
-// with whether it was
-async function pushBlock(session, mux, index) {
+// with whether this call sent it
+function pushBlock(session, mux, index) {
   const replicator = session.core && session.core.replicator
-  if (!replicator) return false
-  const peer = replicator.peers.find((p) => p.protomux === mux)
-  if (peer === undefined || !peer.remoteAllowPush || peer.remoteBitfield.get(index)) return false
-  await peer.push(index)
-  return true
+  const peer = replicator ? replicator.peers.find((p) => p.protomux === mux) : undefined
+  if (peer === undefined) return Promise.resolve(false)
+  const sent = pushes.get(peer)
+  const pending = sent === undefined ? undefined : sent.get(index)
+  if (pending !== undefined) return pending.then(() => false)
+  const push = startPush(peer, index)
+  return push === null ? Promise.resolve(false) : push.then(() => true)
+}
+
+// Sends blocks start to end - 1 of a core, just appended, to every peer that takes pushes (a
+// bidder with a bid in flight, which follows the log) and lacks them. Such a peer turns
+// alwaysLatestBlock off (lib/follower.js): unpushed, it would learn the length first and ask
+// for the block in a second round trip. Returns how many pushes it started.
+function pushNew(session, start, end) {
+  const replicator = session.core && session.core.replicator
+  if (!replicator) return 0
+  let started = 0
+  for (const peer of replicator.peers) {
+    for (let index = start; index < end && peer.remoteAllowPush; index++) {
+      if (startPush(peer, index) !== null) started++
+    }
+  }
+  return started
+}
+
+// A block goes to a peer once: the peer tells that it holds the block only a round trip later,
+// and meanwhile more bids of its own in that block would each send it again. The pushes of the
+// last PUSHES_KEPT blocks are remembered by peer.
+const pushes = new WeakMap()
+const PUSHES_KEPT = 64
+
+// The push of block index to peer, started now; null if the peer takes no pushes, holds the
+// block, or was sent it already
+function startPush(peer, index) {
+  if (!peer.remoteAllowPush || peer.remoteBitfield.get(index)) return null
+  let sent = pushes.get(peer)
+  if (sent === undefined) {
+    sent = new Map()
+    pushes.set(peer, sent)
+  }
+  if (sent.has(index)) return null
+  const push = peer.push(index).catch(safetyCatch)
+  sent.set(index, push)
+  if (sent.size > PUSHES_KEPT) sent.delete(sent.keys().next().value)
+  return push
 }
 
 // Replication refuses a block above maxBytes before it verifies or stores it, when it came
@@ -273,6 +314,7 @@ module.exports = {
   limitBlocks,
   allowPush,
   pushBlock,
+  pushNew,
   guardRemoteOpens,
   closeChannels,
   detachReplication,

@@ -65,8 +65,29 @@ test('bids in flight together share the seller’s blocks', async (t) => {
     seller.log.pushed > 0,
     `the seller pushed blocks ahead of its answers (${seller.log.pushed})`
   )
+  t.ok(
+    seller.log.pushed <= blocks,
+    `each block went to the bidder once, not once for each of its bids (${seller.log.pushed} pushes)`
+  )
   t.comment(`16 bids in ${blocks} blocks`)
   t.ok(blocks <= 2, `16 bids sent together went into ${blocks} blocks (at most 2)`)
+})
+
+test('a bidder with a bid in flight is pushed the other bidders’ blocks too, unasked', async (t) => {
+  const { peers } = await createPeers(t, 3)
+  const [seller, first, second] = peers
+  const auction = await seller.openAuction({ item: 'Pic#1', price: '75' })
+  await everywhere([first, second], auction.id)
+  await first.placeBid(auction.id, '75')
+  const before = seller.log.pushed
+  await second.placeBid(auction.id, '80')
+  t.is(
+    seller.log.pushed - before,
+    2,
+    'the block with the second bid was pushed to both bidders (the first still takes pushes)'
+  )
+  await everywhere([first], auction.id, (a) => a.highestBid && a.highestBid.amount === '80')
+  t.pass('the first bidder shows the second bid')
 })
 
 test('an append waits a moment for bids still being judged: they share its block', async (t) => {

@@ -193,6 +193,31 @@ test('compat: a block pushed to a replica that allows pushes arrives unasked', a
   )
 })
 
+test('compat: a block goes to a peer once; each new block goes to every peer that takes pushes', async (t) => {
+  const { author, replica, muxA } = await pushPair(t)
+  await author.append(b4a.from('two'))
+  const one = once(replica, 'download', (index) => index === 1, 10000, 'block 1')
+  const sends = [compat.pushBlock(author, muxA, 1), compat.pushBlock(author, muxA, 1)]
+  t.alike(
+    await Promise.all(sends),
+    [true, false],
+    'pushBlock: the second push of block 1 is not sent'
+  )
+  await one
+
+  const downloaded = once(replica, 'download', (index) => index === 3, 10000, 'block 3')
+  await author.append([b4a.from('three'), b4a.from('four')])
+  t.is(compat.pushNew(author, 2, 4), 2, 'pushNew: blocks 2 and 3 sent to the replica')
+  t.is(compat.pushNew(author, 2, 4), 0, 'and not again')
+  await downloaded
+  t.alike(await replica.get(2, { wait: false }), b4a.from('three'), 'held without asking')
+
+  compat.allowPush(replica, false)
+  await until(() => !author.peers[0].remoteAllowPush, 10000, 'the sync')
+  await author.append(b4a.from('five'))
+  t.is(compat.pushNew(author, 4, 5), 0, 'pushNew: a peer that takes no pushes is passed over')
+})
+
 test('compat: a pushed block above the bound is refused before it is stored', async (t) => {
   const { author, replica, muxA } = await pushPair(t, 1024)
   await author.append(b4a.alloc(4096))

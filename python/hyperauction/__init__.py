@@ -10,7 +10,7 @@ Start a peer with its web API, ``hyperauction start --web 127.0.0.1:0 ...``, and
         print(a["item"], a["startPrice"], a["currency"])
 """
 
-__version__ = "0.6.1"
+__version__ = "0.6.2"
 
 from .client import Client  # noqa: E402
 from .errors import HyperauctionError  # noqa: E402
