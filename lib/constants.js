@@ -14,7 +14,7 @@ module.exports = {
   MAX_GREETINGS: 64,
   // A block of the own log packs up to this many events, or this many bytes
   MAX_BLOCK_EVENTS: 64,
-  MAX_BLOCK_BYTES: 4096,
+  MAX_BLOCK_BYTES: 16384,
   // Remote logs followed (open) at once; past it the least useful one is closed
   MAX_LOGS: 4096,
   // Remote logs stored, followed and dormant; past it the least useful one is forgotten and

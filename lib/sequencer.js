@@ -80,21 +80,26 @@ class Sequencer {
   // block is pushed ahead of it, if the bidder takes pushes
   async bid(bid, remote, mux = null) {
     // Counted from its arrival until it is queued: an append waits a moment for bids being
-    // judged (OwnLog's group commit)
+    // judged, and under load for as many as were in hand at once lately (OwnLog's group commit)
     this.log.judging++
+    this.log.hold()
     let judging = true
     const judged = () => {
       if (judging) this.log.judging--
       judging = false
     }
-    let row
     try {
-      row = await this._bid(bid, remote, judged)
+      let row
+      try {
+        row = await this._bid(bid, remote, judged)
+      } finally {
+        judged()
+      }
+      await this.log.push(row.index, mux)
+      return row
     } finally {
-      judged()
+      this.log.release()
     }
-    await this.log.push(row.index, mux)
-    return row
   }
 
   async _bid(bid, remote, judged) {

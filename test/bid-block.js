@@ -120,31 +120,50 @@ test('an append waits a moment for bids still being judged: they share its block
   t.is(log.core.length, 2, 'a lone event has its own block, without waiting')
 })
 
-test('under load an append waits for as many bids as the last one carried; idle, a lone bid goes at once', async (t) => {
+test('under load an append waits for a quarter more bids than the last one carried, no more than were in hand at once; idle, a lone bid goes at once', async (t) => {
   const s = await store(t)
   const log = new OwnLog(s, await s.createKeyPair('own'))
   t.teardown(() => log.close())
   await log.ready()
   const author = new Author(log.keyPair)
-  const open = (i) => log.queue(author.open('Lot#' + i).evt)
+  // A bid as the seller takes it: in hand from its arrival until it is in the log
+  const bid = (i) => {
+    log.hold()
+    const at = log.queue(author.open('Lot#' + i).evt)
+    at.appended.then(() => log.release(), noop)
+    return at
+  }
+  const nextTurn = (fn) => new Promise((resolve) => setImmediate(() => resolve(fn())))
 
-  // Three events in one tick: one block, the log under load from then on
-  await Promise.all([open(1), open(2), open(3)].map((at) => at.appended))
-  t.is(log.core.length, 1, 'three events queued together share a block')
+  // Four bids in one tick, eight in hand at once: one block, the log under load from then on
+  for (let i = 0; i < 4; i++) log.hold()
+  await Promise.all([bid(1), bid(2), bid(3), bid(4)].map((at) => at.appended))
+  for (let i = 0; i < 4; i++) log.release()
+  t.is(log.core.length, 1, 'four bids queued together share a block')
 
-  // The next one waits for two more, which come a turn of the event loop later
-  const first = open(4)
-  const more = await new Promise((resolve) => setImmediate(() => resolve([open(5), open(6)])))
+  // The next append waits for five (a quarter more than four), which come a turn later
+  const first = bid(5)
+  const more = await nextTurn(() => [bid(6), bid(7), bid(8), bid(9)])
   await Promise.all([first, ...more].map((at) => at.appended))
-  t.is(log.core.length, 2, 'the bids that came after it went into its block')
-  t.is(first.index, more[1].index, 'in one block')
+  t.is(first.index, more[3].index, 'the bids that came after it went into its block')
+  t.is(log.core.length, 2, 'five bids in the second block')
 
-  // Idle for longer than a burst lasts: a lone event goes alone, the next one in its own block
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  const alone = open(7)
-  const next = await new Promise((resolve) => setImmediate(() => resolve(open(8))))
-  await alone.appended
-  await next.appended
-  t.is(log.core.length, 4, 'after a pause, an event does not wait for others')
+  // Idle for longer than a burst lasts, and past the time bids in hand are remembered
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const alone = bid(10)
+  const next = await nextTurn(() => bid(11))
+  await Promise.all([alone.appended, next.appended])
+  t.is(log.core.length, 4, 'after a pause, a bid does not wait for others')
   t.not(alone.index, next.index)
+
+  // Two bidders bidding one at a time: two bids in hand at most. Their next two go at once,
+  // without waiting for a third that cannot come before they are answered
+  await Promise.all([bid(12), bid(13)].map((at) => at.appended))
+  const pair = [bid(14), bid(15)]
+  const third = await nextTurn(() => bid(16))
+  await Promise.all([...pair, third].map((at) => at.appended))
+  t.is(pair[0].index, pair[1].index, 'the two bids share a block')
+  t.not(third.index, pair[1].index, 'which went without waiting for a third')
 })
+
+function noop() {}
