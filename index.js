@@ -76,7 +76,10 @@ class AuctionPeer extends ReadyResource {
     this.keyPair = opened.keyPair
     this.name = opened.name
 
-    this.log = new OwnLog(this.store, this.keyPair, markFile(this.storage, opts), onwarning)
+    this.log = new OwnLog(this.store, this.keyPair, {
+      markFile: markFile(this.storage, opts),
+      onwarning
+    })
     await this.log.ready()
     // Another copy of this peer's storage signed a second history: this log can take no more
     this.log.core.on('conflict', (length) => {

@@ -175,23 +175,26 @@ function target(met, what) {
   return `${what}: ${met ? 'met' : 'missed'}`
 }
 
-// A bid's latency beside raw RPC, and beside its floor measured in the same run: raw RPC plus the
-// raw append pushed to a replica (figures key and push)
-// The seller's CPU per accepted bid beside the raw floor of a bid: its signature checked and
-// one raw Hypercore append, measured in the same run
+// The seller's CPU per accepted bid beside the floor of a bid measured in the same run: its
+// signature checked and one raw Hypercore append (#24's floor); also shown with the append
+// shared by the bids of a block, as group commit shares it
 function sellerCpuRow(r, failed, meta) {
   const floor = r.rawVerifyP50 + r.rawCoreAppendP50
+  const shared = r.rawVerifyP50 + r.rawCoreAppendP50 / r.separateEventsPerBlock
   const times = r.separateSellerCpuPerBidMs / floor
   return [
     `seller CPU per accepted bid (${meta.clients} x ${meta.inFlight} in flight, own auctions)`,
-    failed('separate') || `${ms(r.separateSellerCpuPerBidMs)} (${ratio(times)} the floor)`,
+    failed('separate') ||
+      `${ms(r.separateSellerCpuPerBidMs)} (${ratio(times)} the floor; ${ratio(r.separateSellerCpuPerBidMs / shared)} with the append shared)`,
     failed('rawVerify') ||
       failed('rawCore') ||
-      `floor ${ms(floor)} = signature check ${ms(r.rawVerifyP50)} + raw Hypercore append p50 ${ms(r.rawCoreAppendP50)}`,
-    target(times <= 3, '<= 3x the floor')
+      `floor ${ms(floor)} = signature check ${ms(r.rawVerifyP50)} + raw Hypercore append p50 ${ms(r.rawCoreAppendP50)}; ${ms(shared)} with the append shared by a block's bids`,
+    target(!r.separateError && times <= 3, '<= 3x the floor')
   ]
 }
 
+// A bid's latency beside raw RPC, and beside its floor measured in the same run: raw RPC plus the
+// raw append pushed to a replica (figures key and push)
 function latencyRows(r, failed, { key, push, label, floor, most }) {
   const p50 = r[key + 'P50']
   const floorMs = r.rawRpcP50 + r[push + 'P50']

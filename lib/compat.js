@@ -178,9 +178,15 @@ function allowPush(session, allow) {
   session.core.replicator.setAllowPush(allow)
 }
 
+// A block goes to a peer once: the peer tells that it holds the block only a round trip later,
+// and meanwhile more bids of its own in that block would each send it again. The pushes of the
+// last PUSHES_KEPT blocks are remembered by peer.
+const pushes = new WeakMap()
+const PUSHES_KEPT = 64
+
 // Sends block index of a core, with what proves it, to the peer that replicates it on the
 // connection mux, if that peer allows pushes and lacks the block; resolves once it is sent,
-// with whether this call sent it
+// with whether this call sent it (false if it went already, or is on its way)
 function pushBlock(session, mux, index) {
   const replicator = session.core && session.core.replicator
   const peer = replicator ? replicator.peers.find((p) => p.protomux === mux) : undefined
@@ -193,40 +199,43 @@ function pushBlock(session, mux, index) {
 }
 
 // Sends blocks start to end - 1 of a core, just appended, to every peer that takes pushes (a
-// bidder with a bid in flight, which follows the log) and lacks them. Such a peer turns
-// alwaysLatestBlock off (lib/follower.js): unpushed, it would learn the length first and ask
-// for the block in a second round trip. Returns how many pushes it started.
+// bidder with a bid in flight, which follows the log) and lacks them, block by block. Such a
+// peer turns alwaysLatestBlock off (lib/follower.js): unpushed, it would learn the length first
+// and ask for the block in a second round trip. Returns how many pushes it started.
 function pushNew(session, start, end) {
   const replicator = session.core && session.core.replicator
   if (!replicator) return 0
   let started = 0
-  for (const peer of replicator.peers) {
-    for (let index = start; index < end && peer.remoteAllowPush; index++) {
+  for (let index = start; index < end; index++) {
+    for (const peer of replicator.peers) {
       if (startPush(peer, index) !== null) started++
     }
   }
   return started
 }
 
-// A block goes to a peer once: the peer tells that it holds the block only a round trip later,
-// and meanwhile more bids of its own in that block would each send it again. The pushes of the
-// last PUSHES_KEPT blocks are remembered by peer.
-const pushes = new WeakMap()
-const PUSHES_KEPT = 64
-
-// The push of block index to peer, started now; null if the peer takes no pushes, holds the
-// block, or was sent it already
+// The push of block index to peer, started now; null if Hypercore would not send it (the peer
+// takes no pushes, downloads nothing, holds the block) or it was sent already. A push that
+// fails is forgotten: the block may go again.
 function startPush(peer, index) {
-  if (!peer.remoteAllowPush || peer.remoteBitfield.get(index)) return null
+  if (!peer.remoteAllowPush || !peer.remoteDownloading || peer.remoteBitfield.get(index)) {
+    return null
+  }
   let sent = pushes.get(peer)
   if (sent === undefined) {
     sent = new Map()
     pushes.set(peer, sent)
   }
   if (sent.has(index)) return null
-  const push = peer.push(index).catch(safetyCatch)
+  const push = peer.push(index).catch((err) => {
+    if (sent.get(index) === push) sent.delete(index)
+    safetyCatch(err)
+  })
   sent.set(index, push)
-  if (sent.size > PUSHES_KEPT) sent.delete(sent.keys().next().value)
+  for (const kept of sent.keys()) {
+    if (sent.size <= PUSHES_KEPT) break
+    if (kept <= index - PUSHES_KEPT) sent.delete(kept)
+  }
   return push
 }
 

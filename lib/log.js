@@ -1,6 +1,7 @@
 const fs = require('fs')
 const b4a = require('b4a')
 const ReadyResource = require('ready-resource')
+const safetyCatch = require('safety-catch')
 const m = require('./messages')
 const { settle, pushBlock, pushNew } = require('./compat')
 const crypto = require('./crypto')
@@ -11,13 +12,14 @@ const GATHER_MS = 1
 // Under load (an append of several events ended less than LOADED_MS ago) an append also waits
 // until it holds a quarter more events than that append did, at most LINGER_MS, or until the
 // block is full: bids acknowledged together come back together, and the blocks every follower
-// applies grow. It waits for no more bids than the seller held at once lately (bids in hand,
-// PEAK_MS): a few bidders bidding one at a time send no more until they are answered, and then
-// their bids go at once. Not at shutdown.
+// applies grow. It waits for no more bids than the seller held at once lately (bids in hand:
+// accepted, not yet answered; the most at once in the last PEAK_MS to twice that): a few bidders
+// bidding one at a time send no more until they are answered, and their bids go at once. Not at
+// shutdown.
 // With 8 bidder peers x 8 bids in flight the bids come in bursts (a bidder sends again once it
 // applied a block): waiting for as many as the last append held, at most 10 ms, gave 9-11
 // events per block and 560-740 bids/s; a quarter more, at most 25 ms (and blocks of 16 KiB
-// instead of 4), 32-37 and 1,110-1,190/s (consecutive runs).
+// instead of 4), 29-36 and 1,059-1,258/s (consecutive runs).
 const LINGER_MS = 25
 const LOADED_MS = 20
 const GROWTH = 1.25
@@ -30,20 +32,25 @@ const PEAK_MS = 1000
 // synced after each append, off the answer's path): storage that loses a tail of the log while
 // the mark survives is caught at the next start (lib/recovery.js)
 class OwnLog extends ReadyResource {
-  constructor(store, keyPair, markFile = null, onwarning = noop) {
+  constructor(store, keyPair, opts = {}) {
     super()
+    const { markFile = null, onwarning = noop } = opts
     this.markFile = markFile
     this.onwarning = onwarning
+    this.lingerMs = opts.lingerMs || LINGER_MS
+    this.loadedMs = opts.loadedMs || LOADED_MS
+    this.peakMs = opts.peakMs || PEAK_MS
     // The length the mark held at the start: this peer signed at least this much
     this.marked = 0
     this._mark = null
     // Events being judged that will be queued soon if accepted: the sequencer counts its bids
     // between their arrival and their place in the log
     this.judging = 0
-    // Bids from their arrival to their answer (hold, release), and the most held at once
-    // within PEAK_MS
+    // Bids accepted and not yet answered (hold, release), and the most held at once in the
+    // current span of peakMs (since _peakAt) and in the one before
     this.inHand = 0
     this._peak = 0
+    this._lastPeak = 0
     this._peakAt = 0
     this.core = store.get({ keyPair })
     this.keyPair = keyPair
@@ -163,9 +170,21 @@ class OwnLog extends ReadyResource {
     return { index: at.index, offset: at.offset, appended: this._batch.promise }
   }
 
+  // The blocks from start, just appended, to every peer that takes pushes, before their events
+  // learn they are in the log (a bid's answer waits for its push). The log holds them whatever
+  // becomes of their pushes.
+  _pushNew(start) {
+    try {
+      this.pushed += pushNew(this.core, start, this.core.length)
+    } catch (err) {
+      safetyCatch(err)
+    }
+  }
+
   // Sends block index to the peer replicating this log on the connection mux, if it takes
   // pushes and lacks it: ahead of an answer that names the block (a bid's), on the same
-  // connection. A push that fails leaves the remote to ask for the block as usual.
+  // connection. Its push usually started at the append (_pushNew), and this waits for it. A push
+  // that fails leaves the remote to ask for the block as usual.
   push(index, mux) {
     if (mux === null || mux === undefined) return Promise.resolve()
     return pushBlock(this.core, mux, index).then((sent) => {
@@ -200,25 +219,34 @@ class OwnLog extends ReadyResource {
     }
   }
 
-  // A bid arrived: it is in hand until it is answered
+  // A bid was accepted into the log: it is in hand until it is answered
   hold() {
     this.inHand++
     const now = performance.now()
-    if (this.inHand >= this._peak || now - this._peakAt > PEAK_MS) {
-      this._peak = this.inHand
+    if (now - this._peakAt > this.peakMs) {
+      this._lastPeak = now - this._peakAt > 2 * this.peakMs ? 0 : this._peak
+      this._peak = 0
       this._peakAt = now
     }
+    if (this.inHand > this._peak) this._peak = this.inHand
   }
 
   release() {
     this.inHand--
   }
 
+  // The most bids in hand at once lately: no more can come together
+  _peakInHand() {
+    const since = performance.now() - this._peakAt
+    if (since > 2 * this.peakMs) return this.inHand
+    if (since > this.peakMs) return Math.max(this._peak, this.inHand)
+    return Math.max(this._peak, this._lastPeak, this.inHand)
+  }
+
   async _linger() {
-    const until = performance.now() + LINGER_MS
-    const peak = performance.now() - this._peakAt > PEAK_MS ? this.inHand : this._peak
+    const until = performance.now() + this.lingerMs
     const grown = Math.ceil(this._lastEvents * GROWTH)
-    const target = Math.min(MAX_BLOCK_EVENTS, grown, peak)
+    const target = Math.min(MAX_BLOCK_EVENTS, grown, this._peakInHand())
     while (this._queued() < target && !this._full()) {
       const wait = until - performance.now()
       if (wait <= 0) return
@@ -248,25 +276,26 @@ class OwnLog extends ReadyResource {
     await null
     while (this._pending.length > 0) {
       await this._gather()
-      const loaded = this._lastEvents > 1 && performance.now() - this._lastAt < LOADED_MS
+      const loaded = this._lastEvents > 1 && performance.now() - this._lastAt < this.loadedMs
       if (loaded && !this.closing) await this._linger()
       const blocks = this._pending
       this._lastEvents = this._queued()
       const done = this._batch
       this._pending = []
       this._batch = null
+      const start = this.core.length
       try {
-        const start = this.core.length
         await this.core.append(blocks.map((b) => m.encode(m.block, b.events)))
-        this.pushed += pushNew(this.core, start, this.core.length)
-        this.mark(this.core.length)
-        this.appends++
-        this._lastAt = performance.now()
-        done.resolve()
       } catch (err) {
         this.failed = err
         done.reject(err)
+        continue
       }
+      this._pushNew(start)
+      this.mark(this.core.length)
+      this.appends++
+      this._lastAt = performance.now()
+      done.resolve()
     }
     this._running = null
   }

@@ -79,30 +79,31 @@ class Sequencer {
   // The bidder, on the connection mux, holds the block with its bid when the answer comes: the
   // block is pushed ahead of it, if the bidder takes pushes
   async bid(bid, remote, mux = null) {
-    // Counted from its arrival until it is queued: an append waits a moment for bids being
-    // judged, and under load for as many as were in hand at once lately (OwnLog's group commit)
+    // Counted from its arrival until it is queued (judging: an append waits a moment for such
+    // bids), and from then until it is answered (in hand: under load an append waits for no
+    // more bids than were in hand at once lately). OwnLog's group commit.
     this.log.judging++
-    this.log.hold()
     let judging = true
+    let held = false
     const judged = () => {
       if (judging) this.log.judging--
       judging = false
     }
+    const hold = () => {
+      this.log.hold()
+      held = true
+    }
     try {
-      let row
-      try {
-        row = await this._bid(bid, remote, judged)
-      } finally {
-        judged()
-      }
+      const row = await this._bid(bid, remote, judged, hold)
       await this.log.push(row.index, mux)
       return row
     } finally {
-      this.log.release()
+      judged()
+      if (held) this.log.release()
     }
   }
 
-  async _bid(bid, remote, judged) {
+  async _bid(bid, remote, judged, hold) {
     if (!b4a.equals(bid.bidder, remote)) {
       throw AuctionError.BIDDER_MISMATCH('A bid must be sent by its own bidder')
     }
@@ -145,6 +146,7 @@ class Sequencer {
     let appended
     try {
       appended = this._append(evt, current)
+      hold()
       seen.add(nonceHex)
       this._nonces.set(nonce, bid.signature)
       appended.then(

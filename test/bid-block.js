@@ -71,6 +71,8 @@ test('bids in flight together share the seller’s blocks', async (t) => {
   )
   t.comment(`16 bids in ${blocks} blocks`)
   t.ok(blocks <= 2, `16 bids sent together went into ${blocks} blocks (at most 2)`)
+  await t.exception(bidder.placeBid(auctions[0].id, '2'), /BID_TOO_LOW/)
+  t.is(seller.log.inHand, 0, 'no bid is left in hand, answered or refused')
 })
 
 test('a bidder with a bid in flight is pushed the other bidders’ blocks too, unasked', async (t) => {
@@ -122,15 +124,22 @@ test('an append waits a moment for bids still being judged: they share its block
 
 test('under load an append waits for a quarter more bids than the last one carried, no more than were in hand at once; idle, a lone bid goes at once', async (t) => {
   const s = await store(t)
-  const log = new OwnLog(s, await s.createKeyPair('own'))
+  // Waits of up to 200 ms (25 ms by default), under load for 200 ms after an append of several
+  // events (20 ms), bids in hand remembered for 200 ms (1 s): a stall of a busy machine ends
+  // neither a wait nor the load here
+  const opts = { lingerMs: 200, loadedMs: 200, peakMs: 200 }
+  const log = new OwnLog(s, await s.createKeyPair('own'), opts)
   t.teardown(() => log.close())
   await log.ready()
   const author = new Author(log.keyPair)
-  // A bid as the seller takes it: in hand from its arrival until it is in the log
+  // A bid as the seller takes it: in hand from its place in the log until it is answered
   const bid = (i) => {
-    log.hold()
     const at = log.queue(author.open('Lot#' + i).evt)
-    at.appended.then(() => log.release(), noop)
+    log.hold()
+    at.appended.then(
+      () => log.release(),
+      () => log.release()
+    )
     return at
   }
   const nextTurn = (fn) => new Promise((resolve) => setImmediate(() => resolve(fn())))
@@ -141,15 +150,18 @@ test('under load an append waits for a quarter more bids than the last one carri
   for (let i = 0; i < 4; i++) log.release()
   t.is(log.core.length, 1, 'four bids queued together share a block')
 
-  // The next append waits for five (a quarter more than four), which come a turn later
+  // The next append waits for five (a quarter more than four): four come a turn later, the
+  // fifth a turn after them
   const first = bid(5)
-  const more = await nextTurn(() => [bid(6), bid(7), bid(8), bid(9)])
-  await Promise.all([first, ...more].map((at) => at.appended))
-  t.is(first.index, more[3].index, 'the bids that came after it went into its block')
+  const three = await nextTurn(() => [bid(6), bid(7), bid(8)])
+  const fifth = await nextTurn(() => bid(9))
+  await Promise.all([first, ...three, fifth].map((at) => at.appended))
+  t.is(first.index, fifth.index, 'the fifth bid joined the block of the four before it')
   t.is(log.core.length, 2, 'five bids in the second block')
+  t.is(log.inHand, 0, 'every bid answered is out of hand')
 
-  // Idle for longer than a burst lasts, and past the time bids in hand are remembered
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  // Idle for longer than the load and the bids in hand are remembered
+  await new Promise((resolve) => setTimeout(resolve, 500))
   const alone = bid(10)
   const next = await nextTurn(() => bid(11))
   await Promise.all([alone.appended, next.appended])
@@ -165,5 +177,3 @@ test('under load an append waits for a quarter more bids than the last one carri
   t.is(pair[0].index, pair[1].index, 'the two bids share a block')
   t.not(third.index, pair[1].index, 'which went without waiting for a third')
 })
-
-function noop() {}

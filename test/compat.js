@@ -176,7 +176,7 @@ async function pushPair(t, maxBytes = 0) {
   await replica.update({ wait: true })
   compat.allowPush(replica, true)
   await until(() => author.peers[0] && author.peers[0].remoteAllowPush, 10000, 'the sync')
-  return { author, replica, muxA, muxB }
+  return { author, replica, muxA, muxB, store: a }
 }
 
 test('compat: a block pushed to a replica that allows pushes arrives unasked', async (t) => {
@@ -194,7 +194,7 @@ test('compat: a block pushed to a replica that allows pushes arrives unasked', a
 })
 
 test('compat: a block goes to a peer once; each new block goes to every peer that takes pushes', async (t) => {
-  const { author, replica, muxA } = await pushPair(t)
+  const { author, replica, muxA, store: a } = await pushPair(t)
   await author.append(b4a.from('two'))
   const one = once(replica, 'download', (index) => index === 1, 10000, 'block 1')
   const sends = [compat.pushBlock(author, muxA, 1), compat.pushBlock(author, muxA, 1)]
@@ -205,15 +205,30 @@ test('compat: a block goes to a peer once; each new block goes to every peer tha
   )
   await one
 
+  // A second replica, on its own connection, that takes no pushes
+  const c = await store(t)
+  const other = c.get({ key: author.key })
+  await other.ready()
+  const [muxA2, muxC] = connect(t, a, c)
+  author.replicate(muxA2)
+  other.replicate(muxC)
+  await other.update({ wait: true })
+  await until(() => author.peers.length === 2, 10000, 'the second replica')
+
   const downloaded = once(replica, 'download', (index) => index === 3, 10000, 'block 3')
   await author.append([b4a.from('three'), b4a.from('four')])
-  t.is(compat.pushNew(author, 2, 4), 2, 'pushNew: blocks 2 and 3 sent to the replica')
+  t.is(
+    compat.pushNew(author, 2, 4),
+    2,
+    'pushNew: blocks 2 and 3 sent to the replica that takes pushes, not to the other'
+  )
   t.is(compat.pushNew(author, 2, 4), 0, 'and not again')
   await downloaded
   t.alike(await replica.get(2, { wait: false }), b4a.from('three'), 'held without asking')
+  t.absent(await other.has(2), 'the other replica was sent nothing')
 
   compat.allowPush(replica, false)
-  await until(() => !author.peers[0].remoteAllowPush, 10000, 'the sync')
+  await until(() => !author.peers.some((p) => p.remoteAllowPush), 10000, 'the sync')
   await author.append(b4a.from('five'))
   t.is(compat.pushNew(author, 4, 5), 0, 'pushNew: a peer that takes no pushes is passed over')
 })
