@@ -198,7 +198,7 @@ class Applier {
     }
     if (row) this.view.stageAuction(next.view)
     if (current === null) this.view.stageOpened(next.view)
-    if (next.bid !== null) this.view.stageBid(idHex, next.bid, own)
+    if (next.bid !== null) this.view.stageBid(idHex, next.bid)
     if (!own) return
     if (evt.type === m.EVENT_SETTLED) {
       this.view.stageTx(b4a.toString(evt.payload.txHash, 'hex'), idHex)

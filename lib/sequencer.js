@@ -24,8 +24,9 @@ class Sequencer {
     this.openAuctions = opts.openAuctions || 0
     // Events after a sale, one at a time per auction
     this._sales = new Map()
-    // The nonces (hex) of the bids on each open own auction in memory, written or queued; and the
-    // signatures of the bids queued and not yet in the view, by auction and nonce
+    // The nonces (hex) of the bids on each open own auction in memory, written or queued, with
+    // their positions; and the signatures of the bids queued and not yet in the view, by auction
+    // and nonce
     this._seen = new Map()
     this._nonces = new Map()
     // The own block list (bidders' keys, hex), queued entries included
@@ -134,12 +135,12 @@ class Sequencer {
     let seen = this._seen.get(idHex)
     if (seen === undefined) {
       // Opened here in this run: every bid on it came through here
-      seen = new Set()
+      seen = new Map()
       this._seen.set(idHex, seen)
     }
     if (seen.has(nonceHex)) {
       judged()
-      return this._again(idHex, bid, nonce)
+      return this._again(idHex, bid, nonce, seen.get(nonceHex))
     }
     // Again after the reads above: a block queued meanwhile comes before this bid in the log
     if (this.blocked.has(b4a.toString(bid.bidder, 'hex'))) throw AuctionError.BIDDER_BLOCKED()
@@ -147,7 +148,7 @@ class Sequencer {
     try {
       appended = this._append(evt, current)
       hold()
-      seen.add(nonceHex)
+      seen.set(nonceHex, evt.payload.position)
       this._nonces.set(nonce, bid.signature)
       appended.then(
         () => this._nonces.delete(nonce),
@@ -168,15 +169,15 @@ class Sequencer {
     return next.bid
   }
 
-  // A bid with a nonce seen on its auction: a retry of an accepted bid gets its acceptance again,
-  // one still on its way into the log BID_TOO_LOW (as a bid no higher than itself), any other
-  // bid NONCE_REUSED
-  async _again(idHex, bid, nonce) {
+  // A bid with a nonce seen on its auction (the bid at position): a retry of an accepted bid gets
+  // its acceptance again, one still on its way into the log BID_TOO_LOW (as a bid no higher than
+  // itself), any other bid NONCE_REUSED
+  async _again(idHex, bid, nonce, position) {
     const queued = this._nonces.get(nonce)
     if (queued !== undefined && b4a.equals(queued, bid.signature)) {
       throw AuctionError.BID_TOO_LOW('This bid is on its way into the log already')
     }
-    const earlier = await this.view.getBidByNonce(idHex, bid.nonce)
+    const earlier = this._nonces.has(nonce) ? null : await this.view.getBid(idHex, position)
     if (earlier !== null && b4a.equals(earlier.bid.signature, bid.signature)) return earlier
     throw AuctionError.NONCE_REUSED(
       earlier === null

@@ -56,6 +56,44 @@ test('a bid nonce names one bid: the same nonce with another amount is refused, 
   t.is((await seller.getAuction(a.id)).highestBid.amount, '7', 'a bid with a new nonce goes on')
 })
 
+test('after a restart the seller still knows every nonce its bids used: a retry gets its acceptance, another bid with a used nonce is refused', async (t) => {
+  const testnet = await createBootstrap(t)
+  const dir = path.join(await t.tmp(), 'seller')
+  const seller = await createPeer(t, testnet, { storage: dir, name: 'seller' })
+  const bidder = await createPeer(t, testnet, { name: 'bidder' })
+  const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
+  await everywhere([bidder], a.id)
+  const send = (peer, bid) =>
+    bidder.net
+      .request(peer.publicKey, AuctionPeer.METHODS.bid, m.encode(m.bid, bid))
+      .then((res) => m.decode(m.bidReply, res))
+  const sign = (amount, nonce) =>
+    crypto.signBid(
+      {
+        auction: b4a.from(a.id, 'hex'),
+        bidder: bidder.publicKey,
+        amount,
+        nonce,
+        createdAt: Date.now()
+      },
+      bidder.keyPair
+    )
+  // 40 bids: the first row of 32 bids and part of the second
+  const bids = []
+  for (let i = 0; i < 40; i++) {
+    bids.push(sign(BigInt(1000000 * (i + 1)), crypto.randomNonce()))
+    await send(seller, bids[i])
+  }
+  await seller.close()
+
+  const again = await createPeer(t, testnet, { storage: dir })
+  await until(() => again.peers().some((p) => p.publicKey === bidder.id), 20000, 'the bidder')
+  t.is((await send(again, bids[5])).position, 5, 'a retry of bid 6 gets its acceptance again')
+  t.is((await send(again, bids[35])).position, 35, 'and of bid 36, in the second row')
+  await rejects(t, send(again, sign(99000000n, bids[35].nonce)), 'NONCE_REUSED', 'bid 36’s nonce')
+  t.is((await again.getAuction(a.id)).bidCount, 40, 'nothing more is in the log')
+})
+
 test('a storage folder other users can write is refused; the peer makes its own private', async (t) => {
   const testnet = await createBootstrap(t)
   const dir = path.join(await t.tmp(), 'open')
