@@ -9,20 +9,20 @@ const m = require('../lib/messages')
 const crypto = require('../lib/crypto')
 const { RAW, createRpc, spawnRemote, saturate, percentile, now, log } = require('./harness')
 
+// A bid signed by keyPair, the size of any other
+function signedBid(keyPair) {
+  const body = {
+    auction: b4a.alloc(16),
+    bidder: keyPair.publicKey,
+    amount: 123456789n,
+    nonce: crypto.randomNonce(),
+    createdAt: Date.now()
+  }
+  return crypto.signBid(body, keyPair)
+}
+
 // As many bytes each way as a bid and its reply, so both sides move the same data
-const BID_BYTES = m.encode(
-  m.bid,
-  crypto.signBid(
-    {
-      auction: b4a.alloc(16),
-      bidder: b4a.alloc(32),
-      amount: 123456789n,
-      nonce: crypto.randomNonce(),
-      createdAt: Date.now()
-    },
-    crypto.keyPair()
-  )
-).byteLength
+const BID_BYTES = m.encode(m.bid, signedBid(crypto.keyPair())).byteLength
 const REPLY_BYTES = m.encode(m.bidReply, {
   index: 1000,
   offset: 10,
@@ -131,17 +131,7 @@ async function rawCore(dir, { sequential, batched, batch, blockBytes }) {
 // same bid each time: the check costs the same whatever the bid)
 function rawVerify({ samples: count }) {
   log('  raw signature check')
-  const keyPair = crypto.keyPair()
-  const bid = crypto.signBid(
-    {
-      auction: b4a.alloc(16),
-      bidder: keyPair.publicKey,
-      amount: 123456789n,
-      nonce: crypto.randomNonce(),
-      createdAt: Date.now()
-    },
-    keyPair
-  )
+  const bid = signedBid(crypto.keyPair())
   const samples = []
   for (let i = 0; i < count; i++) {
     const t = now()

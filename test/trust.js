@@ -23,21 +23,8 @@ test('a bid nonce names one bid: the same nonce with another amount is refused, 
   const [seller, bidder] = peers
   const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
   await everywhere([bidder], a.id)
-  const send = (bid) =>
-    bidder.net
-      .request(seller.publicKey, AuctionPeer.METHODS.bid, m.encode(m.bid, bid))
-      .then((res) => m.decode(m.bidReply, res))
-  const sign = (amount, nonce) =>
-    crypto.signBid(
-      {
-        auction: b4a.from(a.id, 'hex'),
-        bidder: bidder.publicKey,
-        amount,
-        nonce,
-        createdAt: Date.now()
-      },
-      bidder.keyPair
-    )
+  const send = (bid) => sendBid(bidder, seller, bid)
+  const sign = (amount, nonce) => signBid(bidder, a.id, amount, nonce)
   const nonce = crypto.randomNonce()
   const first = sign(2000000n, nonce)
   const accepted = await send(first)
@@ -63,21 +50,8 @@ test('after a restart the seller still knows every nonce its bids used: a retry 
   const bidder = await createPeer(t, testnet, { name: 'bidder' })
   const a = await seller.openAuction({ item: 'Pic#1', price: '1' })
   await everywhere([bidder], a.id)
-  const send = (peer, bid) =>
-    bidder.net
-      .request(peer.publicKey, AuctionPeer.METHODS.bid, m.encode(m.bid, bid))
-      .then((res) => m.decode(m.bidReply, res))
-  const sign = (amount, nonce) =>
-    crypto.signBid(
-      {
-        auction: b4a.from(a.id, 'hex'),
-        bidder: bidder.publicKey,
-        amount,
-        nonce,
-        createdAt: Date.now()
-      },
-      bidder.keyPair
-    )
+  const send = (peer, bid) => sendBid(bidder, peer, bid)
+  const sign = (amount, nonce) => signBid(bidder, a.id, amount, nonce)
   // 40 bids: the first row of 32 bids and part of the second
   const bids = []
   for (let i = 0; i < 40; i++) {
@@ -149,6 +123,25 @@ test('33 troll keys on one auction: the seller refuses them all, and an honest b
 })
 
 // The error a raw request ends with
+// A bid of bidder on the auction, signed with its key pair
+function signBid(bidder, auctionId, amount, nonce) {
+  const body = {
+    auction: b4a.from(auctionId, 'hex'),
+    bidder: bidder.publicKey,
+    amount,
+    nonce,
+    createdAt: Date.now()
+  }
+  return crypto.signBid(body, bidder.keyPair)
+}
+
+// The bid sent by RPC as it stands, without placeBid's retries: the seller's reply
+function sendBid(bidder, seller, bid) {
+  return bidder.net
+    .request(seller.publicKey, AuctionPeer.METHODS.bid, m.encode(m.bid, bid))
+    .then((res) => m.decode(m.bidReply, res))
+}
+
 async function refusal(promise) {
   try {
     await promise
